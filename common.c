@@ -1,0 +1,1572 @@
+/* common.c — everything copybench's six binaries share; see common.h.
+ *
+ * Layout of this file: errors, names, messages, short-I/O helpers, the
+ * hello protocol, value parsers, time/CPU/TCP accounting, JSON output, the
+ * command line, the server (accept loop + per-connection thread) and the
+ * client (thread loop + measurement window).
+ */
+#define _GNU_SOURCE
+#include "common.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *prog_name = "copybench";
+
+/* ======================================================================
+ * errors
+ * ====================================================================== */
+
+static void vreport(int err, const char *fmt, va_list ap)
+{
+	char line[512];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (err)
+		fprintf(stderr, "%s: %s: %s\n", prog_name, line, strerror(err));
+	else
+		fprintf(stderr, "%s: %s\n", prog_name, line);
+}
+
+void die(int status, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(err, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void warnx_(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(0, fmt, ap);
+	va_end(ap);
+}
+
+/* A usage error: one line, exit 2, nothing started. */
+static _Noreturn void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void usage_error(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s (see --help)\n", prog_name, line);
+	exit(2);
+}
+
+/* ======================================================================
+ * names
+ * ====================================================================== */
+
+const char *strategy_name(int id)
+{
+	switch (id) {
+	case STRAT_A1: return "a1";
+	case STRAT_A2: return "a2";
+	case STRAT_A3: return "a3";
+	}
+	return "?";
+}
+
+const char *strategy_title(int id)
+{
+	switch (id) {
+	case STRAT_A1: return "two-copy";
+	case STRAT_A2: return "one-copy";
+	case STRAT_A3: return "zero-copy";
+	}
+	return "?";
+}
+
+const char *mode_name(int mode)
+{
+	return mode == MODE_STREAM ? "stream" : "?";
+}
+
+/* ======================================================================
+ * messages
+ * ====================================================================== */
+
+size_t msg_field_len(size_t size, int field)
+{
+	return size / MSG_FIELDS + ((size_t)field < size % MSG_FIELDS ? 1 : 0);
+}
+
+uint8_t msg_pattern_byte(int field, size_t offset)
+{
+	/* Changes every byte and differs per field, so a shifted, swapped or
+	 * stale region never matches by accident. */
+	uint32_t x = (uint32_t)offset * 2654435761u + (uint32_t)field * 0x9e3779b9u;
+	return (uint8_t)(x >> 24 ^ x >> 11 ^ (uint32_t)offset);
+}
+
+void msg_fill(struct msg *m)
+{
+	for (int f = 0; f < MSG_FIELDS; f++)
+		for (size_t i = 0; i < m->len[f]; i++)
+			m->field[f][i] = msg_pattern_byte(f, i);
+}
+
+int msg_alloc(struct msg *m, size_t size)
+{
+	memset(m, 0, sizeof(*m));
+	m->size = size;
+	for (int f = 0; f < MSG_FIELDS; f++) {
+		m->len[f] = msg_field_len(size, f);
+		m->field[f] = malloc(m->len[f] ? m->len[f] : 1);
+		if (!m->field[f]) {
+			msg_free(m);
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	msg_fill(m);
+	return 0;
+}
+
+void msg_free(struct msg *m)
+{
+	for (int f = 0; f < MSG_FIELDS; f++) {
+		free(m->field[f]);
+		m->field[f] = NULL;
+	}
+}
+
+void msg_stamp(struct msg *m, uint64_t seq)
+{
+	for (int i = 0; i < 8; i++)
+		m->field[0][i] = (uint8_t)(seq >> (8 * i));
+}
+
+uint64_t msg_seq(const struct msg *m)
+{
+	uint64_t seq = 0;
+	for (int i = 0; i < 8; i++)
+		seq |= (uint64_t)m->field[0][i] << (8 * i);
+	return seq;
+}
+
+int msg_verify(const struct msg *m, uint64_t seq, bool check_bytes, char *why, size_t whylen)
+{
+	uint64_t got = msg_seq(m);
+	if (got != seq) {
+		snprintf(why, whylen, "sequence %" PRIu64 " where %" PRIu64 " was expected", got, seq);
+		return -1;
+	}
+	if (!check_bytes)
+		return 0;
+	for (int f = 0; f < MSG_FIELDS; f++) {
+		for (size_t i = f == 0 ? 8 : 0; i < m->len[f]; i++) {
+			if (m->field[f][i] != msg_pattern_byte(f, i)) {
+				snprintf(why, whylen, "message %" PRIu64 " field %d byte %zu is 0x%02x, expected 0x%02x",
+					 seq, f, i, m->field[f][i], msg_pattern_byte(f, i));
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+void msg_iov(const struct msg *m, struct iovec iov[MSG_FIELDS])
+{
+	for (int f = 0; f < MSG_FIELDS; f++) {
+		iov[f].iov_base = m->field[f];
+		iov[f].iov_len = m->len[f];
+	}
+}
+
+/* ======================================================================
+ * short reads and writes
+ * ====================================================================== */
+
+struct iovec *iov_advance(struct iovec *iov, int *cnt, size_t n)
+{
+	while (*cnt > 0 && n >= iov->iov_len) {
+		n -= iov->iov_len;
+		iov++;
+		(*cnt)--;
+	}
+	if (*cnt > 0 && n) {
+		iov->iov_base = (uint8_t *)iov->iov_base + n;
+		iov->iov_len -= n;
+	}
+	/* skip empty entries so callers see "done" as cnt == 0 */
+	while (*cnt > 0 && iov->iov_len == 0) {
+		iov++;
+		(*cnt)--;
+	}
+	return iov;
+}
+
+int net_sendv_all(int fd, struct iovec *iov, int cnt, int flags,
+		  unsigned *calls, send_retry_fn retry, void *ctx)
+{
+	iov = iov_advance(iov, &cnt, 0);
+	while (cnt > 0) {
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)cnt };
+		ssize_t n = sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (retry && retry(ctx, errno) == 0)
+				continue;
+			return -1;
+		}
+		if (calls)
+			(*calls)++;
+		iov = iov_advance(iov, &cnt, (size_t)n);
+	}
+	return 0;
+}
+
+int net_send_all(int fd, const void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	return net_sendv_all(fd, &iov, 1, 0, NULL, NULL, NULL);
+}
+
+/* recvmsg() until iov is full: 1 full, 0 EOF before any byte, -1 error
+ * (errno; EPIPE for EOF in the middle). */
+static int net_recvv_all(int fd, struct iovec *iov, int cnt)
+{
+	bool started = false;
+	iov = iov_advance(iov, &cnt, 0);
+	while (cnt > 0) {
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)cnt };
+		ssize_t n = recvmsg(fd, &mh, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			if (!started)
+				return 0;
+			errno = EPIPE;
+			return -1;
+		}
+		started = true;
+		iov = iov_advance(iov, &cnt, (size_t)n);
+	}
+	return 1;
+}
+
+int net_recv_all(int fd, const void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	return net_recvv_all(fd, &iov, 1);
+}
+
+static void set_timeout(int fd, int opt, double seconds)
+{
+	struct timeval tv = { .tv_sec = (time_t)seconds,
+			      .tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6) };
+	(void)setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+/* ======================================================================
+ * the hello protocol — explicit little-endian layout, host independent
+ *   0 magic u32 | 4 version u16 | 6 strategy u8 | 7 mode u8 | 8 flags u32
+ *  12 duration_ms u32 (unused, 0) | 16 msg_size u64 | 24 reserved (0)
+ * ====================================================================== */
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+void hello_encode(const struct hello *h, uint8_t out[HELLO_LEN])
+{
+	memset(out, 0, HELLO_LEN);
+	put_le(out + 0, h->magic, 4);
+	put_le(out + 4, h->version, 2);
+	out[6] = h->strategy;
+	out[7] = h->mode;
+	put_le(out + 8, h->flags, 4);
+	put_le(out + 16, h->msg_size, 8);
+}
+
+int hello_decode(const uint8_t *buf, size_t len, struct hello *h, char *why, size_t whylen)
+{
+	if (len < HELLO_LEN) {
+		snprintf(why, whylen, "truncated hello (%zu of %d bytes)", len, HELLO_LEN);
+		return -1;
+	}
+	h->magic = (uint32_t)get_le(buf, 4);
+	h->version = (uint16_t)get_le(buf + 4, 2);
+	h->strategy = buf[6];
+	h->mode = buf[7];
+	h->flags = (uint32_t)get_le(buf + 8, 4);
+	h->msg_size = get_le(buf + 16, 8);
+	if (h->magic != HELLO_MAGIC) {
+		snprintf(why, whylen, "not a copybench client (bad magic 0x%08" PRIx32 ")", h->magic);
+		return -1;
+	}
+	if (h->version != HELLO_VERSION) {
+		snprintf(why, whylen, "protocol version %u not supported (this is %d)",
+			 h->version, HELLO_VERSION);
+		return -1;
+	}
+	if (h->strategy < STRAT_A1 || h->strategy > STRAT_A3) {
+		snprintf(why, whylen, "unknown strategy %u", h->strategy);
+		return -1;
+	}
+	if (h->mode != MODE_STREAM) {
+		snprintf(why, whylen, "unknown mode %u", h->mode);
+		return -1;
+	}
+	if (h->flags & ~HELLO_F_PER_FIELD) {
+		snprintf(why, whylen, "unknown flags 0x%" PRIx32, h->flags);
+		return -1;
+	}
+	if ((h->flags & HELLO_F_PER_FIELD) && h->strategy != STRAT_A1) {
+		snprintf(why, whylen, "per-field applies to a1 only");
+		return -1;
+	}
+	if (h->msg_size < MSG_SIZE_MIN || h->msg_size > MSG_SIZE_MAX) {
+		snprintf(why, whylen, "message size %" PRIu64 " out of range %llu..%llu",
+			 h->msg_size, MSG_SIZE_MIN, MSG_SIZE_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* reply: 0 magic u32 | 4 status u32 | 8 reason (NUL padded) */
+void reply_encode(int status, const char *reason, uint8_t out[REPLY_LEN])
+{
+	memset(out, 0, REPLY_LEN);
+	put_le(out, HELLO_MAGIC, 4);
+	put_le(out + 4, (uint32_t)status, 4);
+	if (reason)
+		strncpy((char *)out + 8, reason, REPLY_REASON_MAX - 1);
+}
+
+int reply_decode(const uint8_t *buf, size_t len, int *status, char *reason, size_t reasonlen)
+{
+	if (len < REPLY_LEN || get_le(buf, 4) != HELLO_MAGIC)
+		return -1;
+	*status = (int)get_le(buf + 4, 4);
+	size_t n = strnlen((const char *)buf + 8, REPLY_REASON_MAX);
+	if (n >= reasonlen)
+		n = reasonlen - 1;
+	for (size_t i = 0; i < n; i++) {
+		char ch = (char)buf[8 + i];
+		reason[i] = (ch >= 32 && ch < 127) ? ch : '?';
+	}
+	reason[n] = '\0';
+	return 0;
+}
+
+/* ======================================================================
+ * value parsers
+ * ====================================================================== */
+
+int parse_uint_range(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	if (!s || !*s || !(*s >= '0' && *s <= '9'))
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	unsigned shift = 0;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: return -1;
+	}
+	if (shift && (*end == 'i' || *end == 'I'))
+		end++;                      /* accept KiB-style "Ki" */
+	if (shift && (*end == 'b' || *end == 'B'))
+		end++;
+	if (*end)
+		return -1;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int parse_seconds(const char *s, double *out)
+{
+	if (!s || !*s || !((*s >= '0' && *s <= '9') || *s == '.'))
+		return -1;
+	errno = 0;
+	char *end;
+	double v = strtod(s, &end);
+	if (errno || end == s)
+		return -1;
+	if (*end == 's' && end[1] == '\0')
+		end++;
+	if (*end || !isfinite(v) || v < 0 || v > DURATION_MAX_S)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int parse_cpu_list(const char *s, int *cpus, int max)
+{
+	int n = 0;
+	const char *p = s;
+	if (!s || !*s)
+		return -1;
+	for (;;) {
+		char *end;
+		if (*p < '0' || *p > '9')
+			return -1;
+		long a = strtol(p, &end, 10), b = a;
+		if (*end == '-') {
+			p = end + 1;
+			if (*p < '0' || *p > '9')
+				return -1;
+			b = strtol(p, &end, 10);
+		}
+		if (a < 0 || b < a || b >= CPU_SETSIZE)
+			return -1;
+		for (long c = a; c <= b; c++) {
+			if (n >= max)
+				return -1;
+			cpus[n++] = (int)c;
+		}
+		if (*end == '\0')
+			return n;
+		if (*end != ',')
+			return -1;
+		p = end + 1;
+	}
+}
+
+/* ======================================================================
+ * time, CPU and TCP accounting
+ * ====================================================================== */
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_until_ns(uint64_t t)
+{
+	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull),
+			       .tv_nsec = (long)(t % 1000000000ull) };
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+void cpu_usage_now(struct cpu_usage *u)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	u->user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+	u->sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	u->ctx_vol = ru.ru_nvcsw;
+	u->ctx_invol = ru.ru_nivcsw;
+}
+
+void host_cpu_now(struct host_cpu *h)
+{
+	unsigned long long user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
+	memset(h, 0, sizeof(*h));
+	FILE *f = fopen("/proc/stat", "r");
+	if (!f)
+		return;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu",
+		   &user, &nice, &sys, &idle, &iowait, &irq, &softirq) == 7) {
+		double hz = (double)sysconf(_SC_CLK_TCK);
+		h->user_s = (double)(user + nice) / hz;
+		h->sys_s = (double)sys / hz;
+		h->irq_s = (double)irq / hz;
+		h->softirq_s = (double)softirq / hz;
+		h->ok = true;
+	}
+	fclose(f);
+}
+
+void tcp_totals_add(struct tcp_totals *t, int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
+		t->retrans += ti.tcpi_total_retrans;
+		t->rtt_us_sum += ti.tcpi_rtt;
+		t->n++;
+	}
+}
+
+static void tcp_totals_merge(struct tcp_totals *into, const struct tcp_totals *t)
+{
+	into->retrans += t->retrans;
+	into->rtt_us_sum += t->rtt_us_sum;
+	into->n += t->n;
+}
+
+/* ======================================================================
+ * output — human lines, or one flat JSON object
+ * ====================================================================== */
+
+struct out {
+	FILE *f;
+	bool json;
+	int n;
+};
+
+static void out_begin(struct out *o, bool json)
+{
+	o->f = stdout;
+	o->json = json;
+	o->n = 0;
+	if (json)
+		fputc('{', o->f);
+}
+
+static void out_key(struct out *o, const char *key)
+{
+	if (o->json)
+		fprintf(o->f, "%s\"%s\": ", o->n++ ? ", " : "", key);
+	else
+		fprintf(o->f, "%-20s ", key);
+}
+
+static void out_str(struct out *o, const char *key, const char *v)
+{
+	out_key(o, key);
+	if (!o->json) {
+		fprintf(o->f, "%s\n", v);
+		return;
+	}
+	fputc('"', o->f);
+	for (const char *p = v; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '"' || ch == '\\')
+			fprintf(o->f, "\\%c", ch);
+		else if (ch < 32)
+			fprintf(o->f, "\\u%04x", ch);
+		else
+			fputc(ch, o->f);
+	}
+	fputc('"', o->f);
+}
+
+static void out_u64(struct out *o, const char *key, uint64_t v)
+{
+	out_key(o, key);
+	fprintf(o->f, o->json ? "%" PRIu64 : "%" PRIu64 "\n", v);
+}
+
+static void out_dbl(struct out *o, const char *key, double v)
+{
+	out_key(o, key);
+	if (!isfinite(v))
+		fputs(o->json ? "null" : "NA\n", o->f);
+	else
+		fprintf(o->f, o->json ? "%.6g" : "%.6g\n", v);
+}
+
+static void out_bool(struct out *o, const char *key, bool v)
+{
+	out_key(o, key);
+	fputs(v ? "true" : "false", o->f);
+	if (!o->json)
+		fputc('\n', o->f);
+}
+
+static void out_end(struct out *o)
+{
+	if (o->json)
+		fputs("}\n", o->f);
+	fflush(o->f);
+}
+
+static void out_cpu(struct out *o, const struct cpu_usage *a, const struct cpu_usage *b)
+{
+	out_dbl(o, "cpu_user_s", b->user_s - a->user_s);
+	out_dbl(o, "cpu_sys_s", b->sys_s - a->sys_s);
+	out_u64(o, "ctx_switches_vol", (uint64_t)(b->ctx_vol - a->ctx_vol));
+	out_u64(o, "ctx_switches_invol", (uint64_t)(b->ctx_invol - a->ctx_invol));
+}
+
+static void out_host(struct out *o, const struct host_cpu *a, const struct host_cpu *b)
+{
+	bool ok = a->ok && b->ok;
+	out_dbl(o, "host_cpu_user_s", ok ? b->user_s - a->user_s : NAN);
+	out_dbl(o, "host_cpu_sys_s", ok ? b->sys_s - a->sys_s : NAN);
+	out_dbl(o, "host_cpu_irq_s", ok ? b->irq_s - a->irq_s : NAN);
+	out_dbl(o, "host_cpu_softirq_s", ok ? b->softirq_s - a->softirq_s : NAN);
+}
+
+static void out_tcp(struct out *o, const struct tcp_totals *t)
+{
+	out_u64(o, "tcp_retrans", t->retrans);
+	out_dbl(o, "tcp_rtt_us", t->n ? t->rtt_us_sum / (double)t->n : NAN);
+}
+
+/* ======================================================================
+ * the command line
+ * ====================================================================== */
+
+enum role { ROLE_SERVER, ROLE_CLIENT };
+
+struct config {
+	enum role role;
+	int strategy;
+	uint16_t port;
+	bool json;
+	int cpus[THREADS_MAX];
+	int ncpus;
+	char cpus_text[256];
+	/* server */
+	const char *bind_addr;
+	uint64_t max_conns;        /* 0 = until signalled */
+	struct server_opts sopts;
+	/* client */
+	const char *host;
+	uint64_t msg_size;
+	uint64_t threads;
+	double duration_s, warmup_s;
+	bool verify, per_field;
+	int mode;
+};
+
+enum {
+	OPT_VERSION = 1000, OPT_JSON, OPT_WARMUP, OPT_VERIFY, OPT_MODE, OPT_PER_FIELD, OPT_ZC_POOL,
+};
+
+static void print_help(const struct config *c)
+{
+	const char *s = strategy_name(c->strategy);
+	if (c->role == ROLE_SERVER) {
+		printf("Usage: %s_server [options]\n"
+		       "copybench %s (%s) sender: accepts clients and streams messages of 8 heap\n"
+		       "fields to each, one thread per connection.\n\n"
+		       "  -p, --port PORT          TCP port, 1-65535 (default %d)\n"
+		       "  -B, --bind ADDR          address to listen on (default 0.0.0.0)\n"
+		       "  -n, --connections N      exit after N served connections, 1-1000000\n"
+		       "                           (default: run until SIGINT/SIGTERM)\n"
+		       "  -A, --cpus LIST          pin connection threads round-robin to CPUs, e.g. 0,2-3\n",
+		       s, s, strategy_title(c->strategy), DEFAULT_PORT);
+		if (c->strategy == STRAT_A3)
+			printf("      --zc-pool BYTES      zero-copy buffer pool per connection, K/M/G suffixes\n"
+			       "                           (default: tcp_wmem max + 2 messages; at least 2 messages)\n");
+		printf("      --json               print one JSON object on stdout at exit\n"
+		       "  -h, --help               this help\n"
+		       "      --version            print the version\n");
+		return;
+	}
+	printf("Usage: %s_client [options]\n"
+	       "copybench %s (%s) receiver: asks a %s_server for messages and receives them\n"
+	       "with recvmsg() into 8 field buffers (the same way for every strategy).\n\n"
+	       "  -H, --host HOST          server address (default 127.0.0.1)\n"
+	       "  -p, --port PORT          TCP port, 1-65535 (default %d)\n"
+	       "  -s, --size BYTES         message size, 64..64M, K/M/G = 1024-based (default 64K)\n"
+	       "  -t, --threads N          connections, one thread each, 1-%d (default 1)\n"
+	       "  -d, --duration SECONDS   measured time, > 0, fractions allowed (default %g)\n"
+	       "      --warmup SECONDS     unmeasured time before it (default 0)\n"
+	       "      --verify             check every byte, not only sequence numbers\n"
+	       "      --mode stream        test mode (only stream for now)\n"
+	       "  -A, --cpus LIST          pin client threads round-robin to CPUs, e.g. 0,2-3\n",
+	       s, s, strategy_title(c->strategy), s, DEFAULT_PORT, THREADS_MAX, DEFAULT_DURATION_S);
+	if (c->strategy == STRAT_A1)
+		printf("      --per-field          server sends with one send() per field\n");
+	printf("      --json               print one JSON object on stdout at exit\n"
+	       "  -h, --help               this help\n"
+	       "      --version            print the version\n\n"
+	       "us_per_msg is time per message (1e6 / msgs_per_sec), not latency.\n"
+	       "Exit status: 0 ok, 1 runtime failure or data errors, 2 usage error.\n");
+}
+
+static void parse_cli(int argc, char **argv, struct config *c)
+{
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "bind", required_argument, NULL, 'B' },
+		{ "connections", required_argument, NULL, 'n' },
+		{ "cpus", required_argument, NULL, 'A' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "size", required_argument, NULL, 's' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "warmup", required_argument, NULL, OPT_WARMUP },
+		{ "verify", no_argument, NULL, OPT_VERIFY },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "per-field", no_argument, NULL, OPT_PER_FIELD },
+		{ "zc-pool", required_argument, NULL, OPT_ZC_POOL },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool server = c->role == ROLE_SERVER;
+	uint64_t v;
+	int opt;
+
+	c->port = DEFAULT_PORT;
+	c->bind_addr = "0.0.0.0";
+	c->host = "127.0.0.1";
+	c->msg_size = DEFAULT_SIZE;
+	c->threads = 1;
+	c->duration_s = DEFAULT_DURATION_S;
+	c->mode = MODE_STREAM;
+	snprintf(c->cpus_text, sizeof(c->cpus_text), "unpinned");
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":p:B:n:A:H:s:t:d:h", longopts, NULL)) != -1) {
+		const char *name = optind > 1 && optind - 1 < argc ? argv[optind - 1] : "?";
+		/* options of the other role are unknown here */
+		if ((server && strchr("Hstd", opt) && opt < 256) ||
+		    (server && (opt == OPT_WARMUP || opt == OPT_VERIFY || opt == OPT_MODE || opt == OPT_PER_FIELD)) ||
+		    (!server && (opt == 'B' || opt == 'n' || opt == OPT_ZC_POOL)) ||
+		    (opt == OPT_PER_FIELD && c->strategy != STRAT_A1) ||
+		    (opt == OPT_ZC_POOL && c->strategy != STRAT_A3))
+			usage_error("option '%s' does not apply to %s_%s", name,
+				    strategy_name(c->strategy), server ? "server" : "client");
+		switch (opt) {
+		case 'p':
+			if (parse_uint_range(optarg, 1, 65535, &v))
+				usage_error("bad port '%s' (expected 1-65535)", optarg);
+			c->port = (uint16_t)v;
+			break;
+		case 'B':
+			c->bind_addr = optarg;
+			break;
+		case 'n':
+			if (parse_uint_range(optarg, 1, 1000000, &c->max_conns))
+				usage_error("bad connection count '%s' (expected 1-1000000)", optarg);
+			break;
+		case 'A':
+			c->ncpus = parse_cpu_list(optarg, c->cpus, THREADS_MAX);
+			if (c->ncpus < 1)
+				usage_error("bad CPU list '%s' (expected e.g. 0,2-3; CPUs < %d)", optarg, CPU_SETSIZE);
+			snprintf(c->cpus_text, sizeof(c->cpus_text), "%s", optarg);
+			break;
+		case 'H':
+			c->host = optarg;
+			break;
+		case 's':
+			if (parse_size(optarg, &c->msg_size) || c->msg_size < MSG_SIZE_MIN || c->msg_size > MSG_SIZE_MAX)
+				usage_error("bad message size '%s' (expected 64..64M bytes; K/M/G suffixes are 1024-based)", optarg);
+			break;
+		case 't':
+			if (parse_uint_range(optarg, 1, THREADS_MAX, &c->threads))
+				usage_error("bad thread count '%s' (expected 1-%d)", optarg, THREADS_MAX);
+			break;
+		case 'd':
+			if (parse_seconds(optarg, &c->duration_s) || c->duration_s <= 0)
+				usage_error("bad duration '%s' (expected seconds > 0, at most %g)", optarg, DURATION_MAX_S);
+			break;
+		case OPT_WARMUP:
+			if (parse_seconds(optarg, &c->warmup_s))
+				usage_error("bad warmup '%s' (expected seconds >= 0, at most %g)", optarg, DURATION_MAX_S);
+			break;
+		case OPT_VERIFY:
+			c->verify = true;
+			break;
+		case OPT_MODE:
+			if (strcmp(optarg, "stream") == 0)
+				c->mode = MODE_STREAM;
+			else
+				usage_error("bad mode '%s' (expected stream)", optarg);
+			break;
+		case OPT_PER_FIELD:
+			c->per_field = true;
+			break;
+		case OPT_ZC_POOL:
+			if (parse_size(optarg, &c->sopts.zc_pool_bytes) || c->sopts.zc_pool_bytes == 0 ||
+			    c->sopts.zc_pool_bytes > (64ULL << 30))
+				usage_error("bad pool size '%s' (expected 1..64G bytes)", optarg);
+			break;
+		case OPT_JSON:
+			c->json = true;
+			break;
+		case 'h':
+			print_help(c);
+			exit(0);
+		case OPT_VERSION:
+			printf("%s copybench %s\n", prog_name, COPYBENCH_VERSION);
+			exit(0);
+		case ':':
+			usage_error("option '%s' needs a value", name);
+		default:
+			usage_error("unknown option '%s'", name);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+}
+
+static void pin_self(const struct config *c, uint64_t index)
+{
+	if (!c->ncpus)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	int cpu = c->cpus[index % (uint64_t)c->ncpus];
+	CPU_SET(cpu, &set);
+	int err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (err)
+		die(1, err, "cannot pin thread to CPU %d", cpu);
+}
+
+static void set_prog_name(const char *argv0, const char *fallback)
+{
+	const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+	prog_name = slash ? slash + 1 : (argv0 && *argv0 ? argv0 : fallback);
+}
+
+/* ======================================================================
+ * the server
+ * ====================================================================== */
+
+static volatile sig_atomic_t stop_signal;   /* set by SIGINT/SIGTERM */
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;   /* no SA_RESTART: poll() returns EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+struct server {
+	const struct config *cfg;
+	const struct strategy *strat;
+	int event_fd;                  /* a connection thread finished */
+	pthread_mutex_t lock;          /* guards everything below */
+	uint64_t active, served, rejected, failed, next_index;
+	uint64_t bytes_sent, messages_sent;
+	uint64_t msg_size, per_field_conns;
+	struct zc_stats zc;
+	struct tcp_totals tcp;
+	bool host_started;
+	struct host_cpu host0;
+	char last_error[200];
+};
+
+struct conn_thread {
+	struct server *srv;
+	int fd;
+	uint64_t index;
+};
+
+/* True when the client asked us to stop (FIN or any byte) — or left. */
+static bool peer_stopped(int fd, bool *reset)
+{
+	char buf[64];
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n >= 0)
+		return true;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return false;
+	*reset = true;
+	return true;
+}
+
+static void serve_reject(int fd, struct server *srv, const char *why)
+{
+	uint8_t reply[REPLY_LEN];
+	reply_encode(REPLY_REJECT, why, reply);
+	(void)net_send_all(fd, reply, sizeof(reply));
+	warnx_("refused a connection: %s", why);
+	pthread_mutex_lock(&srv->lock);
+	srv->rejected++;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* Stream messages until the client stops us.  Returns 0, or -1 with
+ * c->err set. */
+static int serve_stream(struct conn *c, const struct strategy *s,
+			uint64_t *bytes, uint64_t *messages)
+{
+	uint64_t size = c->hello.msg_size;
+	uint64_t check_every = size >= (1u << 20) ? 1 : (1u << 20) / size;
+	uint64_t seq = 0, since_check = 0;
+	char go;
+
+	int r = net_recv_all(c->fd, &go, 1);
+	if (r <= 0 || go != START_BYTE) {
+		snprintf(c->err, sizeof(c->err), "client never sent its start byte");
+		return -1;
+	}
+	for (;;) {
+		if (s->send(c, seq) < 0) {
+			if (errno == EPIPE || errno == ECONNRESET)
+				snprintf(c->err, sizeof(c->err), "client reset the connection mid-stream");
+			else if (errno == EAGAIN || errno == EWOULDBLOCK)
+				snprintf(c->err, sizeof(c->err), "send blocked for %d s: client stopped reading", IO_TIMEOUT_S);
+			else if (!c->err[0])
+				snprintf(c->err, sizeof(c->err), "send: %s", strerror(errno));
+			return -1;
+		}
+		seq++;
+		*bytes += size;
+		*messages += 1;
+		if (++since_check >= check_every) {
+			bool reset = false;
+			since_check = 0;
+			if (stop_signal)
+				return 0;
+			if (peer_stopped(c->fd, &reset)) {
+				if (reset) {
+					snprintf(c->err, sizeof(c->err), "client reset the connection mid-stream");
+					return -1;
+				}
+				return 0;
+			}
+		}
+	}
+}
+
+static void *conn_thread_main(void *arg)
+{
+	struct conn_thread *ct = arg;
+	struct server *srv = ct->srv;
+	const struct strategy *s = srv->strat;
+	struct conn c;
+	uint8_t hbuf[HELLO_LEN], reply[REPLY_LEN];
+	char why[REPLY_REASON_MAX];
+	uint64_t bytes = 0, messages = 0;
+	struct tcp_totals tcp = { 0 };
+	bool served = false, failed = false;
+
+	memset(&c, 0, sizeof(c));
+	c.fd = ct->fd;
+	c.opts = &srv->cfg->sopts;
+	pin_self(srv->cfg, ct->index);
+	set_timeout(c.fd, SO_RCVTIMEO, HELLO_TIMEOUT_S);
+	set_timeout(c.fd, SO_SNDTIMEO, IO_TIMEOUT_S);
+
+	int r = net_recv_all(c.fd, hbuf, sizeof(hbuf));
+	if (r <= 0) {
+		const char *what = r == 0 ? "closed before its hello" :
+			(errno == EAGAIN || errno == EWOULDBLOCK) ? "sent no hello within the timeout" :
+			errno == EPIPE ? "sent a truncated hello" : "failed while sending its hello";
+		snprintf(why, sizeof(why), "peer %s", what);
+		serve_reject(c.fd, srv, why);
+		goto out;
+	}
+	if (hello_decode(hbuf, sizeof(hbuf), &c.hello, why, sizeof(why)) < 0) {
+		serve_reject(c.fd, srv, why);
+		goto out;
+	}
+	if (c.hello.strategy != s->id) {
+		snprintf(why, sizeof(why), "strategy mismatch: server runs %s, client asked for %s",
+			 strategy_name(s->id), strategy_name(c.hello.strategy));
+		serve_reject(c.fd, srv, why);
+		goto out;
+	}
+	if (s->open(&c) < 0) {
+		snprintf(why, sizeof(why), "%s", c.err[0] ? c.err : "server could not set up the connection");
+		serve_reject(c.fd, srv, why);
+		goto out;
+	}
+	reply_encode(REPLY_ACCEPT, "", reply);
+	served = true;
+	set_timeout(c.fd, SO_RCVTIMEO, IO_TIMEOUT_S);
+	if (net_send_all(c.fd, reply, sizeof(reply)) < 0) {
+		snprintf(c.err, sizeof(c.err), "could not answer the hello: %s", strerror(errno));
+		failed = true;
+	} else if (serve_stream(&c, s, &bytes, &messages) < 0) {
+		failed = true;
+	}
+	char stream_err[sizeof(c.err)];
+	snprintf(stream_err, sizeof(stream_err), "%s", c.err);
+	c.err[0] = '\0';
+	if (s->close(&c) < 0)
+		failed = true;
+	else if (stream_err[0])
+		snprintf(c.err, sizeof(c.err), "%s", stream_err);
+	tcp_totals_add(&tcp, c.fd);
+	if (failed)
+		warnx_("connection %" PRIu64 " failed: %s", ct->index, c.err);
+out:
+	shutdown(c.fd, SHUT_WR);
+	close(c.fd);
+	pthread_mutex_lock(&srv->lock);
+	srv->active--;
+	if (served) {
+		srv->served++;
+		srv->failed += failed;
+		srv->bytes_sent += bytes;
+		srv->messages_sent += messages;
+		srv->msg_size = c.hello.msg_size;
+		srv->per_field_conns += (c.hello.flags & HELLO_F_PER_FIELD) != 0;
+		srv->zc.sends += c.zc.sends;
+		srv->zc.completions += c.zc.completions;
+		srv->zc.copied += c.zc.copied;
+		srv->zc.notifications += c.zc.notifications;
+		srv->zc.enobufs += c.zc.enobufs;
+		srv->zc.pool_waits += c.zc.pool_waits;
+		srv->zc.missing += c.zc.missing;
+		if (c.zc.pool_depth > srv->zc.pool_depth)
+			srv->zc.pool_depth = c.zc.pool_depth;
+		tcp_totals_merge(&srv->tcp, &tcp);
+		if (failed)
+			snprintf(srv->last_error, sizeof(srv->last_error), "%s", c.err);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	uint64_t one = 1;
+	if (write(srv->event_fd, &one, sizeof(one)) < 0) {
+		/* the main loop also wakes up on its poll timeout */
+	}
+	free(ct);
+	return NULL;
+}
+
+static int server_listen(const struct config *cfg, const struct strategy *s)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICHOST };
+	struct addrinfo *ai;
+	char port[8];
+	snprintf(port, sizeof(port), "%u", cfg->port);
+	int err = getaddrinfo(cfg->bind_addr, port, &hints, &ai);
+	if (err)
+		usage_error("bad bind address '%s': %s", cfg->bind_addr, gai_strerror(err));
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die(1, errno, "socket");
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (s->listen_setup && s->listen_setup(fd) < 0)
+		exit(1);    /* the strategy said why */
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+		die(1, errno, "bind %s:%u", cfg->bind_addr, cfg->port);
+	if (listen(fd, 1024) < 0)
+		die(1, errno, "listen");
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static void server_report(struct server *srv, const struct cpu_usage *cpu0, const struct host_cpu *host0)
+{
+	const struct config *cfg = srv->cfg;
+	struct cpu_usage cpu1;
+	struct host_cpu host1;
+	cpu_usage_now(&cpu1);
+	host_cpu_now(&host1);
+	const char *variant = srv->per_field_conns == 0 ? "default" :
+		srv->per_field_conns == srv->served ? "per-field" : "mixed";
+	struct out o;
+	if (!cfg->json)
+		printf("%s_server (%s) summary\n", strategy_name(srv->strat->id), strategy_title(srv->strat->id));
+	out_begin(&o, cfg->json);
+	out_str(&o, "version", COPYBENCH_VERSION);
+	out_str(&o, "role", "server");
+	out_str(&o, "strategy", strategy_name(srv->strat->id));
+	out_str(&o, "variant", variant);
+	out_u64(&o, "port", cfg->port);
+	out_u64(&o, "msg_size", srv->msg_size);
+	out_u64(&o, "connections", srv->served);
+	out_u64(&o, "rejected", srv->rejected);
+	out_u64(&o, "failed", srv->failed);
+	out_u64(&o, "bytes_sent", srv->bytes_sent);
+	out_u64(&o, "messages_sent", srv->messages_sent);
+	out_cpu(&o, cpu0, &cpu1);
+	out_tcp(&o, &srv->tcp);
+	out_host(&o, srv->host_started ? &srv->host0 : host0, &host1);
+	out_str(&o, "cpus", cfg->cpus_text);
+	if (srv->strat->has_zc_stats) {
+		out_u64(&o, "zc_sends", srv->zc.sends);
+		out_u64(&o, "zc_completions", srv->zc.completions);
+		out_u64(&o, "zc_copied", srv->zc.copied);
+		out_u64(&o, "zc_notifications", srv->zc.notifications);
+		out_u64(&o, "zc_enobufs", srv->zc.enobufs);
+		out_u64(&o, "zc_pool_depth", srv->zc.pool_depth);
+		out_u64(&o, "zc_pool_waits", srv->zc.pool_waits);
+		out_u64(&o, "zc_missing", srv->zc.missing);
+	}
+	out_str(&o, "status", srv->failed ? "failed" : "ok");
+	out_str(&o, "reason", srv->failed ? srv->last_error : "");
+	out_end(&o);
+	if (srv->strat->has_zc_stats && srv->zc.completions)
+		fprintf(stderr, "%s: the kernel reported %" PRIu64 " of %" PRIu64
+			" zero-copy sends as copied (%.1f%%)\n", prog_name, srv->zc.copied,
+			srv->zc.completions, 100.0 * (double)srv->zc.copied / (double)srv->zc.completions);
+}
+
+int server_main(int argc, char **argv, const struct strategy *s)
+{
+	static struct config cfg;
+	static struct server srv;
+	struct cpu_usage cpu0;
+	struct host_cpu host0;
+
+	set_prog_name(argv[0], "server");
+	cfg.role = ROLE_SERVER;
+	cfg.strategy = s->id;
+	parse_cli(argc, argv, &cfg);
+	install_signals();
+	cpu_usage_now(&cpu0);
+	host_cpu_now(&host0);
+
+	srv.cfg = &cfg;
+	srv.strat = s;
+	pthread_mutex_init(&srv.lock, NULL);
+	srv.event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (srv.event_fd < 0)
+		die(1, errno, "eventfd");
+	int lfd = server_listen(&cfg, s);
+	fprintf(stderr, "%s: listening on %s:%u (%s, %s)\n", prog_name, cfg.bind_addr, cfg.port,
+		strategy_name(s->id), strategy_title(s->id));
+
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (;;) {
+		pthread_mutex_lock(&srv.lock);
+		bool done = cfg.max_conns && srv.served >= cfg.max_conns;
+		pthread_mutex_unlock(&srv.lock);
+		if (done || stop_signal)
+			break;
+		struct pollfd pfd[2] = { { .fd = lfd, .events = POLLIN }, { .fd = srv.event_fd, .events = POLLIN } };
+		if (poll(pfd, 2, 500) < 0) {
+			if (errno == EINTR)
+				continue;
+			die(1, errno, "poll");
+		}
+		if (pfd[1].revents) {
+			uint64_t n;
+			if (read(srv.event_fd, &n, sizeof(n)) < 0) {
+				/* nothing to drain */
+			}
+		}
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE) {
+				warnx_("accept: %s (too many open files); waiting", strerror(errno));
+				poll(NULL, 0, 100);
+				continue;
+			}
+			die(1, errno, "accept");
+		}
+		pthread_mutex_lock(&srv.lock);
+		bool busy = srv.active >= THREADS_MAX;
+		if (!busy) {
+			srv.active++;
+			if (!srv.host_started) {
+				host_cpu_now(&srv.host0);
+				srv.host_started = true;
+			}
+		}
+		uint64_t index = srv.next_index++;
+		pthread_mutex_unlock(&srv.lock);
+		if (busy) {
+			char why[REPLY_REASON_MAX];
+			snprintf(why, sizeof(why), "server busy: %d connections active", THREADS_MAX);
+			serve_reject(fd, &srv, why);
+			close(fd);
+			continue;
+		}
+		struct conn_thread *ct = malloc(sizeof(*ct));
+		pthread_t tid;
+		int err = ENOMEM;
+		if (ct) {
+			*ct = (struct conn_thread){ .srv = &srv, .fd = fd, .index = index };
+			err = pthread_create(&tid, &attr, conn_thread_main, ct);
+		}
+		if (err) {
+			free(ct);
+			serve_reject(fd, &srv, "server out of threads");
+			close(fd);
+			pthread_mutex_lock(&srv.lock);
+			srv.active--;
+			pthread_mutex_unlock(&srv.lock);
+		}
+	}
+	close(lfd);
+	/* Let running connections finish: they see stop_signal within one
+	 * check interval, and each is bounded by its I/O timeouts. */
+	uint64_t deadline = now_ns() + (uint64_t)(IO_TIMEOUT_S + DRAIN_TIMEOUT_S) * 1000000000ull;
+	for (;;) {
+		pthread_mutex_lock(&srv.lock);
+		uint64_t active = srv.active;
+		pthread_mutex_unlock(&srv.lock);
+		if (!active)
+			break;
+		if (now_ns() > deadline) {
+			warnx_("%" PRIu64 " connections still running at exit", active);
+			break;
+		}
+		poll(NULL, 0, 20);
+	}
+	pthread_mutex_lock(&srv.lock);
+	server_report(&srv, &cpu0, &host0);
+	int status = srv.failed ? 1 : 0;
+	pthread_mutex_unlock(&srv.lock);
+	return status;
+}
+
+/* ======================================================================
+ * the client
+ * ====================================================================== */
+
+struct client {
+	const struct config *cfg;
+	pthread_barrier_t barrier;
+	struct addrinfo *addr;
+	uint64_t start_ns, warm_ns, end_ns;   /* set before the second barrier */
+	atomic_bool abort;
+};
+
+struct client_thread {
+	struct client *cl;
+	pthread_t tid;
+	uint64_t index;
+	int fd;
+	uint64_t bytes, messages;              /* in the measured window */
+	uint64_t bytes_total, messages_total;  /* everything received */
+	uint64_t verify_errors;
+	struct tcp_totals tcp;
+	bool failed;
+	char err[200];
+};
+
+static int client_connect(struct client_thread *t)
+{
+	const struct config *cfg = t->cl->cfg;
+	struct addrinfo *ai = t->cl->addr;
+	uint8_t hbuf[HELLO_LEN], rbuf[REPLY_LEN];
+	char reason[REPLY_REASON_MAX];
+	int status;
+
+	t->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (t->fd < 0) {
+		snprintf(t->err, sizeof(t->err), "socket: %s", strerror(errno));
+		return -1;
+	}
+	set_timeout(t->fd, SO_SNDTIMEO, HELLO_TIMEOUT_S);
+	if (connect(t->fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		snprintf(t->err, sizeof(t->err), "connect to %s port %u: %s", cfg->host, cfg->port, strerror(errno));
+		return -1;
+	}
+	struct hello h = { .magic = HELLO_MAGIC, .version = HELLO_VERSION,
+			   .strategy = (uint8_t)cfg->strategy, .mode = (uint8_t)cfg->mode,
+			   .flags = cfg->per_field ? HELLO_F_PER_FIELD : 0, .msg_size = cfg->msg_size };
+	hello_encode(&h, hbuf);
+	set_timeout(t->fd, SO_RCVTIMEO, HELLO_TIMEOUT_S);
+	if (net_send_all(t->fd, hbuf, sizeof(hbuf)) < 0) {
+		snprintf(t->err, sizeof(t->err), "sending hello: %s", strerror(errno));
+		return -1;
+	}
+	int r = net_recv_all(t->fd, rbuf, sizeof(rbuf));
+	if (r <= 0) {
+		snprintf(t->err, sizeof(t->err), "%s:%u did not answer the hello: %s", cfg->host, cfg->port,
+			 r == 0 ? "connection closed" :
+			 (errno == EAGAIN || errno == EWOULDBLOCK) ? "timed out" : strerror(errno));
+		return -1;
+	}
+	if (reply_decode(rbuf, sizeof(rbuf), &status, reason, sizeof(reason)) < 0) {
+		snprintf(t->err, sizeof(t->err), "%s:%u is not a copybench server", cfg->host, cfg->port);
+		return -1;
+	}
+	if (status != REPLY_ACCEPT) {
+		snprintf(t->err, sizeof(t->err), "server refused: %s", reason);
+		return -1;
+	}
+	return 0;
+}
+
+/* Receive one whole message into m's fields and check it.  Returns 1, 0 on
+ * EOF at a message boundary, -1 on error (t->err set). */
+static int client_recv_msg(struct client_thread *t, struct msg *m, uint64_t *seq)
+{
+	struct iovec iov[MSG_FIELDS];
+	char why[160];
+	msg_iov(m, iov);
+	int r = net_recvv_all(t->fd, iov, MSG_FIELDS);
+	if (r < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			snprintf(t->err, sizeof(t->err), "server sent nothing for %d s", IO_TIMEOUT_S);
+		else if (errno == EPIPE)
+			snprintf(t->err, sizeof(t->err), "server closed the connection mid-message");
+		else
+			snprintf(t->err, sizeof(t->err), "receive: %s", strerror(errno));
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	if (msg_verify(m, *seq, t->cl->cfg->verify, why, sizeof(why)) < 0) {
+		if (t->verify_errors++ < 3)
+			warnx_("connection %" PRIu64 ": %s", t->index, why);
+		*seq = msg_seq(m);   /* resynchronise so one loss counts once */
+	}
+	(*seq)++;
+	t->bytes_total += m->size;
+	t->messages_total++;
+	return 1;
+}
+
+static void client_stream(struct client_thread *t, struct msg *m)
+{
+	struct client *cl = t->cl;
+	uint64_t seq = 0;
+	/* Reading the clock costs ~20 ns; small messages check it every 16. */
+	uint64_t mask = m->size < 16384 ? 15 : 0;
+	char go = START_BYTE;
+
+	if (net_send_all(t->fd, &go, 1) < 0) {
+		snprintf(t->err, sizeof(t->err), "sending start: %s", strerror(errno));
+		t->failed = true;
+		return;
+	}
+	uint64_t pending_b = 0, pending_m = 0;
+	for (;;) {
+		int r = client_recv_msg(t, m, &seq);
+		if (r < 0) {
+			t->failed = true;
+			return;
+		}
+		if (r == 0) {
+			snprintf(t->err, sizeof(t->err), "server closed the connection early, after %" PRIu64 " messages",
+				 t->messages_total);
+			t->failed = true;
+			return;
+		}
+		pending_b += m->size;
+		pending_m++;
+		if ((t->messages_total & mask) != 0)
+			continue;
+		uint64_t now = now_ns();
+		if (now >= cl->warm_ns && now < cl->end_ns) {
+			t->bytes += pending_b;
+			t->messages += pending_m;
+		}
+		pending_b = pending_m = 0;
+		if (now >= cl->end_ns || atomic_load_explicit(&cl->abort, memory_order_relaxed))
+			break;
+	}
+	/* Ask the server to stop, then take everything it already sent: every
+	 * byte is received and checked, so bytes_total equals its bytes_sent. */
+	shutdown(t->fd, SHUT_WR);
+	uint64_t deadline = now_ns() + (uint64_t)DRAIN_TIMEOUT_S * 1000000000ull;
+	for (;;) {
+		int r = client_recv_msg(t, m, &seq);
+		if (r == 0)
+			break;
+		if (r < 0 || now_ns() > deadline) {
+			if (r > 0)
+				snprintf(t->err, sizeof(t->err), "server kept sending %d s after stop", DRAIN_TIMEOUT_S);
+			t->failed = true;
+			return;
+		}
+	}
+}
+
+static void *client_thread_main(void *arg)
+{
+	struct client_thread *t = arg;
+	struct client *cl = t->cl;
+	struct msg m;
+	bool have_msg = false;
+
+	pin_self(cl->cfg, t->index);
+	if (msg_alloc(&m, cl->cfg->msg_size) < 0) {
+		snprintf(t->err, sizeof(t->err), "out of memory for a %" PRIu64 "-byte message", cl->cfg->msg_size);
+		t->failed = true;
+	} else {
+		have_msg = true;
+		if (client_connect(t) < 0)
+			t->failed = true;
+	}
+	if (t->failed)
+		atomic_store(&cl->abort, true);
+	pthread_barrier_wait(&cl->barrier);   /* 1: everyone connected (or failed) */
+	pthread_barrier_wait(&cl->barrier);   /* 2: the clock starts */
+	if (!t->failed && !atomic_load(&cl->abort)) {
+		set_timeout(t->fd, SO_RCVTIMEO, IO_TIMEOUT_S);
+		set_timeout(t->fd, SO_SNDTIMEO, IO_TIMEOUT_S);
+		client_stream(t, &m);
+		if (t->failed)
+			atomic_store(&cl->abort, true);
+	}
+	if (t->fd >= 0) {
+		tcp_totals_add(&t->tcp, t->fd);
+		close(t->fd);
+	}
+	if (have_msg)
+		msg_free(&m);
+	return NULL;
+}
+
+int client_main(int argc, char **argv, int strategy_id)
+{
+	static struct config cfg;
+	struct client cl;
+
+	set_prog_name(argv[0], "client");
+	cfg.role = ROLE_CLIENT;
+	cfg.strategy = strategy_id;
+	parse_cli(argc, argv, &cfg);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	char port[8];
+	snprintf(port, sizeof(port), "%u", cfg.port);
+	memset(&cl, 0, sizeof(cl));
+	cl.cfg = &cfg;
+	int err = getaddrinfo(cfg.host, port, &hints, &cl.addr);
+	if (err)
+		die(1, 0, "cannot resolve host '%s': %s", cfg.host, gai_strerror(err));
+
+	uint64_t n = cfg.threads;
+	struct client_thread *th = calloc(n, sizeof(*th));
+	if (!th)
+		die(1, ENOMEM, "thread table");
+	pthread_barrier_init(&cl.barrier, NULL, (unsigned)n + 1);
+	uint64_t started = 0;
+	for (; started < n; started++) {
+		th[started] = (struct client_thread){ .cl = &cl, .index = started, .fd = -1 };
+		int e = pthread_create(&th[started].tid, NULL, client_thread_main, &th[started]);
+		if (e)
+			die(1, e, "cannot start thread %" PRIu64, started);
+	}
+	pthread_barrier_wait(&cl.barrier);
+	struct cpu_usage cpu0, cpu1;
+	struct host_cpu host0, host1;
+	cl.start_ns = now_ns();
+	cl.warm_ns = cl.start_ns + (uint64_t)(cfg.warmup_s * 1e9);
+	cl.end_ns = cl.warm_ns + (uint64_t)(cfg.duration_s * 1e9);
+	bool aborted = atomic_load(&cl.abort);
+	pthread_barrier_wait(&cl.barrier);
+	if (!aborted) {
+		sleep_until_ns(cl.warm_ns);
+		cpu_usage_now(&cpu0);
+		host_cpu_now(&host0);
+		sleep_until_ns(cl.end_ns);
+		cpu_usage_now(&cpu1);
+		host_cpu_now(&host1);
+	}
+	for (uint64_t i = 0; i < n; i++)
+		pthread_join(th[i].tid, NULL);
+	freeaddrinfo(cl.addr);
+	pthread_barrier_destroy(&cl.barrier);
+
+	uint64_t bytes = 0, messages = 0, bytes_total = 0, messages_total = 0, verify_errors = 0, failed = 0;
+	struct tcp_totals tcp = { 0 };
+	const char *first_err = NULL;
+	for (uint64_t i = 0; i < n; i++) {
+		bytes += th[i].bytes;
+		messages += th[i].messages;
+		bytes_total += th[i].bytes_total;
+		messages_total += th[i].messages_total;
+		verify_errors += th[i].verify_errors;
+		tcp_totals_merge(&tcp, &th[i].tcp);
+		if (th[i].failed) {
+			failed++;
+			if (!first_err)
+				first_err = th[i].err;
+		}
+	}
+	if (aborted) {
+		fprintf(stderr, "%s: %s\n", prog_name, first_err ? first_err : "aborted");
+		free(th);
+		return 1;
+	}
+	char reason[256] = "";
+	if (failed)
+		snprintf(reason, sizeof(reason), "%" PRIu64 " of %" PRIu64 " connections failed: %s",
+			 failed, n, first_err);
+	else if (verify_errors)
+		snprintf(reason, sizeof(reason), "%" PRIu64 " messages failed verification", verify_errors);
+
+	double secs = cfg.duration_s;
+	double mps = (double)messages / secs;
+	struct out o;
+	if (!cfg.json)
+		printf("%s_client (%s) results\n", strategy_name(cfg.strategy), strategy_title(cfg.strategy));
+	out_begin(&o, cfg.json);
+	out_str(&o, "version", COPYBENCH_VERSION);
+	out_str(&o, "role", "client");
+	out_str(&o, "strategy", strategy_name(cfg.strategy));
+	out_str(&o, "variant", cfg.per_field ? "per-field" : "default");
+	out_str(&o, "mode", mode_name(cfg.mode));
+	out_str(&o, "host", cfg.host);
+	out_u64(&o, "port", cfg.port);
+	out_u64(&o, "msg_size", cfg.msg_size);
+	out_u64(&o, "threads", n);
+	out_dbl(&o, "seconds", secs);
+	out_dbl(&o, "warmup_s", cfg.warmup_s);
+	out_u64(&o, "bytes", bytes);
+	out_u64(&o, "messages", messages);
+	out_u64(&o, "bytes_total", bytes_total);
+	out_u64(&o, "messages_total", messages_total);
+	out_dbl(&o, "gbps", (double)bytes * 8 / secs / 1e9);
+	out_dbl(&o, "msgs_per_sec", mps);
+	out_dbl(&o, "us_per_msg", messages ? 1e6 / mps : NAN);
+	out_bool(&o, "verify", cfg.verify);
+	out_u64(&o, "verify_errors", verify_errors);
+	out_cpu(&o, &cpu0, &cpu1);
+	out_tcp(&o, &tcp);
+	out_host(&o, &host0, &host1);
+	out_str(&o, "cpus", cfg.cpus_text);
+	out_str(&o, "status", reason[0] ? "failed" : "ok");
+	out_str(&o, "reason", reason);
+	out_end(&o);
+	if (reason[0])
+		fprintf(stderr, "%s: %s\n", prog_name, reason);
+	free(th);
+	return reason[0] ? 1 : 0;
+}

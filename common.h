@@ -1,0 +1,206 @@
+/* common.h — the shared module of copybench's six binaries.
+ *
+ * copybench measures what each CPU copy costs when Linux sends data over
+ * TCP.  The server is the sender; it sends messages of 8 separately
+ * heap-allocated fields with one of three strategies:
+ *   a1 two-copy  serialize the fields into a staging buffer, then send()
+ *                (variant per-field: one send() per field)
+ *   a2 one-copy  sendmsg() with an iovec[8] pointing at the fields
+ *   a3 zero-copy sendmsg(MSG_ZEROCOPY) on the same iovec, buffers recycled
+ *                only when the kernel's completion for them has arrived
+ * Every client receives the same way (recvmsg() scattering straight into the
+ * 8 field buffers), so differences between strategies come from the sender.
+ *
+ * Everything but the strategy lives here: CLI, the hello protocol, message
+ * layout/pattern/verification, socket helpers, timing, stats, JSON output,
+ * the server accept loop and the client thread loop.  Each aN_server.c is a
+ * `const struct strategy` plus main(); each aN_client.c only names its
+ * strategy.
+ */
+#ifndef COPYBENCH_COMMON_H
+#define COPYBENCH_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#define COPYBENCH_VERSION "1.0.0"
+
+#define MSG_FIELDS        8
+#define MSG_SIZE_MIN      64ULL                 /* bytes: 8 fields of >= 8 B */
+#define MSG_SIZE_MAX      (64ULL << 20)         /* bytes: 64 MiB */
+#define THREADS_MAX       1024
+#define DEFAULT_PORT      9090
+#define DEFAULT_SIZE      (64ULL << 10)
+#define DEFAULT_DURATION_S 10.0
+#define DURATION_MAX_S    86400.0
+#define HELLO_TIMEOUT_S   5      /* a peer must send its hello within this */
+#define IO_TIMEOUT_S      10     /* a blocked send/recv longer than this fails */
+#define DRAIN_TIMEOUT_S   10     /* client: server must close within this after stop */
+
+/* ---- strategies ------------------------------------------------------- */
+
+enum strategy_id { STRAT_A1 = 1, STRAT_A2 = 2, STRAT_A3 = 3 };
+enum test_mode { MODE_STREAM = 1 };
+#define HELLO_F_PER_FIELD 0x1u  /* a1 only: one send() per field */
+
+const char *strategy_name(int id);   /* "a1".."a3", "?" when unknown */
+const char *strategy_title(int id);  /* "two-copy", "one-copy", "zero-copy" */
+const char *mode_name(int mode);
+
+/* ---- messages --------------------------------------------------------- */
+
+/* A message of `size` bytes is split over 8 fields: every field gets
+ * size/8 bytes and the first size%8 fields one byte more.  Field 0 starts
+ * with the 8-byte little-endian sequence number; all other bytes follow a
+ * fixed pattern that depends on (field, offset) only. */
+struct msg {
+	uint8_t *field[MSG_FIELDS];
+	size_t len[MSG_FIELDS];
+	size_t size;                 /* sum of len[] */
+};
+
+size_t msg_field_len(size_t size, int field);
+int msg_alloc(struct msg *m, size_t size);    /* each field malloc'd + patterned; -1 ENOMEM */
+void msg_free(struct msg *m);
+uint8_t msg_pattern_byte(int field, size_t offset);
+void msg_fill(struct msg *m);                 /* write the pattern into every field */
+void msg_stamp(struct msg *m, uint64_t seq);  /* seq into field 0, bytes 0..7 */
+uint64_t msg_seq(const struct msg *m);
+/* 0 when m carries `seq` (and, if check_bytes, every pattern byte is right);
+ * otherwise -1 and a short description in why. */
+int msg_verify(const struct msg *m, uint64_t seq, bool check_bytes, char *why, size_t whylen);
+void msg_iov(const struct msg *m, struct iovec iov[MSG_FIELDS]);
+
+/* ---- short reads and writes (the one place that handles them) --------- */
+
+/* Drop `n` consumed bytes from the front of an iovec array; returns the new
+ * start and updates *cnt.  Pure: used by the send and receive loops. */
+struct iovec *iov_advance(struct iovec *iov, int *cnt, size_t n);
+
+/* Called on a send error other than EINTR; return 0 to retry, -1 to fail. */
+typedef int (*send_retry_fn)(void *ctx, int err);
+
+/* sendmsg() until all bytes of iov[0..cnt) are sent.  *calls (if non-NULL)
+ * is increased by the number of successful sendmsg() calls (the zero-copy
+ * notification counter counts these).  Returns 0, or -1 with errno set. */
+int net_sendv_all(int fd, struct iovec *iov, int cnt, int flags,
+		  unsigned *calls, send_retry_fn retry, void *ctx);
+int net_send_all(int fd, const void *buf, size_t len);
+/* recvmsg() until iov is full.  Returns 1 when full, 0 on EOF before any
+ * byte, -1 with errno on error (ECONNRESET for EOF mid-buffer). */
+int net_recv_all(int fd, const void *buf, size_t len);
+
+/* ---- the hello protocol ----------------------------------------------- */
+
+#define HELLO_MAGIC   0x42595043u  /* "CPYB" little endian */
+#define HELLO_VERSION 1
+#define HELLO_LEN     32
+#define REPLY_LEN     64
+#define REPLY_REASON_MAX (REPLY_LEN - 8)
+enum { REPLY_ACCEPT = 0, REPLY_REJECT = 1 };
+#define START_BYTE 'G'   /* client -> server after the barrier: start sending */
+
+struct hello {
+	uint32_t magic;
+	uint16_t version;
+	uint8_t strategy;      /* enum strategy_id */
+	uint8_t mode;          /* enum test_mode */
+	uint32_t flags;        /* HELLO_F_* */
+	uint64_t msg_size;     /* bytes */
+};
+
+void hello_encode(const struct hello *h, uint8_t out[HELLO_LEN]);
+/* Decode and validate; on error returns -1 with a one-line reason. */
+int hello_decode(const uint8_t *buf, size_t len, struct hello *h, char *why, size_t whylen);
+void reply_encode(int status, const char *reason, uint8_t out[REPLY_LEN]);
+int reply_decode(const uint8_t *buf, size_t len, int *status, char *reason, size_t reasonlen);
+
+/* ---- parsing (exit-free; callers turn -1 into a usage error) ---------- */
+
+int parse_size(const char *s, uint64_t *out);           /* 64, 4K, 1M, 2G (1024-based) */
+int parse_seconds(const char *s, double *out);          /* 2, 0.5 (>= 0) */
+int parse_uint_range(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+/* "0,2-3" -> cpus[], returns count or -1 */
+int parse_cpu_list(const char *s, int *cpus, int max);
+
+/* ---- time, CPU and host accounting ------------------------------------ */
+
+uint64_t now_ns(void);             /* CLOCK_MONOTONIC */
+struct cpu_usage {
+	double user_s, sys_s;          /* this process, getrusage(RUSAGE_SELF) */
+	long ctx_vol, ctx_invol;
+};
+void cpu_usage_now(struct cpu_usage *u);
+struct host_cpu {
+	double user_s, sys_s, irq_s, softirq_s;  /* all CPUs, /proc/stat */
+	bool ok;
+};
+void host_cpu_now(struct host_cpu *h);
+
+struct tcp_totals {
+	uint64_t retrans;       /* retransmitted segments, summed over connections */
+	double rtt_us_sum;      /* smoothed RTT, summed (divide by n) */
+	uint64_t n;
+};
+void tcp_totals_add(struct tcp_totals *t, int fd);
+
+/* ---- the server ------------------------------------------------------- */
+
+struct zc_stats {
+	uint64_t sends;          /* successful MSG_ZEROCOPY sendmsg() calls */
+	uint64_t completions;    /* send calls the kernel reported complete */
+	uint64_t copied;         /* of those, marked SO_EE_CODE_ZEROCOPY_COPIED */
+	uint64_t notifications;  /* error-queue messages read */
+	uint64_t enobufs;        /* ENOBUFS retries */
+	uint64_t pool_depth;     /* message buffers in the pool */
+	uint64_t pool_waits;     /* sends that waited for a free buffer */
+	uint64_t missing;        /* completions still outstanding at close */
+};
+
+struct server_opts {
+	uint64_t zc_pool_bytes;  /* a3: pool size; 0 = default */
+};
+
+/* One accepted connection, owned by its thread. */
+struct conn {
+	int fd;
+	struct hello hello;
+	const struct server_opts *opts;
+	struct zc_stats zc;      /* filled by a3 */
+	void *priv;              /* strategy's per-connection state */
+	char err[160];           /* why the connection failed */
+};
+
+/* A sending strategy.  The server calls, per connection and from that
+ * connection's thread only:
+ *   open(c)          allocate per-connection state into c->priv; 0 or -1 (c->err set)
+ *   send(c, seq)     send one complete message stamped with seq; 0, or -1
+ *                    with errno set (EPIPE/ECONNRESET: the peer left)
+ *   close(c)         wait for anything the kernel still holds (a3:
+ *                    outstanding completions, with a deadline), free state;
+ *                    0, or -1 with c->err set
+ * listen_setup(fd) (optional) runs once on the listening socket before
+ * listen(); returning -1 ends the server with exit 1 and c-less message in
+ * errno. */
+struct strategy {
+	int id;                              /* enum strategy_id */
+	bool has_zc_stats;                   /* report the zc_* keys */
+	int (*listen_setup)(int fd);
+	int (*open)(struct conn *c);
+	int (*send)(struct conn *c, uint64_t seq);
+	int (*close)(struct conn *c);
+};
+
+int server_main(int argc, char **argv, const struct strategy *s);
+int client_main(int argc, char **argv, int strategy_id);
+
+/* ---- errors ----------------------------------------------------------- */
+
+extern const char *prog_name;
+_Noreturn void die(int status, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
