@@ -1,0 +1,70 @@
+# shellcheck shell=bash
+# tests/lib.sh — helpers shared by the bash test files (sourced, not run).
+# Output protocol: `PASS: name` / `FAIL: name — why` / `SKIP: name — why`.
+
+TOP="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+T_FAILED=0
+T_TMP="$(mktemp -d)"
+declare -a T_PIDS=()
+
+t_cleanup() {
+  local pid
+  for pid in "${T_PIDS[@]}"; do
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  rm -rf "$T_TMP"
+}
+trap t_cleanup EXIT
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1 — $2"; T_FAILED=1; }
+skip() { echo "SKIP: $1 — $2"; }
+
+# json_get FILE KEY — a value from a flat JSON object (strings unquoted).
+json_get() {
+  sed -n "s/.*\"$2\": \\(\"[^\"]*\"\\|[^,}]*\\).*/\\1/p" "$1" | head -n 1 | tr -d '"'
+}
+
+# free_port — a TCP port nobody listens on now.
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 30000))
+    if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# start_server NAME PORT ARGS... — start ./NAME in the background, wait until
+# it listens (bounded), set SRV_PID, output in $T_TMP/srv.{json,err}.
+start_server() {
+  local name=$1 port=$2
+  shift 2
+  : >"$T_TMP/srv.err"
+  "$TOP/$name" -p "$port" --json "$@" >"$T_TMP/srv.json" 2>"$T_TMP/srv.err" &
+  SRV_PID=$!
+  T_PIDS+=("$SRV_PID")
+  for _ in $(seq 1 100); do
+    grep -q 'listening on' "$T_TMP/srv.err" && return 0
+    kill -0 "$SRV_PID" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+# wait_pid PID SECONDS — wait for a process to exit, bounded; status in $?.
+wait_pid() {
+  local pid=$1 limit=$2
+  for _ in $(seq 1 $((limit * 20))); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid"; return $?; }
+    sleep 0.05
+  done
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  return 124
+}
+
+t_done() { exit "$T_FAILED"; }

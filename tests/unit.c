@@ -1,0 +1,294 @@
+/* tests/unit.c — unit tests of the pure parts of common.c.
+ * Prints `PASS: name` / `FAIL: name — why` per test (see tests/run.sh). */
+#define _GNU_SOURCE
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int failures;
+static char why[256];
+
+#define CHECK(cond, ...)                                   \
+	do {                                               \
+		if (!(cond)) {                             \
+			snprintf(why, sizeof(why), __VA_ARGS__); \
+			return false;                      \
+		}                                          \
+	} while (0)
+
+static void run(const char *name, bool (*fn)(void))
+{
+	why[0] = '\0';
+	if (fn()) {
+		printf("PASS: %s\n", name);
+	} else {
+		printf("FAIL: %s — %s\n", name, why);
+		failures++;
+	}
+}
+
+static bool test_size_split(void)
+{
+	static const size_t sizes[] = { 64, 65, 71, 72, 100, 1023, 4096, 1 << 20 };
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t s = sizes[k], sum = 0;
+		for (int f = 0; f < MSG_FIELDS; f++) {
+			size_t len = msg_field_len(s, f);
+			/* remainder goes to the first fields, one byte each */
+			size_t want = s / 8 + ((size_t)f < s % 8);
+			CHECK(len == want, "size %zu field %d: %zu, want %zu", s, f, len, want);
+			sum += len;
+		}
+		CHECK(sum == s, "size %zu: fields sum to %zu", s, sum);
+	}
+	CHECK(msg_field_len(71, 6) == 9 && msg_field_len(71, 7) == 8, "71 B split wrong");
+	return true;
+}
+
+static bool test_alloc_fill_stamp(void)
+{
+	struct msg m;
+	CHECK(msg_alloc(&m, 100) == 0, "alloc failed");
+	CHECK(m.size == 100 && m.len[0] == 13 && m.len[7] == 12, "layout %zu/%zu", m.len[0], m.len[7]);
+	for (int f = 1; f < MSG_FIELDS; f++)
+		CHECK(m.field[f] != m.field[f - 1], "fields share memory");
+	CHECK(m.field[3][5] == msg_pattern_byte(3, 5), "pattern not filled");
+	msg_stamp(&m, 0x0102030405060708ull);
+	CHECK(m.field[0][0] == 0x08 && m.field[0][7] == 0x01, "stamp not little endian");
+	CHECK(msg_seq(&m) == 0x0102030405060708ull, "seq round trip");
+	msg_free(&m);
+	return true;
+}
+
+static bool test_pattern_distinct(void)
+{
+	/* neighbouring bytes and the same offset in other fields differ often
+	 * enough that a shifted region cannot pass verification */
+	int same_next = 0, same_field = 0;
+	for (size_t i = 0; i < 4096; i++) {
+		same_next += msg_pattern_byte(2, i) == msg_pattern_byte(2, i + 1);
+		same_field += msg_pattern_byte(2, i) == msg_pattern_byte(3, i);
+	}
+	CHECK(same_next < 64 && same_field < 64, "pattern too regular: %d %d", same_next, same_field);
+	return true;
+}
+
+static bool test_verify(void)
+{
+	struct msg m;
+	char w[160];
+	CHECK(msg_alloc(&m, 4096) == 0, "alloc");
+	msg_stamp(&m, 41);
+	CHECK(msg_verify(&m, 41, true, w, sizeof(w)) == 0, "clean message rejected: %s", w);
+	CHECK(msg_verify(&m, 40, false, w, sizeof(w)) < 0, "skipped sequence number not caught");
+	CHECK(strstr(w, "sequence 41") != NULL, "reason '%s'", w);
+	m.field[5][100] ^= 0x01;
+	CHECK(msg_verify(&m, 41, false, w, sizeof(w)) == 0, "seq-only check looked at bytes");
+	CHECK(msg_verify(&m, 41, true, w, sizeof(w)) < 0, "corrupted byte not caught");
+	CHECK(strstr(w, "field 5 byte 100") != NULL, "reason '%s'", w);
+	m.field[5][100] ^= 0x01;
+	m.field[0][8] ^= 0x80;   /* first pattern byte after the stamp */
+	CHECK(msg_verify(&m, 41, true, w, sizeof(w)) < 0, "byte after stamp not checked");
+	msg_free(&m);
+	return true;
+}
+
+static bool test_iov_advance(void)
+{
+	char a[10], b[5], c[7];
+	struct iovec iov[3] = { { a, sizeof(a) }, { b, sizeof(b) }, { c, sizeof(c) } };
+	struct iovec *p = iov;
+	int cnt = 3;
+	p = iov_advance(p, &cnt, 4);         /* inside the first */
+	CHECK(cnt == 3 && p == iov && p->iov_base == a + 4 && p->iov_len == 6, "step 1");
+	p = iov_advance(p, &cnt, 6);         /* exactly the end of the first */
+	CHECK(cnt == 2 && p == iov + 1 && p->iov_len == 5, "step 2");
+	p = iov_advance(p, &cnt, 8);         /* across into the third */
+	CHECK(cnt == 1 && p == iov + 2 && p->iov_base == c + 3 && p->iov_len == 4, "step 3");
+	p = iov_advance(p, &cnt, 4);
+	CHECK(cnt == 0, "not done at the end");
+	struct iovec z[3] = { { a, 0 }, { b, 0 }, { c, 2 } };
+	cnt = 3;
+	p = iov_advance(z, &cnt, 0);         /* empty entries are skipped */
+	CHECK(cnt == 1 && p == z + 2, "empty entries");
+	return true;
+}
+
+struct drain_ctx {
+	int rfd;
+	uint8_t *got;
+	size_t have, cap;
+	int retries;
+};
+
+static void drain_some(struct drain_ctx *d, size_t max)
+{
+	while (max && d->have < d->cap) {
+		ssize_t n = read(d->rfd, d->got + d->have, max < d->cap - d->have ? max : d->cap - d->have);
+		if (n <= 0)
+			break;
+		d->have += (size_t)n;
+		max -= (size_t)n;
+	}
+}
+
+static int on_eagain(void *ctx, int err)
+{
+	struct drain_ctx *d = ctx;
+	if (err != EAGAIN)
+		return -1;
+	d->retries++;
+	drain_some(d, 3000);   /* make room for a part only: forces short writes */
+	return 0;
+}
+
+static bool test_sendv_short_writes(void)
+{
+	int sv[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	int small = 4096;
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	struct msg m;
+	CHECK(msg_alloc(&m, 256 * 1024 + 3) == 0, "alloc");
+	msg_stamp(&m, 7);
+	struct drain_ctx d = { .rfd = sv[1], .cap = m.size };
+	d.got = malloc(d.cap);
+	struct iovec iov[MSG_FIELDS];
+	unsigned calls = 0;
+	msg_iov(&m, iov);
+	int r = net_sendv_all(sv[0], iov, MSG_FIELDS, 0, &calls, on_eagain, &d);
+	CHECK(r == 0, "net_sendv_all failed: %s", strerror(errno));
+	close(sv[0]);
+	drain_some(&d, d.cap);
+	CHECK(d.have == m.size, "received %zu of %zu", d.have, m.size);
+	CHECK(calls > 1 && d.retries > 0, "no short writes happened (calls %u)", calls);
+	size_t off = 0;
+	for (int f = 0; f < MSG_FIELDS; f++) {
+		CHECK(memcmp(d.got + off, m.field[f], m.len[f]) == 0, "field %d out of order", f);
+		off += m.len[f];
+	}
+	free(d.got);
+	msg_free(&m);
+	close(sv[1]);
+	return true;
+}
+
+static bool test_parse_size(void)
+{
+	static const struct { const char *s; uint64_t v; } good[] = {
+		{ "64", 64 }, { "1K", 1024 }, { "4k", 4096 }, { "64K", 65536 }, { "1M", 1 << 20 },
+		{ "64M", 64ull << 20 }, { "2G", 2ull << 30 }, { "16KiB", 16384 }, { "1MB", 1 << 20 },
+	};
+	static const char *bad[] = { "", "K", "-1", "1.5K", "10X", "1KK", " 64", "64 ",
+				     "99999999999999999999", "17179869184G", "0x40" };
+	uint64_t v;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		CHECK(parse_size(good[i].s, &v) == 0, "'%s' rejected", good[i].s);
+		CHECK(v == good[i].v, "'%s' -> %" PRIu64, good[i].s, v);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(parse_size(bad[i], &v) < 0, "'%s' accepted", bad[i]);
+	return true;
+}
+
+static bool test_parse_numbers(void)
+{
+	uint64_t v;
+	double d;
+	int cpus[8];
+	CHECK(parse_uint_range("8", 1, 1024, &v) == 0 && v == 8, "8");
+	CHECK(parse_uint_range("0", 1, 1024, &v) < 0, "0 accepted");
+	CHECK(parse_uint_range("1025", 1, 1024, &v) < 0, "1025 accepted");
+	CHECK(parse_uint_range("-3", 1, 1024, &v) < 0, "-3 accepted");
+	CHECK(parse_uint_range("3x", 1, 1024, &v) < 0, "3x accepted");
+	CHECK(parse_uint_range("18446744073709551616", 1, UINT64_MAX, &v) < 0, "overflow accepted");
+	CHECK(parse_seconds("2.5", &d) == 0 && d == 2.5, "2.5");
+	CHECK(parse_seconds("3s", &d) == 0 && d == 3, "3s");
+	CHECK(parse_seconds("0", &d) == 0 && d == 0, "0");
+	CHECK(parse_seconds("-1", &d) < 0, "-1 accepted");
+	CHECK(parse_seconds("nan", &d) < 0, "nan accepted");
+	CHECK(parse_seconds("inf", &d) < 0, "inf accepted");
+	CHECK(parse_seconds("1e9", &d) < 0, "1e9 accepted");
+	CHECK(parse_seconds("2x", &d) < 0, "2x accepted");
+	CHECK(parse_cpu_list("0,2-3", cpus, 8) == 3 && cpus[0] == 0 && cpus[1] == 2 && cpus[2] == 3, "0,2-3");
+	CHECK(parse_cpu_list("3-1", cpus, 8) < 0, "3-1 accepted");
+	CHECK(parse_cpu_list("0,", cpus, 8) < 0, "0, accepted");
+	CHECK(parse_cpu_list("a", cpus, 8) < 0, "a accepted");
+	CHECK(parse_cpu_list("0-9", cpus, 8) < 0, "overlong list accepted");
+	return true;
+}
+
+static bool test_hello(void)
+{
+	struct hello h = { .magic = HELLO_MAGIC, .version = HELLO_VERSION, .strategy = STRAT_A1,
+			   .mode = MODE_STREAM, .flags = HELLO_F_PER_FIELD, .msg_size = 65536 }, g;
+	uint8_t buf[HELLO_LEN];
+	char w[REPLY_REASON_MAX];
+	hello_encode(&h, buf);
+	CHECK(buf[0] == 'C' && buf[1] == 'P' && buf[2] == 'Y' && buf[3] == 'B', "magic bytes");
+	CHECK(hello_decode(buf, sizeof(buf), &g, w, sizeof(w)) == 0, "round trip: %s", w);
+	CHECK(g.strategy == STRAT_A1 && g.flags == HELLO_F_PER_FIELD && g.msg_size == 65536, "fields");
+	CHECK(hello_decode(buf, 20, &g, w, sizeof(w)) < 0 && strstr(w, "truncated"), "truncated: %s", w);
+	buf[0] ^= 1;
+	CHECK(hello_decode(buf, sizeof(buf), &g, w, sizeof(w)) < 0 && strstr(w, "magic"), "magic: %s", w);
+	buf[0] ^= 1;
+	struct hello bad = h;
+	bad.version = 9;
+	hello_encode(&bad, buf);
+	CHECK(hello_decode(buf, sizeof(buf), &g, w, sizeof(w)) < 0 && strstr(w, "version"), "version: %s", w);
+	bad = h;
+	bad.msg_size = 0;
+	hello_encode(&bad, buf);
+	CHECK(hello_decode(buf, sizeof(buf), &g, w, sizeof(w)) < 0 && strstr(w, "size"), "size 0: %s", w);
+	bad.msg_size = UINT64_MAX;
+	hello_encode(&bad, buf);
+	CHECK(hello_decode(buf, sizeof(buf), &g, w, sizeof(w)) < 0, "size 2^64-1 accepted");
+	bad = h;
+	bad.strategy = STRAT_A2;   /* per-field is a1's */
+	hello_encode(&bad, buf);
+	CHECK(hello_decode(buf, sizeof(buf), &g, w, sizeof(w)) < 0 && strstr(w, "per-field"), "per-field: %s", w);
+	bad = h;
+	bad.mode = 77;
+	hello_encode(&bad, buf);
+	CHECK(hello_decode(buf, sizeof(buf), &g, w, sizeof(w)) < 0 && strstr(w, "mode"), "mode: %s", w);
+	return true;
+}
+
+static bool test_reply(void)
+{
+	uint8_t buf[REPLY_LEN];
+	char r[REPLY_REASON_MAX];
+	int st;
+	reply_encode(REPLY_REJECT, "strategy mismatch: server runs a2, client asked for a1", buf);
+	CHECK(reply_decode(buf, sizeof(buf), &st, r, sizeof(r)) == 0, "decode");
+	CHECK(st == REPLY_REJECT && strcmp(r, "strategy mismatch: server runs a2, client asked for a1") == 0,
+	      "got %d '%s'", st, r);
+	memset(buf + 8, 'x', REPLY_LEN - 8);   /* no NUL: must stay bounded */
+	CHECK(reply_decode(buf, sizeof(buf), &st, r, sizeof(r)) == 0 && strlen(r) < sizeof(r), "unterminated");
+	buf[0] = 0;
+	CHECK(reply_decode(buf, sizeof(buf), &st, r, sizeof(r)) < 0, "bad magic accepted");
+	return true;
+}
+
+int main(void)
+{
+	run("size split places the remainder in the first fields", test_size_split);
+	run("message alloc, fill, stamp", test_alloc_fill_stamp);
+	run("pattern is irregular", test_pattern_distinct);
+	run("verify catches a skipped sequence and a corrupted byte", test_verify);
+	run("iov_advance on partial writes", test_iov_advance);
+	run("net_sendv_all survives short writes", test_sendv_short_writes);
+	run("parse_size good and bad", test_parse_size);
+	run("parse numbers, seconds, CPU lists", test_parse_numbers);
+	run("hello encode/decode and rejects", test_hello);
+	run("reply encode/decode", test_reply);
+	return failures ? 1 : 0;
+}
