@@ -7,7 +7,7 @@ LDLIBS  += -lm
 
 BINS := a1_server a1_client a2_server a2_client a3_server a3_client
 
-.PHONY: all test clean
+.PHONY: all test bench clean
 all: $(BINS)
 
 common.o: common.c common.h
@@ -22,5 +22,10 @@ tests/unit: tests/unit.c common.o common.h
 test: all tests/unit
 	bash tests/run.sh
 
+bench: all bench/memcpy_bw
+
+bench/memcpy_bw: bench/memcpy_bw.c
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+
 clean:
-	rm -f $(BINS) common.o tests/unit
+	rm -f $(BINS) common.o tests/unit bench/memcpy_bw
