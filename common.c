@@ -105,7 +105,11 @@ const char *strategy_title(int id)
 
 const char *mode_name(int mode)
 {
-	return mode == MODE_STREAM ? "stream" : "?";
+	switch (mode) {
+	case MODE_STREAM: return "stream";
+	case MODE_RR: return "rr";
+	}
+	return "?";
 }
 
 /* ======================================================================
@@ -345,7 +349,7 @@ int hello_decode(const uint8_t *buf, size_t len, struct hello *h, char *why, siz
 		snprintf(why, whylen, "unknown strategy %u", h->strategy);
 		return -1;
 	}
-	if (h->mode != MODE_STREAM) {
+	if (h->mode != MODE_STREAM && h->mode != MODE_RR) {
 		snprintf(why, whylen, "unknown mode %u", h->mode);
 		return -1;
 	}
@@ -554,6 +558,89 @@ static void tcp_totals_merge(struct tcp_totals *into, const struct tcp_totals *t
 }
 
 /* ======================================================================
+ * latency histogram
+ * ====================================================================== */
+
+void hist_init(struct hist *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->min_ns = UINT64_MAX;
+}
+
+static unsigned hist_index(uint64_t v)
+{
+	if (v < 256)
+		return (unsigned)v;
+	unsigned e = 63u - (unsigned)__builtin_clzll(v);      /* 8..63 */
+	unsigned shift = e - HIST_SUB_BITS;
+	return 256u + (e - 8u) * 128u + (unsigned)((v >> shift) - 128u);
+}
+
+/* [lo, lo + width) covered by bucket i */
+static void hist_bucket_range(unsigned i, uint64_t *lo, uint64_t *width)
+{
+	if (i < 256) {
+		*lo = i;
+		*width = 1;
+		return;
+	}
+	unsigned e = (i - 256u) / 128u + 8u, sub = (i - 256u) % 128u;
+	unsigned shift = e - HIST_SUB_BITS;
+	*lo = (uint64_t)(128u + sub) << shift;
+	*width = 1ull << shift;
+}
+
+void hist_record(struct hist *h, uint64_t ns)
+{
+	h->count++;
+	h->sum_ns += ns;
+	if (ns < h->min_ns)
+		h->min_ns = ns;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+	h->bucket[hist_index(ns)]++;
+}
+
+void hist_merge(struct hist *into, const struct hist *h)
+{
+	into->count += h->count;
+	into->sum_ns += h->sum_ns;
+	if (h->min_ns < into->min_ns)
+		into->min_ns = h->min_ns;
+	if (h->max_ns > into->max_ns)
+		into->max_ns = h->max_ns;
+	for (unsigned i = 0; i < HIST_BUCKETS; i++)
+		into->bucket[i] += h->bucket[i];
+}
+
+double hist_quantile(const struct hist *h, double q)
+{
+	if (!h->count)
+		return 0;
+	/* the smallest sample with at least ceil(q * count) samples <= it */
+	uint64_t rank = (uint64_t)ceil(q * (double)h->count);
+	if (rank < 1)
+		rank = 1;
+	if (rank > h->count)
+		rank = h->count;
+	uint64_t seen = 0;
+	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+		seen += h->bucket[i];
+		if (seen >= rank) {
+			uint64_t lo, width;
+			hist_bucket_range(i, &lo, &width);
+			double v = (double)lo + (double)(width - 1) / 2.0;
+			if (v < (double)h->min_ns)
+				v = (double)h->min_ns;
+			if (v > (double)h->max_ns)
+				v = (double)h->max_ns;
+			return v;
+		}
+	}
+	return (double)h->max_ns;
+}
+
+/* ======================================================================
  * output — human lines, or one flat JSON object
  * ====================================================================== */
 
@@ -715,9 +802,12 @@ static void print_help(const struct config *c)
 	       "  -d, --duration SECONDS   measured time, > 0, fractions allowed (default %g)\n"
 	       "      --warmup SECONDS     unmeasured time before it (default 0)\n"
 	       "      --verify             check every byte, not only sequence numbers\n"
-	       "      --mode stream        test mode (only stream for now)\n"
+	       "      --mode stream|rr     stream: the server sends messages back to back and\n"
+	       "                           throughput is measured (default); rr: each thread\n"
+	       "                           sends an %d-byte request and waits for one message,\n"
+	       "                           and every round trip is timed (latency percentiles)\n"
 	       "  -A, --cpus LIST          pin client threads round-robin to CPUs, e.g. 0,2-3\n",
-	       s, s, strategy_title(c->strategy), s, DEFAULT_PORT, THREADS_MAX, DEFAULT_DURATION_S);
+	       s, s, strategy_title(c->strategy), s, DEFAULT_PORT, THREADS_MAX, DEFAULT_DURATION_S, RR_REQ_LEN);
 	if (c->strategy == STRAT_A1)
 		printf("      --per-field          server sends with one send() per field\n");
 	printf("      --json               print one JSON object on stdout at exit\n"
@@ -816,8 +906,10 @@ static void parse_cli(int argc, char **argv, struct config *c)
 		case OPT_MODE:
 			if (strcmp(optarg, "stream") == 0)
 				c->mode = MODE_STREAM;
+			else if (strcmp(optarg, "rr") == 0)
+				c->mode = MODE_RR;
 			else
-				usage_error("bad mode '%s' (expected stream)", optarg);
+				usage_error("bad mode '%s' (expected stream or rr)", optarg);
 			break;
 		case OPT_PER_FIELD:
 			c->per_field = true;
@@ -893,7 +985,7 @@ struct server {
 	pthread_mutex_t lock;          /* guards everything below */
 	uint64_t active, served, rejected, failed, next_index;
 	uint64_t bytes_sent, messages_sent;
-	uint64_t msg_size, per_field_conns;
+	uint64_t msg_size, per_field_conns, rr_conns;
 	struct zc_stats zc;
 	struct tcp_totals tcp;
 	bool host_started;
@@ -975,6 +1067,52 @@ static int serve_stream(struct conn *c, const struct strategy *s,
 	}
 }
 
+static void set_nodelay(int fd)
+{
+	int one = 1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* Request-response: for each RR_REQ_LEN-byte request, one message.  The
+ * client ends the exchange by closing its side.  Returns 0, or -1 with
+ * c->err set. */
+static int serve_rr(struct conn *c, const struct strategy *s, uint64_t *bytes, uint64_t *messages)
+{
+	uint8_t req[RR_REQ_LEN];
+	uint64_t seq = 0;
+
+	set_nodelay(c->fd);
+	for (;;) {
+		int r = net_recv_all(c->fd, req, sizeof(req));
+		if (r == 0)
+			return 0;
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				snprintf(c->err, sizeof(c->err), "client sent no request for %d s", IO_TIMEOUT_S);
+			else if (errno == EPIPE)
+				snprintf(c->err, sizeof(c->err), "client closed the connection mid-request");
+			else
+				snprintf(c->err, sizeof(c->err), "client reset the connection mid-stream");
+			return -1;
+		}
+		if (get_le(req, 8) != seq) {
+			snprintf(c->err, sizeof(c->err), "request %" PRIu64 " arrived as number %" PRIu64,
+				 seq, get_le(req, 8));
+			return -1;
+		}
+		if (s->send(c, seq) < 0) {
+			if (!c->err[0])
+				snprintf(c->err, sizeof(c->err), "send: %s", strerror(errno));
+			return -1;
+		}
+		seq++;
+		*bytes += c->hello.msg_size;
+		*messages += 1;
+		if (stop_signal)
+			return 0;
+	}
+}
+
 static void *conn_thread_main(void *arg)
 {
 	struct conn_thread *ct = arg;
@@ -1024,7 +1162,7 @@ static void *conn_thread_main(void *arg)
 	if (net_send_all(c.fd, reply, sizeof(reply)) < 0) {
 		snprintf(c.err, sizeof(c.err), "could not answer the hello: %s", strerror(errno));
 		failed = true;
-	} else if (serve_stream(&c, s, &bytes, &messages) < 0) {
+	} else if ((c.hello.mode == MODE_RR ? serve_rr : serve_stream)(&c, s, &bytes, &messages) < 0) {
 		failed = true;
 	}
 	char stream_err[sizeof(c.err)];
@@ -1049,6 +1187,7 @@ out:
 		srv->messages_sent += messages;
 		srv->msg_size = c.hello.msg_size;
 		srv->per_field_conns += (c.hello.flags & HELLO_F_PER_FIELD) != 0;
+		srv->rr_conns += c.hello.mode == MODE_RR;
 		srv->zc.sends += c.zc.sends;
 		srv->zc.completions += c.zc.completions;
 		srv->zc.copied += c.zc.copied;
@@ -1113,6 +1252,7 @@ static void server_report(struct server *srv, const struct cpu_usage *cpu0, cons
 	out_str(&o, "role", "server");
 	out_str(&o, "strategy", strategy_name(srv->strat->id));
 	out_str(&o, "variant", variant);
+	out_str(&o, "mode", srv->rr_conns == 0 ? "stream" : srv->rr_conns == srv->served ? "rr" : "mixed");
 	out_u64(&o, "port", cfg->port);
 	out_u64(&o, "msg_size", srv->msg_size);
 	out_u64(&o, "connections", srv->served);
@@ -1280,6 +1420,7 @@ struct client_thread {
 	uint64_t bytes_total, messages_total;  /* everything received */
 	uint64_t verify_errors;
 	struct tcp_totals tcp;
+	struct hist rtt;                       /* rr: round trips begun in the window */
 	bool failed;
 	char err[200];
 };
@@ -1415,6 +1556,48 @@ static void client_stream(struct client_thread *t, struct msg *m)
 	}
 }
 
+/* Request-response: time each round trip (request out, whole message in). */
+static void client_rr(struct client_thread *t, struct msg *m)
+{
+	struct client *cl = t->cl;
+	uint8_t req[RR_REQ_LEN];
+	uint64_t seq = 0;
+
+	set_nodelay(t->fd);
+	for (;;) {
+		uint64_t t0 = now_ns();
+		if (t0 >= cl->end_ns || atomic_load_explicit(&cl->abort, memory_order_relaxed))
+			break;
+		put_le(req, seq, 8);
+		if (net_send_all(t->fd, req, sizeof(req)) < 0) {
+			snprintf(t->err, sizeof(t->err), "sending request: %s", strerror(errno));
+			t->failed = true;
+			return;
+		}
+		int r = client_recv_msg(t, m, &seq);
+		uint64_t t1 = now_ns();
+		if (r <= 0) {
+			if (r == 0)
+				snprintf(t->err, sizeof(t->err), "server closed the connection after %" PRIu64 " round trips",
+					 t->messages_total);
+			t->failed = true;
+			return;
+		}
+		if (t0 >= cl->warm_ns) {
+			hist_record(&t->rtt, t1 - t0);
+			t->bytes += m->size;
+			t->messages++;
+		}
+	}
+	shutdown(t->fd, SHUT_WR);
+	int r = client_recv_msg(t, m, &seq);
+	if (r != 0) {
+		if (r > 0)
+			snprintf(t->err, sizeof(t->err), "server sent a message nobody asked for");
+		t->failed = true;
+	}
+}
+
 static void *client_thread_main(void *arg)
 {
 	struct client_thread *t = arg;
@@ -1438,7 +1621,10 @@ static void *client_thread_main(void *arg)
 	if (!t->failed && !atomic_load(&cl->abort)) {
 		set_timeout(t->fd, SO_RCVTIMEO, IO_TIMEOUT_S);
 		set_timeout(t->fd, SO_SNDTIMEO, IO_TIMEOUT_S);
-		client_stream(t, &m);
+		if (cl->cfg->mode == MODE_RR)
+			client_rr(t, &m);
+		else
+			client_stream(t, &m);
 		if (t->failed)
 			atomic_store(&cl->abort, true);
 	}
@@ -1478,7 +1664,10 @@ int client_main(int argc, char **argv, int strategy_id)
 	pthread_barrier_init(&cl.barrier, NULL, (unsigned)n + 1);
 	uint64_t started = 0;
 	for (; started < n; started++) {
-		th[started] = (struct client_thread){ .cl = &cl, .index = started, .fd = -1 };
+		th[started].cl = &cl;
+		th[started].index = started;
+		th[started].fd = -1;
+		hist_init(&th[started].rtt);
 		int e = pthread_create(&th[started].tid, NULL, client_thread_main, &th[started]);
 		if (e)
 			die(1, e, "cannot start thread %" PRIu64, started);
@@ -1506,7 +1695,9 @@ int client_main(int argc, char **argv, int strategy_id)
 
 	uint64_t bytes = 0, messages = 0, bytes_total = 0, messages_total = 0, verify_errors = 0, failed = 0;
 	struct tcp_totals tcp = { 0 };
+	static struct hist rtt;
 	const char *first_err = NULL;
+	hist_init(&rtt);
 	for (uint64_t i = 0; i < n; i++) {
 		bytes += th[i].bytes;
 		messages += th[i].messages;
@@ -1514,6 +1705,7 @@ int client_main(int argc, char **argv, int strategy_id)
 		messages_total += th[i].messages_total;
 		verify_errors += th[i].verify_errors;
 		tcp_totals_merge(&tcp, &th[i].tcp);
+		hist_merge(&rtt, &th[i].rtt);
 		if (th[i].failed) {
 			failed++;
 			if (!first_err)
@@ -1556,6 +1748,18 @@ int client_main(int argc, char **argv, int strategy_id)
 	out_dbl(&o, "gbps", (double)bytes * 8 / secs / 1e9);
 	out_dbl(&o, "msgs_per_sec", mps);
 	out_dbl(&o, "us_per_msg", messages ? 1e6 / mps : NAN);
+	if (cfg.mode == MODE_RR) {
+		bool any = rtt.count > 0;
+		out_u64(&o, "transactions", rtt.count);
+		out_dbl(&o, "transactions_per_sec", (double)rtt.count / secs);
+		out_dbl(&o, "rtt_min_us", any ? (double)rtt.min_ns / 1e3 : NAN);
+		out_dbl(&o, "rtt_mean_us", any ? (double)rtt.sum_ns / (double)rtt.count / 1e3 : NAN);
+		out_dbl(&o, "rtt_p50_us", any ? hist_quantile(&rtt, 0.50) / 1e3 : NAN);
+		out_dbl(&o, "rtt_p90_us", any ? hist_quantile(&rtt, 0.90) / 1e3 : NAN);
+		out_dbl(&o, "rtt_p99_us", any ? hist_quantile(&rtt, 0.99) / 1e3 : NAN);
+		out_dbl(&o, "rtt_p999_us", any ? hist_quantile(&rtt, 0.999) / 1e3 : NAN);
+		out_dbl(&o, "rtt_max_us", any ? (double)rtt.max_ns / 1e3 : NAN);
+	}
 	out_bool(&o, "verify", cfg.verify);
 	out_u64(&o, "verify_errors", verify_errors);
 	out_cpu(&o, &cpu0, &cpu1);

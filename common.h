@@ -42,7 +42,11 @@
 /* ---- strategies ------------------------------------------------------- */
 
 enum strategy_id { STRAT_A1 = 1, STRAT_A2 = 2, STRAT_A3 = 3 };
-enum test_mode { MODE_STREAM = 1 };
+enum test_mode {
+	MODE_STREAM = 1,   /* the server streams messages until the client stops it */
+	MODE_RR = 2,       /* request-response: RR_REQ_LEN-byte request, one message back */
+};
+#define RR_REQ_LEN 8       /* bytes: the request carries its little-endian number */
 #define HELLO_F_PER_FIELD 0x1u  /* a1 only: one send() per field */
 
 const char *strategy_name(int id);   /* "a1".."a3", "?" when unknown */
@@ -145,6 +149,23 @@ struct tcp_totals {
 	uint64_t n;
 };
 void tcp_totals_add(struct tcp_totals *t, int fd);
+
+/* ---- latency histogram: fixed memory, mergeable, pure --------------- */
+
+/* Log-linear buckets over nanoseconds: exact below 256 ns, then 128 buckets
+ * per power of two, so a reported value (the bucket's midpoint, clamped to
+ * [min, max]) is within 0.4% of the true sample.  About 58 KiB. */
+#define HIST_SUB_BITS 7
+#define HIST_BUCKETS  (256 + (64 - 8) * 128)
+struct hist {
+	uint64_t count, sum_ns, min_ns, max_ns;
+	uint64_t bucket[HIST_BUCKETS];
+};
+void hist_init(struct hist *h);
+void hist_record(struct hist *h, uint64_t ns);
+void hist_merge(struct hist *into, const struct hist *h);
+/* The value at quantile q (0..1], in ns; 0 when empty. */
+double hist_quantile(const struct hist *h, double q);
 
 /* ---- the server ------------------------------------------------------- */
 

@@ -84,6 +84,44 @@ else
 fi
 SRV_ARGS="-A 0" pair a3 4K 2 -A 1
 
+# --- request-response mode -------------------------------------------
+rr_pair() {
+  local s=$1 size=$2 threads=$3 name port
+  name="$s rr size=$size threads=$threads verified"
+  port=$(free_port)
+  if ! start_server "${s}_server" "$port" -n "$threads"; then
+    fail "$name" "server did not start"; return
+  fi
+  if ! "$TOP/${s}_client" -p "$port" -s "$size" -t "$threads" -d 0.3 --mode rr --verify --json \
+      >"$T_TMP/cli.json" 2>"$T_TMP/cli.err"; then
+    fail "$name" "client failed: $(tail -n 1 "$T_TMP/cli.err")"; kill "$SRV_PID" 2>/dev/null; return
+  fi
+  if ! wait_pid "$SRV_PID" 10; then fail "$name" "server exited non-zero"; return; fi
+  local tx p50 p99 max mn verr
+  tx=$(json_get "$T_TMP/cli.json" transactions)
+  mn=$(json_get "$T_TMP/cli.json" rtt_min_us)
+  p50=$(json_get "$T_TMP/cli.json" rtt_p50_us)
+  p99=$(json_get "$T_TMP/cli.json" rtt_p99_us)
+  max=$(json_get "$T_TMP/cli.json" rtt_max_us)
+  verr=$(json_get "$T_TMP/cli.json" verify_errors)
+  if [[ $(json_get "$T_TMP/cli.json" mode) != rr || $(json_get "$T_TMP/srv.json" mode) != rr ]]; then
+    fail "$name" "mode not reported as rr by both sides"; return
+  fi
+  if ! ((tx > 0)); then fail "$name" "transactions=$tx"; return; fi
+  if ((verr != 0)); then fail "$name" "verify_errors=$verr"; return; fi
+  if ! awk -v a="$mn" -v b="$p50" -v c="$p99" -v d="$max" 'BEGIN { exit !(a > 0 && a <= b && b <= c && c <= d) }'; then
+    fail "$name" "percentiles out of order: min=$mn p50=$p50 p99=$p99 max=$max"; return
+  fi
+  if (( $(json_get "$T_TMP/srv.json" bytes_sent) != $(json_get "$T_TMP/cli.json" bytes_total) )); then
+    fail "$name" "server sent $(json_get "$T_TMP/srv.json" bytes_sent), client got $(json_get "$T_TMP/cli.json" bytes_total)"; return
+  fi
+  pass "$name (p50 ${p50} us)"
+}
+for s in a1 a2 a3; do
+  rr_pair "$s" 64 1
+  rr_pair "$s" 16K 2
+done
+
 # --- protocol refusals -------------------------------------------------
 port=$(free_port)
 start_server a2_server "$port" -n 1
@@ -141,6 +179,7 @@ bad_args a1_client -d abc
 bad_args a1_client -p 0
 bad_args a1_client -p 65536
 bad_args a1_client --mode rr2
+bad_args a1_client --mode both
 bad_args a1_client --bogus
 bad_args a1_client -s
 bad_args a1_client extra

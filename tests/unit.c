@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,6 +279,62 @@ static bool test_reply(void)
 	return true;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool test_hist_known(void)
+{
+	static struct hist h;
+	hist_init(&h);
+	for (uint64_t v = 1; v <= 100000; v++)
+		hist_record(&h, v);
+	static const double qs[] = { 0.5, 0.9, 0.99, 0.999 };
+	for (size_t i = 0; i < 4; i++) {
+		double want = qs[i] * 100000, got = hist_quantile(&h, qs[i]);
+		CHECK(fabs(got - want) / want <= 0.01, "q%g: %g, want %g", qs[i], got, want);
+	}
+	CHECK(hist_quantile(&h, 1.0) == 100000, "max quantile %g", hist_quantile(&h, 1.0));
+	CHECK(h.min_ns == 1 && h.max_ns == 100000 && h.count == 100000, "min/max/count");
+	CHECK(h.sum_ns == 5000050000ull, "sum %" PRIu64, h.sum_ns);
+	return true;
+}
+
+static bool test_hist_random(void)
+{
+	/* log-uniform samples over 100 ns .. 100 ms against exact order statistics */
+	enum { N = 200000 };
+	static uint64_t v[N];
+	static struct hist a, b, all;
+	hist_init(&a);
+	hist_init(&b);
+	hist_init(&all);
+	uint64_t x = 88172645463325252ull;
+	for (int i = 0; i < N; i++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		double u = (double)(x >> 11) / 9007199254740992.0;
+		v[i] = (uint64_t)(100.0 * pow(1e6, u));
+		hist_record(i % 2 ? &a : &b, v[i]);
+		hist_record(&all, v[i]);
+	}
+	hist_merge(&a, &b);
+	CHECK(memcmp(&a, &all, sizeof(a)) == 0, "merge of halves differs from the whole");
+	qsort(v, N, sizeof(v[0]), cmp_u64);
+	static const double qs[] = { 0.01, 0.5, 0.9, 0.99, 0.999 };
+	for (size_t i = 0; i < 5; i++) {
+		uint64_t rank = (uint64_t)ceil(qs[i] * N);
+		double want = (double)v[rank - 1], got = hist_quantile(&all, qs[i]);
+		CHECK(fabs(got - want) / want <= 0.01, "q%g: %g, want %g", qs[i], got, want);
+	}
+	hist_init(&b);
+	CHECK(hist_quantile(&b, 0.5) == 0, "empty histogram");
+	hist_record(&b, UINT64_MAX);   /* the largest value has a bucket */
+	CHECK(hist_quantile(&b, 0.5) == (double)UINT64_MAX, "huge value");
+	return true;
+}
+
 int main(void)
 {
 	run("size split places the remainder in the first fields", test_size_split);
@@ -290,5 +347,7 @@ int main(void)
 	run("parse numbers, seconds, CPU lists", test_parse_numbers);
 	run("hello encode/decode and rejects", test_hello);
 	run("reply encode/decode", test_reply);
+	run("histogram percentiles of 1..100000 within 1%", test_hist_known);
+	run("histogram vs exact quantiles, merge", test_hist_random);
 	return failures ? 1 : 0;
 }
