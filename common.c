@@ -1250,6 +1250,7 @@ static void server_report(struct server *srv, const struct cpu_usage *cpu0, cons
 	out_begin(&o, cfg->json);
 	out_str(&o, "version", COPYBENCH_VERSION);
 	out_str(&o, "role", "server");
+	out_str(&o, "bind", cfg->bind_addr);
 	out_str(&o, "strategy", strategy_name(srv->strat->id));
 	out_str(&o, "variant", variant);
 	out_str(&o, "mode", srv->rr_conns == 0 ? "stream" : srv->rr_conns == srv->served ? "rr" : "mixed");
@@ -1421,7 +1422,7 @@ struct client_thread {
 	uint64_t verify_errors;
 	struct tcp_totals tcp;
 	struct hist rtt;                       /* rr: round trips begun in the window */
-	bool failed;
+	bool connected, failed;
 	char err[200];
 };
 
@@ -1443,6 +1444,7 @@ static int client_connect(struct client_thread *t)
 		snprintf(t->err, sizeof(t->err), "connect to %s port %u: %s", cfg->host, cfg->port, strerror(errno));
 		return -1;
 	}
+	t->connected = true;
 	struct hello h = { .magic = HELLO_MAGIC, .version = HELLO_VERSION,
 			   .strategy = (uint8_t)cfg->strategy, .mode = (uint8_t)cfg->mode,
 			   .flags = cfg->per_field ? HELLO_F_PER_FIELD : 0, .msg_size = cfg->msg_size };
@@ -1480,7 +1482,7 @@ static int client_recv_msg(struct client_thread *t, struct msg *m, uint64_t *seq
 	int r = net_recvv_all(t->fd, iov, MSG_FIELDS);
 	if (r < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			snprintf(t->err, sizeof(t->err), "server sent nothing for %d s", IO_TIMEOUT_S);
+			snprintf(t->err, sizeof(t->err), "server sent nothing for %d s", CLIENT_STALL_S);
 		else if (errno == EPIPE)
 			snprintf(t->err, sizeof(t->err), "server closed the connection mid-message");
 		else
@@ -1619,8 +1621,8 @@ static void *client_thread_main(void *arg)
 	pthread_barrier_wait(&cl->barrier);   /* 1: everyone connected (or failed) */
 	pthread_barrier_wait(&cl->barrier);   /* 2: the clock starts */
 	if (!t->failed && !atomic_load(&cl->abort)) {
-		set_timeout(t->fd, SO_RCVTIMEO, IO_TIMEOUT_S);
-		set_timeout(t->fd, SO_SNDTIMEO, IO_TIMEOUT_S);
+		set_timeout(t->fd, SO_RCVTIMEO, CLIENT_STALL_S);
+		set_timeout(t->fd, SO_SNDTIMEO, CLIENT_STALL_S);
 		if (cl->cfg->mode == MODE_RR)
 			client_rr(t, &m);
 		else
@@ -1629,7 +1631,8 @@ static void *client_thread_main(void *arg)
 			atomic_store(&cl->abort, true);
 	}
 	if (t->fd >= 0) {
-		tcp_totals_add(&t->tcp, t->fd);
+		if (t->connected)
+			tcp_totals_add(&t->tcp, t->fd);
 		close(t->fd);
 	}
 	if (have_msg)
@@ -1673,8 +1676,8 @@ int client_main(int argc, char **argv, int strategy_id)
 			die(1, e, "cannot start thread %" PRIu64, started);
 	}
 	pthread_barrier_wait(&cl.barrier);
-	struct cpu_usage cpu0, cpu1;
-	struct host_cpu host0, host1;
+	struct cpu_usage cpu0 = { 0 }, cpu1 = { 0 };
+	struct host_cpu host0 = { 0 }, host1 = { 0 };
 	cl.start_ns = now_ns();
 	cl.warm_ns = cl.start_ns + (uint64_t)(cfg.warmup_s * 1e9);
 	cl.end_ns = cl.warm_ns + (uint64_t)(cfg.duration_s * 1e9);
@@ -1712,13 +1715,10 @@ int client_main(int argc, char **argv, int strategy_id)
 				first_err = th[i].err;
 		}
 	}
-	if (aborted) {
-		fprintf(stderr, "%s: %s\n", prog_name, first_err ? first_err : "aborted");
-		free(th);
-		return 1;
-	}
 	char reason[256] = "";
-	if (failed)
+	if (aborted)   /* nothing was measured: the object still says why */
+		snprintf(reason, sizeof(reason), "%s", first_err ? first_err : "aborted");
+	else if (failed)
 		snprintf(reason, sizeof(reason), "%" PRIu64 " of %" PRIu64 " connections failed: %s",
 			 failed, n, first_err);
 	else if (verify_errors)
@@ -1739,6 +1739,7 @@ int client_main(int argc, char **argv, int strategy_id)
 	out_u64(&o, "port", cfg.port);
 	out_u64(&o, "msg_size", cfg.msg_size);
 	out_u64(&o, "threads", n);
+	out_bool(&o, "per_field", cfg.per_field);
 	out_dbl(&o, "seconds", secs);
 	out_dbl(&o, "warmup_s", cfg.warmup_s);
 	out_u64(&o, "bytes", bytes);

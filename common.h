@@ -38,6 +38,7 @@
 #define HELLO_TIMEOUT_S   5      /* a peer must send its hello within this */
 #define IO_TIMEOUT_S      10     /* a blocked send/recv longer than this fails */
 #define DRAIN_TIMEOUT_S   10     /* client: server must close within this after stop */
+#define CLIENT_STALL_S    5      /* client: no byte from the server this long = failure */
 
 /* ---- strategies ------------------------------------------------------- */
 
