@@ -1134,7 +1134,15 @@ def env_line(data):
             "plotted as 0.")
 
 
+def focus_footer(data):
+    """Footer of the figures drawn at one thread count: says if --threads was not measured."""
+    return (f"{data.threads_note}. " if data.threads_note else "") + env_line(data)
+
+
 def plural(n, word="thread"):
+    """'1 thread', '4 threads'; 'no stream rows' for a thread count that does not exist."""
+    if n is None:
+        return "no stream rows"
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
@@ -1239,7 +1247,7 @@ def plot_cache_misses(data, out_dir):
                          f"misses per KiB {'sent' if side == 'srv' else 'received'}",
                          f"{side}_{event}", t)
     finish(fig, f"Cache misses per KiB of payload vs message size ({plural(t)})",
-           series_handles(data, data.stream), env_line(data))
+           series_handles(data, data.stream), focus_footer(data))
     return save(fig, out_dir, "cache_misses")
 
 
@@ -1273,6 +1281,9 @@ def plot_cpu_panels(axes, data, t):
                      notes=[wrapped])
     ax = axes[2]
     ax.set_title("host-wide, all CPUs")
+    if not data.stream:
+        no_data(ax, "no ok stream rows")
+        return []
     host = aggregate(data.stream, CPU_METRICS["host_cpu_ns_per_byte"])
     soft = aggregate(data.stream, CPU_METRICS["host_softirq_ns_per_byte"])
     drawn = draw_vs_size(ax, data, host, t) + draw_vs_size(ax, data, soft, t, linestyle="--")
@@ -1295,7 +1306,7 @@ def plot_cpu_per_byte(data, out_dir):
     t = data.focus_threads
     extra = plot_cpu_panels(axes, data, t) or []
     finish(fig, f"CPU cost per payload byte vs message size ({plural(t)})",
-           series_handles(data, data.stream) + extra, env_line(data))
+           series_handles(data, data.stream) + extra, focus_footer(data))
     return save(fig, out_dir, "cpu_per_byte")
 
 
@@ -1309,7 +1320,7 @@ def plot_context_switches(data, out_dir):
     finish(fig, f"Context switches vs message size ({plural(t)})",
            series_handles(data, data.stream),
            "Counted by perf stat over each process's whole life (warm-up and set-up "
-           "included). " + env_line(data))
+           "included). " + focus_footer(data))
     return save(fig, out_dir, "context_switches")
 
 
@@ -1376,6 +1387,10 @@ def summary_lines(a):
     if shares:
         lines.append(f"a3 sends copied by the kernel: {min(shares) * 100:.1f}–"
                      f"{max(shares) * 100:.1f}% across sizes and thread counts")
+    if a["latency"]:
+        lines.append("lowest median p50 round trip: " + "; ".join(
+            f"{fmt_size(e['msg_size'])}×{e['threads']}: {e['p50']['strategy']}"
+            for e in a["latency"] if e["p50"]))
     cmp_ = a["a3_vs_a2_cpu"]
     if cmp_.get("softirq_compared"):
         lines.append(f"a3 spent more host softirq time per byte than a2 at "
@@ -1399,7 +1414,8 @@ def plot_summary(data, a, out_dir):
     thr = aggregate(data.stream, col("throughput_gbps"))
     for ax, tt in zip(axes[:2], (t, tmax)):
         metric_panel(ax, data, data.stream, col("throughput_gbps"),
-                     f"throughput, {plural(tt)}", "Gbit/s", "throughput", tt, log_ok=False)
+                     "throughput" + (f", {plural(tt)}" if tt else ""), "Gbit/s",
+                     "throughput", tt, log_ok=False)
     if thr.stats:
         top = max(st.hi for st in thr.stats.values()) * 1.08
         for ax in axes[:2]:
@@ -1427,8 +1443,8 @@ def plot_summary(data, a, out_dir):
     metric_panel(axes[7], data, data.stream, col("srv_context_switches"),
                  "sender (server): context switches", "per run", "srv_context_switches", t)
     zc_panel(axes[8], data)
-    finish(fig, f"copybench summary (rows 2–3 at {plural(t)})",
-           series_handles(data, data.ok) + extra, env_line(data), footer_lines=answers)
+    finish(fig, "copybench summary" + (f" (rows 2–3 at {plural(t)})" if t else ""),
+           series_handles(data, data.ok) + extra, focus_footer(data), footer_lines=answers)
     return save(fig, out_dir, "summary")
 
 

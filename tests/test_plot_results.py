@@ -393,6 +393,14 @@ class TestContract(unittest.TestCase):
         self.assertEqual(pr.parse_size("1MiB"), 1 << 20)
 
 
+    def test_focus_choices(self):
+        self.assertEqual(pr.pick_threads([1, 2, 4], None), (1, ""))
+        self.assertEqual(pr.pick_threads([2, 4], 3), (2, "3 threads not measured; showing 2"))
+        self.assertEqual(pr.pick_size([64, 1024, 65536], None), (65536, ""))
+        self.assertEqual(pr.pick_size([64, 1024], 2048),
+                         (1024, "2 KiB not measured; showing 1 KiB"))
+
+
 class TestCrossover(unittest.TestCase):
     def test_crossover_summary_json(self):
         _, summary, _, _ = Outputs.of("crossover.csv")
