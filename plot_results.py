@@ -667,7 +667,14 @@ def describe_run(ref):
         if ref["strategy"] else "(no strategy)"
     size = fmt_size(ref["msg_size"]) if ref["msg_size"] not in ("", "NA") else "?"
     return (f"run {ref['run_id']}/{ref['order']} (line {ref['line']}): {label}, {size}, "
-            f"{ref['threads'] or '?'} threads, {ref['mode'] or '?'}, repeat {ref['repeat']}")
+            f"{ref['threads'] or '?'} thread{'' if ref['threads'] == '1' else 's'}, "
+            f"{ref['mode'] or '?'}, repeat {ref['repeat']}")
+
+
+def pct_range(lo, hi):
+    """'100.0%' or '50.0–100.0%'."""
+    return f"{lo * 100:.1f}%" if f"{lo:.3f}" == f"{hi:.3f}" else \
+        f"{lo * 100:.1f}–{hi * 100:.1f}%"
 
 
 def report_crossover(a, strategy, title):
@@ -755,7 +762,7 @@ def report_zc(a, data):
                     rows) + [""]
     lo, hi = min(vals), max(vals)
     if lo >= 0.99:
-        out.append(f"The kernel copied {lo * 100:.1f}–{hi * 100:.1f}% of a3's completed sends "
+        out.append(f"The kernel copied {pct_range(lo, hi)} of a3's completed sends "
                    f"at every measured point (link: {link}). On this path zero-copy did "
                    "not avoid the copy, it deferred it: a3 measures the cost of the "
                    "zero-copy API (page pinning, completion notifications) plus a copy. "
@@ -829,7 +836,9 @@ def report_retrans(a):
     out = ["## Runs with TCP retransmissions", ""]
     if not a["retransmissions"]:
         return out + ["None: tcp_retrans was 0 or empty in every run.", ""]
-    out += ["Retransmissions stall the sender and distort throughput; these runs had them:", ""]
+    n, total = len(a["retransmissions"]), a["rows"]["total"]
+    out += [f"{n} of {total} runs had retransmissions, which stall the sender and distort "
+            "its throughput:", ""]
     for r in a["retransmissions"]:
         out.append(f"- {describe_run(r)}: {r['tcp_retrans']:.0f} retransmissions, "
                    f"{fmt_num(r['throughput_gbps'])} Gbit/s, status {r['status']}")
@@ -887,12 +896,12 @@ def write_report(a, data, path):
     """report.md: the assignment's questions answered from the data."""
     r = a["rows"]
     reps = a["repeats"]
-    reps_text = str(reps["min"]) if reps["min"] == reps["max"] else \
-        f"{reps['min']}–{reps['max']}"
+    reps_text = plural(reps["min"], "repeat") if reps["min"] == reps["max"] else \
+        f"{reps['min']}–{reps['max']} repeats"
     lines = ["# copybench results", "",
              f"Source: `{a['source']}` — {r['total']} rows: {r['ok']} ok "
              f"({r['stream_ok']} stream, {r['rr_ok']} request-response), {r['failed']} failed. "
-             f"Medians over {reps_text} repeats per "
+             f"Medians over {reps_text} per "
              "configuration (ok rows only). Every number below is computed from the CSV.", ""]
     if a["failed_runs"]:
         lines += ["Failed runs (excluded from every figure and answer):", ""]
@@ -1385,8 +1394,8 @@ def summary_lines(a):
             f"{k} {v} of {len(a['best'])}" for k, v in wins.items()))
     shares = [s["share"] for s in a["zc_copied_share"]]
     if shares:
-        lines.append(f"a3 sends copied by the kernel: {min(shares) * 100:.1f}–"
-                     f"{max(shares) * 100:.1f}% across sizes and thread counts")
+        lines.append(f"a3 sends copied by the kernel: {pct_range(min(shares), max(shares))} "
+                     "across sizes and thread counts")
     if a["latency"]:
         lines.append("lowest median p50 round trip: " + "; ".join(
             f"{fmt_size(e['msg_size'])}×{e['threads']}: {e['p50']['strategy']}"
