@@ -3,6 +3,7 @@
 # Output protocol: `PASS: name` / `FAIL: name — why` / `SKIP: name — why`.
 
 TOP="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BIN_DIR="${BIN_DIR:-$TOP}"   # the build under test (make sanitize: build/asan, build/tsan)
 T_FAILED=0
 T_TMP="$(mktemp -d)"
 declare -a T_PIDS=()
@@ -44,7 +45,7 @@ start_server() {
   local name=$1 port=$2
   shift 2
   : >"$T_TMP/srv.err"
-  "$TOP/$name" -p "$port" --json "$@" >"$T_TMP/srv.json" 2>"$T_TMP/srv.err" &
+  "$BIN_DIR/$name" -p "$port" --json "$@" >"$T_TMP/srv.json" 2>"$T_TMP/srv.err" &
   SRV_PID=$!
   T_PIDS+=("$SRV_PID")
   for _ in $(seq 1 100); do

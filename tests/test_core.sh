@@ -16,7 +16,7 @@ pair() {
     fail "$name" "server did not start: $(tail -n 1 "$T_TMP/srv.err")"
     return
   fi
-  if ! "$TOP/${s}_client" -p "$port" -s "$size" -t "$threads" -d 0.3 --verify --json "$@" \
+  if ! "$BIN_DIR/${s}_client" -p "$port" -s "$size" -t "$threads" -d 0.3 --verify --json "$@" \
       >"$T_TMP/cli.json" 2>"$T_TMP/cli.err"; then
     fail "$name" "client failed: $(tail -n 1 "$T_TMP/cli.err")"
     kill "$SRV_PID" 2>/dev/null
@@ -92,7 +92,7 @@ rr_pair() {
   if ! start_server "${s}_server" "$port" -n "$threads"; then
     fail "$name" "server did not start"; return
   fi
-  if ! "$TOP/${s}_client" -p "$port" -s "$size" -t "$threads" -d 0.3 --mode rr --verify --json \
+  if ! "$BIN_DIR/${s}_client" -p "$port" -s "$size" -t "$threads" -d 0.3 --mode rr --verify --json \
       >"$T_TMP/cli.json" 2>"$T_TMP/cli.err"; then
     fail "$name" "client failed: $(tail -n 1 "$T_TMP/cli.err")"; kill "$SRV_PID" 2>/dev/null; return
   fi
@@ -125,11 +125,11 @@ done
 # --- protocol refusals -------------------------------------------------
 port=$(free_port)
 start_server a2_server "$port" -n 1
-if "$TOP/a1_client" -p "$port" -d 0.2 >"$T_TMP/cli.out" 2>"$T_TMP/cli.err"; then
+if "$BIN_DIR/a1_client" -p "$port" -d 0.2 >"$T_TMP/cli.out" 2>"$T_TMP/cli.err"; then
   fail "strategy mismatch refused" "a1_client against a2_server exited 0"
 elif ! grep -q 'strategy mismatch: server runs a2, client asked for a1' "$T_TMP/cli.err"; then
   fail "strategy mismatch refused" "client said: $(cat "$T_TMP/cli.err")"
-elif ! "$TOP/a2_client" -p "$port" -d 0.2 --verify >/dev/null 2>"$T_TMP/cli2.err"; then
+elif ! "$BIN_DIR/a2_client" -p "$port" -d 0.2 --verify >/dev/null 2>"$T_TMP/cli2.err"; then
   fail "strategy mismatch refused" "server did not serve the next client: $(cat "$T_TMP/cli2.err")"
 elif ! wait_pid "$SRV_PID" 10; then
   fail "strategy mismatch refused" "server exit status non-zero"
@@ -140,7 +140,7 @@ else
 fi
 
 port=$(free_port)
-if "$TOP/a2_client" -p "$port" -d 0.2 2>"$T_TMP/cli.err"; then
+if "$BIN_DIR/a2_client" -p "$port" -d 0.2 2>"$T_TMP/cli.err"; then
   fail "connection refused exits 1" "exit 0"
 else
   rc=$?
@@ -155,7 +155,7 @@ fi
 bad_args() {
   local bin=$1 out rc
   shift
-  out=$("$TOP/$bin" "$@" 2>&1 >/dev/null)
+  out=$("$BIN_DIR/$bin" "$@" 2>&1 >/dev/null)
   rc=$?
   if ((rc != 2)); then
     fail "$bin $* is a usage error" "exit $rc"
@@ -191,13 +191,13 @@ bad_args a2_server -s 64
 bad_args a3_client -A x
 
 for b in a1_server a1_client a2_server a2_client a3_server a3_client; do
-  if "$TOP/$b" --help | grep -q "^Usage: $b" && "$TOP/$b" --version | grep -q 'copybench'; then
+  if "$BIN_DIR/$b" --help | grep -q "^Usage: $b" && "$BIN_DIR/$b" --version | grep -q 'copybench'; then
     pass "$b --help and --version"
   else
     fail "$b --help and --version" "no usage or version line"
   fi
 done
-if "$TOP/a2_client" --help | grep -q 'time per message' && "$TOP/a2_client" --help | grep -q '1-1024'; then
+if "$BIN_DIR/a2_client" --help | grep -q 'time per message' && "$BIN_DIR/a2_client" --help | grep -q '1-1024'; then
   pass "client help names us_per_msg as time per message and the ranges"
 else
   fail "client help names us_per_msg as time per message and the ranges" "missing text"
