@@ -1,0 +1,1214 @@
+#!/usr/bin/env bash
+# run_experiments.sh — the copybench sweep driver.
+#
+# One command runs every configuration (strategy x message size x threads x repeat) of the
+# six copybench binaries in two network namespaces joined by a veth pair (or over loopback
+# with --no-netns), with `perf stat -x,` around the server — the sender, where the copies
+# under test happen — and around the client, and appends one CSV row per finished run.
+# The CSV columns and cell conventions are fixed in INTERFACE (see README); raw perf output
+# and each binary's JSON and stderr are kept per run under results/<run_id>/ for audit.
+#
+# Safety contract: the traps (EXIT, INT, TERM) are installed before the first change to the
+# system. cleanup() kills only the process groups this script started (recorded by PGID,
+# never by name) and deletes only the namespaces it created (recorded by name); it is
+# idempotent. Every wait is bounded.
+
+set -euo pipefail
+# Decimal points from printf/awk/perf must be '.', and no locale may add thousands separators.
+export LC_ALL=C
+
+PROG=${0##*/}
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly PROG SCRIPT_DIR
+
+# perf events, in the order of the CSV columns; the column name is the event in lower case
+# with '-' turned into '_'.
+readonly PERF_EVENTS="cycles,instructions,cache-references,cache-misses,L1-dcache-load-misses,LLC-load-misses,context-switches,cpu-migrations,page-faults,task-clock"
+readonly -a PERF_COLS=(cycles instructions cache_references cache_misses l1_dcache_load_misses
+	llc_load_misses context_switches cpu_migrations page_faults task_clock)
+
+readonly -a DEFAULT_IMPLS=(a1 a2 a3)
+readonly -a DEFAULT_SIZES=(64 256 1K 4K 16K 64K 256K 1M)
+readonly -a DEFAULT_THREADS=(1 2 4 8)
+readonly DEFAULT_REPEATS=3 DEFAULT_DURATION_S=2 DEFAULT_WARMUP_S=0.5
+readonly -a QUICK_IMPLS=(a1 a2 a3)
+readonly -a QUICK_SIZES=(1K 64K)
+readonly -a QUICK_THREADS=(1 2)
+readonly QUICK_REPEATS=1 QUICK_DURATION_S=1 QUICK_WARMUP_S=0.2
+readonly DEFAULT_MTU=1500
+
+# Measured on the reference machine (2-vCPU KVM guest, 18 runs of 2 s + 0.5 s took 2.77 s
+# each): what one run costs beyond its duration + warmup (namespace exec, perf start-up,
+# server readiness, teardown, a3's completion drain).
+readonly RUN_OVERHEAD_S=0.3
+readonly POLL_S=0.05          # every bounded poll sleeps this long per try
+readonly READY_TRIES=100      # server readiness: 100 x 50 ms = 5 s
+readonly EXIT_TRIES=100       # server exit after the client finished: 5 s
+readonly STOP_TRIES=40        # SIGTERM grace before SIGKILL: 2 s
+readonly CLIENT_SLACK_S=15    # client timeout = duration + warmup + this
+readonly SERVER_SLACK_S=30    # server timeout = duration + warmup + this (outlives the client)
+
+# ---------------------------------------------------------------------------------------
+# State. Registries first: cleanup() relies on them.
+NETNS_CREATED=()   # namespaces this run created (names)
+PGROUPS=()         # process groups this run started and has not reaped (leader PIDs)
+CLEANED=0
+
+# Options (resolved in resolve_options).
+IMPLS=() SIZES=() THREADS=() MODES=()
+REPEATS="" DURATION_S="" WARMUP_S="" MTU="" OUT="" PIN="" QUICK=0 NO_PLOT=0 NO_NETNS=0
+PER_FIELD=0 VERIFY=0 DRY_RUN=0 INTERACTIVE=0 NO_BUILD=0 ACTION=sweep PARSE_FILE=""
+# OPT_*: options as given; unset when not given (an empty value given is an error).
+unset OPT_IMPLS OPT_SIZES OPT_THREADS OPT_REPEATS OPT_DURATION OPT_WARMUP
+
+# Plan (parallel arrays, one entry per run, in execution order).
+PLAN_MODE=() PLAN_IMPL=() PLAN_SIZE=() PLAN_THREADS=() PLAN_REPEAT=()
+
+# Per-sweep facts.
+RUN_ID="" RAW_DIR="" NS_S="" NS_C="" SRV_ADDR="" LINK="" LINK_MTU="" USE_PERF=1 PORT_BASE=0
+SRV_CPUS="" CLI_CPUS="" PLACEMENT=unpinned KERNEL="" CPU_MODEL="" PLOT_PY=""
+CSV_COLS=() CSV_HEADER=""
+declare -A CLI=() SRV=() ROW=()
+
+# ---------------------------------------------------------------------------------------
+err() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() { err "$*"; exit 1; }
+die_usage() { err "$* (see --help)"; exit 2; }
+
+usage() {
+	cat <<EOF
+Usage: sudo ./$PROG [options]
+       ./$PROG --parse-perf FILE
+       ./$PROG --dry-run [options]
+
+Runs the copybench sweep: for every strategy, message size and thread count (repeated,
+interleaved), one server/client pair in two network namespaces joined by a veth pair, each
+side under 'perf stat -x,'; one CSV row per run; then plots with plot_results.py.
+
+Sweep:
+  --impls LIST       strategies, from a1 a2 a3            (default: a1 a2 a3)
+  --sizes LIST       message sizes, bytes with K/M/G      (default: 64 256 1K 4K 16K 64K 256K 1M)
+  --threads LIST     client threads (connections)         (default: 1 2 4 8)
+  --repeats N        repeats, interleaved: every configuration once, then again (default: 3)
+  --duration S       measured seconds per run, fractions allowed (default: 2)
+  --warmup S         seconds before measuring, excluded from the figures (default: 0.5)
+  --mode MODE        stream (request-response comes later)  (default: stream)
+  --per-field        A1 runs use its per-field variant (one send() per field)
+  --verify           clients check every byte (costs CPU; sequence numbers are always checked)
+  --pin [split|same] pin server and client threads via the binaries' -A: split = server on
+                     the first allowed CPU, client on the second (default for --pin);
+                     same = both on the first
+  --quick            smoke sweep: a1 a2 a3, sizes 1K 64K, threads 1 2, 1 repeat, 1 s,
+                     warmup 0.2 s (under a minute); explicit options override it
+Network:
+  --mtu N            veth MTU, 68..65535 (default: 1500; the kernel selftest uses 65535)
+  --no-netns         run over loopback 127.0.0.1 in the current namespace
+Output:
+  --out FILE         CSV file (default: results.csv). An existing file is never overwritten:
+                     if its header is this version's, rows are appended under a new run_id;
+                     if not, the run is refused (choose another --out). Raw perf output,
+                     JSON and stderr of every run go to results/<run_id>/ beside FILE.
+  --no-plot          do not call plot_results.py at the end
+  --no-build         do not run make first
+Other:
+  --dry-run          print the planned runs and the estimated time; change nothing
+  --interactive      a small menu (on stdin) to choose strategies, sizes and threads and run
+                     one experiment or the sweep
+  --parse-perf FILE  print what the perf parser makes of one 'perf stat -x,' output file:
+                     a CSV header and one row (the same code the sweep uses)
+  -h, --help         this text
+
+Time: the default sweep is 3 x 8 x 4 x 3 = 288 runs of 2 s + 0.5 s warmup plus about
+${RUN_OVERHEAD_S} s overhead each: about 13.5 minutes on a 2-vCPU KVM guest (measured: 2.77 s
+per default run). --dry-run prints the estimate for any option set.
+
+Needs root (namespaces, perf), gcc/make, iproute2, perf and a Python with matplotlib; as
+root on Debian/Ubuntu missing packages are installed with apt-get. Without perf the sweep
+still runs and the counter columns are NA. Progress goes to stderr, one line per run.
+Exit status: 0 all runs ok, 1 a run failed or setup failed, 2 usage error,
+130/143 interrupted (complete rows are kept).
+EOF
+}
+
+# ---------------------------------------------------------------------------------------
+# Validation helpers: print one line and return 1 on bad input (callers decide the exit).
+
+is_uint() { [[ $1 =~ ^[0-9]+$ ]] && ((10#$1 <= 1000000000)); }
+is_pos_num() { [[ $1 =~ ^([0-9]+([.][0-9]*)?|[.][0-9]+)$ ]] && awk -v x="$1" 'BEGIN { exit !(x > 0) }'; }
+is_nonneg_num() { [[ $1 =~ ^([0-9]+([.][0-9]*)?|[.][0-9]+)$ ]]; }
+
+# size_bytes SIZE: print SIZE in bytes (K/M/G are powers of 1024); return 1 if malformed.
+size_bytes() {
+	local s=$1 n mult=1
+	[[ $s =~ ^([0-9]+)([kKmMgG]?)$ ]] || return 1
+	n=$((10#${BASH_REMATCH[1]}))
+	case ${BASH_REMATCH[2]} in
+	k | K) mult=1024 ;;
+	m | M) mult=$((1024 * 1024)) ;;
+	g | G) mult=$((1024 * 1024 * 1024)) ;;
+	esac
+	((n <= 1024 * 1024 * 1024)) || return 1
+	printf '%d\n' $((n * mult))
+}
+
+# split_list STRING: words separated by commas and/or blanks, one per line.
+split_list() { printf '%s\n' "${1//,/ }" | tr -s ' \t' '\n' | sed '/^$/d'; }
+
+check_impls() {
+	local x
+	[[ $# -gt 0 ]] || { err "no strategy given (choose from a1 a2 a3)"; return 1; }
+	for x in "$@"; do
+		case $x in a1 | a2 | a3) ;; *) err "unknown strategy '$x' (choose from a1 a2 a3)"; return 1 ;; esac
+	done
+}
+check_sizes() {
+	local x b
+	[[ $# -gt 0 ]] || { err "no message size given"; return 1; }
+	for x in "$@"; do
+		if ! b=$(size_bytes "$x") || ((b < 64 || b > 64 * 1024 * 1024)); then
+			err "bad message size '$x' (bytes with optional K/M/G, 64 .. 64M)"
+			return 1
+		fi
+	done
+}
+check_threads() {
+	local x
+	[[ $# -gt 0 ]] || { err "no thread count given"; return 1; }
+	for x in "$@"; do
+		if ! is_uint "$x" || ((10#$x < 1 || 10#$x > 1024)); then
+			err "bad thread count '$x' (1 .. 1024)"
+			return 1
+		fi
+	done
+}
+
+# ---------------------------------------------------------------------------------------
+parse_args() {
+	local opt val
+	while (($# > 0)); do
+		opt=$1
+		val=""
+		if [[ $opt == --*=* ]]; then
+			val=${opt#*=}
+			opt=${opt%%=*}
+			set -- "$opt" "$val" "${@:2}"
+		fi
+		case $opt in
+		--impls | --sizes | --threads | --repeats | --duration | --warmup | --mtu | --out | --mode | --parse-perf)
+			(($# >= 2)) || die_usage "option $opt needs a value"
+			val=$2
+			shift 2
+			;;
+		*) shift ;;
+		esac
+		case $opt in
+		-h | --help) ACTION=help ;;
+		--impls) OPT_IMPLS=$val ;;
+		--sizes) OPT_SIZES=$val ;;
+		--threads) OPT_THREADS=$val ;;
+		--repeats) OPT_REPEATS=$val ;;
+		--duration) OPT_DURATION=$val ;;
+		--warmup) OPT_WARMUP=$val ;;
+		--mtu) MTU=$val ;;
+		--out) OUT=$val ;;
+		--mode)
+			case $val in
+			stream) MODES=(stream) ;;
+			rr | both) die_usage "--mode $val: request-response mode is not implemented yet (only stream)" ;;
+			*) die_usage "--mode: unknown mode '$val' (stream)" ;;
+			esac
+			;;
+		--pin)
+			PIN="split"
+			if (($# > 0)) && [[ $1 == split || $1 == same ]]; then
+				PIN=$1
+				shift
+			fi
+			;;
+		--quick) QUICK=1 ;;
+		--no-netns) NO_NETNS=1 ;;
+		--no-plot) NO_PLOT=1 ;;
+		--no-build) NO_BUILD=1 ;;
+		--per-field) PER_FIELD=1 ;;
+		--verify) VERIFY=1 ;;
+		--dry-run) DRY_RUN=1 ;;
+		--interactive) INTERACTIVE=1 ;;
+		--parse-perf)
+			ACTION=parse-perf
+			PARSE_FILE=$val
+			;;
+		*) die_usage "unknown option '$opt'" ;;
+		esac
+	done
+}
+
+# resolve_options: defaults, --quick, then explicit options; validate everything.
+resolve_options() {
+	local -a list
+	if ((QUICK)); then
+		IMPLS=("${QUICK_IMPLS[@]}") SIZES=("${QUICK_SIZES[@]}") THREADS=("${QUICK_THREADS[@]}")
+		REPEATS=$QUICK_REPEATS DURATION_S=$QUICK_DURATION_S WARMUP_S=$QUICK_WARMUP_S
+	else
+		IMPLS=("${DEFAULT_IMPLS[@]}") SIZES=("${DEFAULT_SIZES[@]}") THREADS=("${DEFAULT_THREADS[@]}")
+		REPEATS=$DEFAULT_REPEATS DURATION_S=$DEFAULT_DURATION_S WARMUP_S=$DEFAULT_WARMUP_S
+	fi
+	if [[ -v OPT_IMPLS ]]; then
+		mapfile -t list < <(split_list "$OPT_IMPLS")
+		check_impls "${list[@]}" || exit 2
+		IMPLS=("${list[@]}")
+	fi
+	if [[ -v OPT_SIZES ]]; then
+		mapfile -t list < <(split_list "$OPT_SIZES")
+		check_sizes "${list[@]}" || exit 2
+		SIZES=("${list[@]}")
+	fi
+	if [[ -v OPT_THREADS ]]; then
+		mapfile -t list < <(split_list "$OPT_THREADS")
+		check_threads "${list[@]}" || exit 2
+		THREADS=("${list[@]}")
+	fi
+	if [[ -v OPT_REPEATS ]]; then
+		if ! is_uint "$OPT_REPEATS" || ((10#$OPT_REPEATS < 1 || 10#$OPT_REPEATS > 1000)); then
+			die_usage "--repeats: bad number '$OPT_REPEATS' (1 .. 1000)"
+		fi
+		REPEATS=$((10#$OPT_REPEATS))
+	fi
+	if [[ -v OPT_DURATION ]]; then
+		is_pos_num "$OPT_DURATION" || die_usage "--duration: bad number '$OPT_DURATION' (seconds > 0)"
+		DURATION_S=$OPT_DURATION
+	fi
+	if [[ -v OPT_WARMUP ]]; then
+		is_nonneg_num "$OPT_WARMUP" || die_usage "--warmup: bad number '$OPT_WARMUP' (seconds >= 0)"
+		WARMUP_S=$OPT_WARMUP
+	fi
+	if [[ -n $MTU ]]; then
+		if ! is_uint "$MTU" || ((10#$MTU < 68 || 10#$MTU > 65535)); then
+			die_usage "--mtu: bad number '$MTU' (68 .. 65535)"
+		fi
+		MTU=$((10#$MTU))
+	else
+		MTU=$DEFAULT_MTU
+	fi
+	[[ ${#MODES[@]} -gt 0 ]] || MODES=(stream)
+	[[ -n $OUT ]] || OUT=results.csv
+	if ((PER_FIELD)) && [[ " ${IMPLS[*]} " != *" a1 "* ]]; then
+		err "note: --per-field applies to a1 only, and a1 is not in this sweep"
+	fi
+}
+
+# ---------------------------------------------------------------------------------------
+# perf stat -x, parsing.
+#
+# parse_perf FILE prints one CSV line: the ten event values (PERF_COLS order), then the ten
+# running percentages, then user_only (1/0). Rules:
+#  - comment lines ('# started on ...') and blank lines are skipped, and so are lines whose
+#    value field is empty (metric continuation lines such as ',,,,,2.3,%  tma_...');
+#  - '<not supported>' and '<not counted>' never become 0: an event no line counted is NA,
+#    and so is its running percentage;
+#  - with -r, perf puts a variance column ('0.45%') after the event name: detected and skipped;
+#  - event names are canonicalised: 'cpu_core/cycles/' and 'cpu_atom/cycles/' (hybrid CPUs),
+#    'cycles:u', 'cpu_core/cycles:u/', 'cpu_core/cycles/u' and 'cycles [cpu_core]' all count
+#    as cycles; 'cs', 'migrations', 'faults', 'cpu-cycles' are perf's aliases;
+#  - hybrid: values of the lines that counted are summed; the running percentage is the
+#    minimum over those lines (a low one says the sum contains a scaled-up extrapolation);
+#  - multiplexed counters: perf's value is already scaled; it is kept and the percentage is
+#    what tells how long the counter really ran;
+#  - user_only is 1 when any of the ten events carries a modifier that counts user space
+#    without the kernel (u without k, e.g. 'cycles:u'): the copies under test are kernel work;
+#  - numbers are printed as perf printed them (task_clock in msec with its decimals); sums
+#    are printed with %.0f (or %.2f for msec), never with thousands separators or exponents.
+# Returns 1 with a message on stderr when FILE cannot be read or holds no event line.
+parse_perf() {
+	local file=$1
+	if [[ ! -f $file || ! -r $file ]]; then
+		err "perf output '$file': no such readable file"
+		return 1
+	fi
+	awk -F, -v cols="${PERF_COLS[*]}" -v fname="$file" '
+	function canon(ev,   p, n, mods, i) {
+		mods = ""
+		sub(/ \[[^]]*\]$/, "", ev)
+		if (index(ev, "/") > 0) {
+			n = split(ev, p, "/")
+			ev = p[2]
+			if (n >= 3) mods = p[3]
+		}
+		i = index(ev, ":")
+		if (i > 0) { mods = mods substr(ev, i + 1); ev = substr(ev, 1, i - 1) }
+		ev = tolower(ev)
+		gsub(/-/, "_", ev)
+		if (ev == "cpu_cycles") ev = "cycles"
+		else if (ev == "cs") ev = "context_switches"
+		else if (ev == "migrations") ev = "cpu_migrations"
+		else if (ev == "faults") ev = "page_faults"
+		MODS = mods
+		return ev
+	}
+	BEGIN {
+		ncols = split(cols, col, " ")
+		for (k = 1; k <= ncols; k++) want[col[k]] = 1
+		lines = 0; user_only = 0
+	}
+	{ sub(/\r$/, "") }
+	/^[ \t]*#/ || /^[ \t]*$/ { next }
+	NF < 5 || $1 == "" || $3 == "" { next }
+	{
+		ev = canon($3)
+		if (!(ev in want)) next
+		lines++
+		if (MODS ~ /u/ && MODS !~ /k/) user_only = 1
+		pct = ($4 ~ /%$/) ? $6 : $5
+		val = $1
+		if (val !~ /^-?[0-9]+([.][0-9]+)?$/) next      # <not supported>, <not counted>
+		n[ev]++
+		sum[ev] += val
+		str[ev] = val
+		if (val ~ /[.]/) frac[ev] = 1
+		if (pct ~ /^[0-9]+([.][0-9]+)?$/ && (!(ev in minp) || pct + 0 < minp[ev] + 0)) minp[ev] = pct
+	}
+	END {
+		if (lines == 0) {
+			printf "perf output %s: no perf stat -x, line for any of the events (was it written by perf stat -x, ?)\n", fname > "/dev/stderr"
+			exit 1
+		}
+		out = ""
+		for (k = 1; k <= ncols; k++) {
+			e = col[k]
+			if (!(e in n)) v = "NA"
+			else if (n[e] == 1) v = str[e]
+			else v = sprintf(frac[e] ? "%.2f" : "%.0f", sum[e])
+			out = out (k > 1 ? "," : "") v
+		}
+		for (k = 1; k <= ncols; k++) {
+			e = col[k]
+			v = ((e in n) && (e in minp)) ? minp[e] : "NA"
+			out = out "," v
+		}
+		print out "," user_only
+	}' "$file"
+}
+
+# perf_header: the header line of --parse-perf.
+perf_header() {
+	local c line
+	line=$(IFS=,; printf '%s' "${PERF_COLS[*]}")
+	for c in "${PERF_COLS[@]}"; do line+=",${c}_running_pct"; done
+	printf '%s,user_only\n' "$line"
+}
+
+# perf_fields FILE: like parse_perf, but NA everywhere when the file is missing or useless
+# (perf not installed, perf failed): the sweep must go on.
+perf_fields() {
+	local out
+	if [[ -s $1 ]] && out=$(parse_perf "$1" 2>/dev/null); then
+		printf '%s\n' "$out"
+	else
+		local na="" i
+		for ((i = 0; i < 2 * ${#PERF_COLS[@]}; i++)); do na+="NA,"; done
+		printf '%sNA\n' "$na"
+	fi
+}
+
+# ---------------------------------------------------------------------------------------
+# JSON (flat objects of strings, numbers, booleans only: the binaries' --json output).
+
+# json_to_tsv FILE: print "key<TAB>value" per member; string escapes decoded, tabs and
+# newlines inside strings become blanks.
+json_to_tsv() {
+	awk '
+	function str(   out, c, e) {
+		out = ""
+		i++
+		while (i <= n) {
+			c = substr(s, i, 1)
+			if (c == "\\") {
+				e = substr(s, i + 1, 1)
+				if (e == "u") { out = out "?"; i += 6; continue }
+				if (e == "n" || e == "t" || e == "r" || e == "b" || e == "f") out = out " "
+				else out = out e
+				i += 2
+				continue
+			}
+			if (c == "\"") { i++; return out }
+			if (c == "\t" || c == "\n") c = " "
+			out = out c
+			i++
+		}
+		return out
+	}
+	function ws() { while (i <= n && substr(s, i, 1) ~ /[ \t\r\n]/) i++ }
+	{ s = s $0 "\n" }
+	END {
+		n = length(s); i = 1
+		while (i <= n && substr(s, i, 1) != "{") i++
+		i++
+		while (i <= n) {
+			ws()
+			c = substr(s, i, 1)
+			if (c == ",") { i++; continue }
+			if (c != "\"") break
+			k = str()
+			ws()
+			if (substr(s, i, 1) != ":") break
+			i++
+			ws()
+			if (substr(s, i, 1) == "\"") v = str()
+			else {
+				j = i
+				while (i <= n && substr(s, i, 1) !~ /[,} \t\r\n]/) i++
+				v = substr(s, j, i - j)
+			}
+			printf "%s\t%s\n", k, v
+		}
+	}' "$1"
+}
+
+# load_json ARRAY FILE: fill the associative ARRAY from FILE; return 1 if nothing was read.
+load_json() {
+	local -n _dst=$1
+	local k v
+	_dst=()
+	[[ -s $2 ]] || return 1
+	while IFS=$'\t' read -r k v; do
+		if [[ -n $k ]]; then _dst["$k"]=$v; fi
+	done < <(json_to_tsv "$2")
+	((${#_dst[@]} > 0))
+}
+
+# cell VALUE: a CSV-safe cell (no commas, quotes or line breaks).
+cell() {
+	local v=$1
+	v=${v//,/;}
+	v=${v//\"/\'}
+	v=${v//$'\n'/ }
+	v=${v//$'\r'/ }
+	printf '%s' "$v"
+}
+
+# num_or_na VALUE: VALUE if it is a number, else NA.
+num_or_na() {
+	if [[ $1 =~ ^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$ ]]; then printf '%s' "$1"; else printf 'NA'; fi
+}
+
+# per_byte NUMERATOR_EXPR_TERMS... : awk helper. per_byte SCALE DENOM TERM...: prints
+# (sum of TERMs) * SCALE / DENOM with 4 decimals, or NA if any input is not a number or
+# DENOM <= 0.
+per_byte() {
+	local scale=$1 den=$2
+	shift 2
+	awk -v scale="$scale" -v den="$den" -v terms="$*" 'BEGIN {
+		re = "^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$"
+		if (den !~ re || den + 0 <= 0) { print "NA"; exit }
+		n = split(terms, t, " "); sum = 0
+		if (n == 0) { print "NA"; exit }
+		for (k = 1; k <= n; k++) { if (t[k] !~ re) { print "NA"; exit }; sum += t[k] }
+		printf "%.4f\n", sum * scale / den
+	}'
+}
+
+# ---------------------------------------------------------------------------------------
+# Process groups and namespaces.
+
+# stop_group PGID: SIGTERM the process group this script started, SIGKILL after a bounded
+# grace, reap it and drop it from the registry. Only recorded groups are ever signalled:
+# a group exists only while one of its members lives, so its number cannot have been reused;
+# the leader itself is signalled directly only while it is still this shell's child (the
+# moment before timeout(1) made its own group).
+stop_group() {
+	local pg=$1 i ppid=""
+	if ! kill -TERM -- "-$pg" 2>/dev/null; then
+		ppid=$(awk '{ print $4 }' "/proc/$pg/stat" 2>/dev/null || true)
+		if [[ $ppid == "$$" ]]; then kill -TERM "$pg" 2>/dev/null || true; fi
+	fi
+	for ((i = 0; i < STOP_TRIES; i++)); do
+		kill -0 -- "-$pg" 2>/dev/null || break
+		sleep "$POLL_S"
+	done
+	kill -KILL -- "-$pg" 2>/dev/null || true
+	wait "$pg" 2>/dev/null || true
+	unregister_pg "$pg"
+}
+
+unregister_pg() {
+	local pg=$1 i
+	for i in "${!PGROUPS[@]}"; do
+		[[ ${PGROUPS[i]} == "$pg" ]] && unset 'PGROUPS[i]'
+	done
+	PGROUPS=("${PGROUPS[@]}")
+}
+
+# cleanup: kill what this run started, delete the namespaces it created. Idempotent.
+cleanup() {
+	local pg ns
+	for pg in "${PGROUPS[@]}"; do
+		stop_group "$pg" || true
+	done
+	PGROUPS=()
+	for ns in "${NETNS_CREATED[@]}"; do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	if ((${#NETNS_CREATED[@]} > 0 && CLEANED == 0)); then
+		err "removed namespaces ${NETNS_CREATED[*]}"
+	fi
+	NETNS_CREATED=()
+	CLEANED=1
+}
+
+on_signal() {
+	local sig=$1
+	trap '' INT TERM
+	err "interrupted (SIG$sig): stopping this run's processes and namespaces; complete rows stay in ${OUT:-the CSV}"
+	cleanup
+	trap - EXIT
+	if [[ $sig == INT ]]; then exit 130; else exit 143; fi
+}
+
+install_traps() {
+	trap cleanup EXIT
+	trap 'on_signal INT' INT
+	trap 'on_signal TERM' TERM
+}
+
+# in_srv_ns / in_cli_ns CMD...: run CMD in the server's / client's namespace.
+in_srv_ns() { if ((NO_NETNS)); then "$@"; else ip netns exec "$NS_S" "$@"; fi; }
+in_cli_ns() { if ((NO_NETNS)); then "$@"; else ip netns exec "$NS_C" "$@"; fi; }
+
+# setup_link: the namespace pair and its veth link (or loopback with --no-netns).
+setup_link() {
+	if ((NO_NETNS)); then
+		SRV_ADDR=127.0.0.1 LINK=lo
+		LINK_MTU=$(cat /sys/class/net/lo/mtu 2>/dev/null || echo NA)
+		err "link: loopback 127.0.0.1 (mtu $LINK_MTU)"
+		return 0
+	fi
+	local sfx tries=0 net
+	while :; do
+		sfx=$(printf '%x%04x' "$$" "$RANDOM")
+		NS_S="cb${sfx}s" NS_C="cb${sfx}c"
+		[[ ! -e /run/netns/$NS_S && ! -e /run/netns/$NS_C ]] && break
+		((++tries < 20)) || die "cannot find a free namespace name"
+	done
+	net=$(($$ % 256))
+	SRV_ADDR="198.18.$net.1"
+	NETNS_CREATED+=("$NS_S")
+	ip netns add "$NS_S" || die "ip netns add $NS_S failed (are network namespaces allowed here? try --no-netns)"
+	NETNS_CREATED+=("$NS_C")
+	ip netns add "$NS_C" || die "ip netns add $NS_C failed"
+	ip link add veth0 netns "$NS_S" mtu "$MTU" type veth peer name veth0 netns "$NS_C" mtu "$MTU" ||
+		die "cannot create the veth pair with mtu $MTU"
+	ip -n "$NS_S" addr add "$SRV_ADDR/30" dev veth0
+	ip -n "$NS_C" addr add "198.18.$net.2/30" dev veth0
+	ip -n "$NS_S" link set lo up
+	ip -n "$NS_C" link set lo up
+	ip -n "$NS_S" link set veth0 up
+	ip -n "$NS_C" link set veth0 up
+	LINK=veth
+	LINK_MTU=$MTU
+	err "netns: $NS_S ($SRV_ADDR, server) <-veth mtu $MTU-> $NS_C (198.18.$net.2, client)"
+}
+
+# pick_port ORDER: a port free in the server's namespace, different for every run (so a
+# previous run's TIME_WAIT never matters).
+pick_port() {
+	local p=$((PORT_BASE + ($1 - 1) % 5000)) tries
+	for ((tries = 0; tries < 50; tries++)); do
+		if [[ -z $(in_srv_ns ss -Htan "sport = :$p" 2>/dev/null) ]]; then
+			printf '%d\n' "$p"
+			return 0
+		fi
+		p=$((p + 1))
+	done
+	return 1
+}
+
+# wait_ready PORT PID: bounded poll until the server listens. 0 ready, 1 timeout, 2 server gone.
+wait_ready() {
+	local port=$1 pid=$2 i
+	for ((i = 0; i < READY_TRIES; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 2
+		if [[ -n $(in_srv_ns ss -Hltn "sport = :$port" 2>/dev/null) ]]; then
+			return 0
+		fi
+		sleep "$POLL_S"
+	done
+	return 1
+}
+
+# last_line FILE: the last non-blank line of FILE, CSV-safe, for a failure reason.
+last_line() {
+	local l=""
+	[[ -s $1 ]] && l=$(grep -v '^[[:space:]]*$' "$1" | tail -n 1 || true)
+	cell "${l:-no message}"
+}
+
+# ---------------------------------------------------------------------------------------
+# Environment: root, tools, build.
+
+require_root() {
+	if ((EUID != 0)); then
+		die "must run as root (network namespaces and perf need it): sudo ./$PROG ... (--help, --dry-run and --parse-perf work without root)"
+	fi
+}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+perf_works() { have perf && perf stat -x, -o /dev/null -e task-clock -- true >/dev/null 2>&1; }
+
+# find_plot_python: a Python that imports matplotlib (the first python3 on PATH may be a
+# pyenv without it; Debian's python3-matplotlib serves /usr/bin/python3).
+find_plot_python() {
+	local py
+	for py in python3 /usr/bin/python3; do
+		if have "$py" && "$py" -c 'import matplotlib' >/dev/null 2>&1; then
+			command -v "$py"
+			return 0
+		fi
+	done
+	return 1
+}
+
+require_tools() {
+	local -a pkgs=() perf_pkgs=(linux-perf)
+	if [[ -r /etc/os-release ]] && grep -qiE '^(ID|ID_LIKE)=.*ubuntu' /etc/os-release; then
+		perf_pkgs=(linux-tools-common "linux-tools-$(uname -r)")
+	fi
+	if ((NO_BUILD == 0)) && { ! have make || ! have gcc; }; then pkgs+=(build-essential); fi
+	if ! have ip || ! have ss; then pkgs+=(iproute2); fi
+	if ! perf_works; then pkgs+=("${perf_pkgs[@]}"); fi
+	if ((NO_PLOT == 0)) && [[ -f $SCRIPT_DIR/plot_results.py ]] && ! find_plot_python >/dev/null; then
+		pkgs+=(python3-matplotlib)
+	fi
+	if ((${#pkgs[@]} > 0)); then
+		if have apt-get; then
+			err "installing missing packages: ${pkgs[*]}"
+			DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${pkgs[@]}" >&2 ||
+				{ DEBIAN_FRONTEND=noninteractive apt-get update >&2 &&
+					DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${pkgs[@]}" >&2; } ||
+				err "apt-get could not install: ${pkgs[*]}"
+		else
+			err "missing tools; install the packages providing: ${pkgs[*]}"
+		fi
+	fi
+	if ! have ip || ! have ss; then
+		die "ip and ss (iproute2) are needed: install iproute2"
+	fi
+	if ! have timeout; then die "timeout (coreutils) is needed"; fi
+	if perf_works; then
+		USE_PERF=1
+	else
+		USE_PERF=0
+		err "perf not usable: the sweep runs without it and counter columns are NA (install: ${perf_pkgs[*]})"
+	fi
+	PLOT_PY=""
+	if ((NO_PLOT == 0)) && [[ -f $SCRIPT_DIR/plot_results.py ]]; then
+		PLOT_PY=$(find_plot_python) ||
+			err "no Python with matplotlib: plots will be skipped (install python3-matplotlib)"
+	fi
+}
+
+build_binaries() {
+	local impl missing=()
+	if ((NO_BUILD == 0)); then
+		if have make && have gcc; then
+			make -C "$SCRIPT_DIR" >&2 || die "make failed in $SCRIPT_DIR"
+		else
+			err "gcc/make missing (install build-essential): using the binaries already built"
+		fi
+	fi
+	for impl in "${IMPLS[@]}"; do
+		[[ -x $SCRIPT_DIR/${impl}_server ]] || missing+=("${impl}_server")
+		[[ -x $SCRIPT_DIR/${impl}_client ]] || missing+=("${impl}_client")
+	done
+	((${#missing[@]} == 0)) || die "binaries missing in $SCRIPT_DIR: ${missing[*]} (run make)"
+}
+
+# first_cpus N: the first N CPUs this process may run on, one per line.
+first_cpus() {
+	local list
+	list=$(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status 2>/dev/null || true)
+	[[ -n $list ]] || list=$(cat /sys/devices/system/cpu/online 2>/dev/null || echo 0)
+	printf '%s\n' "$list" | tr ',' '\n' | awk -F- -v want="$1" '
+		{ lo = $1; hi = (NF > 1) ? $2 : $1
+		  for (c = lo; c <= hi && got < want; c++) { print c; got++ } }
+		got >= want { exit }'
+}
+
+setup_placement() {
+	local -a cpus
+	PLACEMENT=unpinned SRV_CPUS="" CLI_CPUS=""
+	[[ -n $PIN ]] || return 0
+	mapfile -t cpus < <(first_cpus 2)
+	if [[ $PIN == split ]]; then
+		((${#cpus[@]} >= 2)) || die "--pin split needs two CPUs, this process may use: ${cpus[*]}"
+		SRV_CPUS=${cpus[0]} CLI_CPUS=${cpus[1]}
+	else
+		SRV_CPUS=${cpus[0]} CLI_CPUS=${cpus[0]}
+	fi
+	PLACEMENT="srv=$SRV_CPUS;cli=$CLI_CPUS"
+}
+
+# ---------------------------------------------------------------------------------------
+# CSV.
+
+build_columns() {
+	local side e
+	CSV_COLS=(run_id timestamp order repeat status reason strategy variant mode msg_size threads
+		duration_s warmup_s bytes messages throughput_gbps msgs_per_sec us_per_msg
+		transactions transactions_per_sec rtt_min_us rtt_mean_us rtt_p50_us rtt_p90_us
+		rtt_p99_us rtt_p999_us rtt_max_us verify_errors srv_bytes_sent)
+	for side in srv cli; do
+		for e in "${PERF_COLS[@]}"; do CSV_COLS+=("${side}_$e"); done
+		for e in "${PERF_COLS[@]}"; do CSV_COLS+=("${side}_${e}_running_pct"); done
+	done
+	CSV_COLS+=(perf_user_only srv_cpu_user_s srv_cpu_sys_s cli_cpu_user_s cli_cpu_sys_s
+		srv_cpu_ns_per_byte cli_cpu_ns_per_byte srv_cycles_per_byte cli_cycles_per_byte
+		zc_sends zc_completions zc_copied zc_notifications zc_enobufs zc_pool_depth zc_pool_waits
+		tcp_retrans tcp_rtt_us host_cpu_user_s host_cpu_sys_s host_cpu_irq_s host_cpu_softirq_s
+		host_cpu_ns_per_byte placement kernel cpu_model link mtu)
+	CSV_HEADER=$(IFS=,; printf '%s' "${CSV_COLS[*]}")
+}
+
+# check_output: apply the never-overwrite rule. Prints what will happen; returns 1 (with a
+# message) if FILE must not be used.
+check_output() {
+	local first=""
+	if [[ -e $OUT && ! -f $OUT ]]; then
+		err "--out $OUT exists and is not a regular file"
+		return 1
+	fi
+	if [[ -s $OUT ]]; then
+		IFS= read -r first <"$OUT" || true
+		first=${first%$'\r'}
+		if [[ $first != "$CSV_HEADER" ]]; then
+			err "$OUT exists with a different header (another version's columns, or not our CSV): refusing to touch it; choose another file with --out NEW.csv or move it away"
+			return 1
+		fi
+		printf 'append to %s (same header) under a new run_id\n' "$OUT"
+	else
+		printf 'new file %s\n' "$OUT"
+	fi
+}
+
+prepare_output() {
+	check_output >/dev/null || exit 1
+	local dir
+	dir=$(dirname "$OUT")
+	[[ -d $dir ]] || mkdir -p "$dir" || die "cannot create directory $dir"
+	[[ -s $OUT ]] || printf '%s\n' "$CSV_HEADER" >"$OUT" || die "cannot write $OUT"
+	RUN_ID="$(date -u +%Y%m%dT%H%M%SZ)-$$"
+	RAW_DIR="$dir/results/$RUN_ID"
+	mkdir -p "$RAW_DIR" || die "cannot create $RAW_DIR"
+	KERNEL=$(uname -r)
+	CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+	[[ -n $CPU_MODEL ]] || CPU_MODEL=$(awk -F': *' '/^(Hardware|CPU part|cpu model)/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+	CPU_MODEL=$(cell "${CPU_MODEL:-unknown}")
+}
+
+# write_row: the ROW array as one CSV line, appended with a single printf so that an
+# interrupted sweep never leaves half a row.
+write_row() {
+	local c line="" sep=""
+	for c in "${CSV_COLS[@]}"; do
+		line+="$sep$(cell "${ROW[$c]-}")"
+		sep=,
+	done
+	printf '%s\n' "$line" >>"$OUT"
+}
+
+# ---------------------------------------------------------------------------------------
+# Plan.
+
+build_plan() {
+	local rep mode impl size t
+	PLAN_MODE=() PLAN_IMPL=() PLAN_SIZE=() PLAN_THREADS=() PLAN_REPEAT=()
+	for ((rep = 1; rep <= REPEATS; rep++)); do
+		for mode in "${MODES[@]}"; do
+			for impl in "${IMPLS[@]}"; do
+				for size in "${SIZES[@]}"; do
+					for t in "${THREADS[@]}"; do
+						PLAN_MODE+=("$mode") PLAN_IMPL+=("$impl") PLAN_SIZE+=("$size")
+						PLAN_THREADS+=("$((10#$t))") PLAN_REPEAT+=("$rep")
+					done
+				done
+			done
+		done
+	done
+}
+
+fmt_duration() {
+	local s=$1
+	if ((s >= 3600)); then
+		printf '%dh%02dm%02ds' $((s / 3600)) $((s % 3600 / 60)) $((s % 60))
+	elif ((s >= 60)); then
+		printf '%dm%02ds' $((s / 60)) $((s % 60))
+	else
+		printf '%ds' "$s"
+	fi
+}
+
+estimate_s() {
+	awk -v n="${#PLAN_IMPL[@]}" -v d="$DURATION_S" -v w="$WARMUP_S" -v o="$RUN_OVERHEAD_S" \
+		'BEGIN { printf "%d\n", n * (d + w + o) + 0.5 }'
+}
+
+variant_of() { if ((PER_FIELD)) && [[ $1 == a1 ]]; then echo per-field; else echo default; fi; }
+
+print_plan() {
+	local i n=${#PLAN_IMPL[@]} outnote
+	printf 'copybench plan: %d runs = %d strategies x %d sizes x %d thread counts x %d repeats (interleaved), mode %s\n' \
+		"$n" "${#IMPLS[@]}" "${#SIZES[@]}" "${#THREADS[@]}" "$REPEATS" "${MODES[*]}"
+	if ((NO_NETNS)); then
+		printf 'link: loopback 127.0.0.1 (no namespaces)\n'
+	else
+		printf 'link: veth pair between two new network namespaces, mtu %s, 198.18.x.1/30 <-> .2\n' "$MTU"
+	fi
+	printf 'per run: %s s measured + %s s warmup (+ about %s s overhead); placement: %s\n' \
+		"$DURATION_S" "$WARMUP_S" "$RUN_OVERHEAD_S" "${PIN:-unpinned}"
+	printf 'estimated time: %s\n' "$(fmt_duration "$(estimate_s)")"
+	outnote=$(check_output 2>&1) || outnote="WOULD REFUSE: $outnote"
+	printf 'output: %s\n' "$outnote"
+	printf '%6s %6s %-8s %-9s %9s %7s\n' order repeat strategy variant msg_size threads
+	for ((i = 0; i < n; i++)); do
+		printf '%6d %6d %-8s %-9s %9s %7d\n' $((i + 1)) "${PLAN_REPEAT[i]}" "${PLAN_IMPL[i]}" \
+			"$(variant_of "${PLAN_IMPL[i]}")" "${PLAN_SIZE[i]}" "${PLAN_THREADS[i]}"
+	done
+}
+
+# ---------------------------------------------------------------------------------------
+# One run.
+
+# run_one INDEX: run plan entry INDEX, fill ROW, append it; return 0 ok, 1 failed.
+run_one() {
+	local idx=$1 order=$(($1 + 1))
+	local mode=${PLAN_MODE[idx]} impl=${PLAN_IMPL[idx]} size=${PLAN_SIZE[idx]}
+	local threads=${PLAN_THREADS[idx]} rep=${PLAN_REPEAT[idx]}
+	local variant base port srv_pg cli_pg rc_ready=0 cli_rc=0 srv_rc=0 srv_killed=0 i
+	local status=ok reason="" timestamp host cli_limit srv_limit
+	local -a perf_srv=() perf_cli=() srv_cmd cli_cmd
+	variant=$(variant_of "$impl")
+	base=$(printf '%s/%04d-%s-%s-%s-t%s-r%s' "$RAW_DIR" "$order" "$impl" "$variant" "$size" "$threads" "$rep")
+	timestamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	CLI=() SRV=()
+	host=$SRV_ADDR
+	cli_limit=$(awk -v d="$DURATION_S" -v w="$WARMUP_S" -v s="$CLIENT_SLACK_S" 'BEGIN { print d + w + s }')
+	srv_limit=$(awk -v d="$DURATION_S" -v w="$WARMUP_S" -v s="$SERVER_SLACK_S" 'BEGIN { print d + w + s }')
+	if ((USE_PERF)); then
+		perf_srv=(env LC_ALL=C perf stat '-x,' -o "$base.srv.perf" -e "$PERF_EVENTS" --)
+		perf_cli=(env LC_ALL=C perf stat '-x,' -o "$base.cli.perf" -e "$PERF_EVENTS" --)
+	fi
+	if ! port=$(pick_port "$order"); then
+		status=failed reason="no free port near $((PORT_BASE + (order - 1) % 5000))"
+	else
+		srv_cmd=("$SCRIPT_DIR/${impl}_server" -p "$port" -B "$SRV_ADDR" -n "$threads" --json)
+		if [[ -n $SRV_CPUS ]]; then srv_cmd+=(-A "$SRV_CPUS"); fi
+		cli_cmd=("$SCRIPT_DIR/${impl}_client" -H "$host" -p "$port" -s "$size" -t "$threads"
+			-d "$DURATION_S" --warmup "$WARMUP_S" --mode "$mode" --json)
+		if [[ $variant == per-field ]]; then cli_cmd+=(--per-field); fi
+		if ((VERIFY)); then cli_cmd+=(--verify); fi
+		if [[ -n $CLI_CPUS ]]; then cli_cmd+=(-A "$CLI_CPUS"); fi
+		# timeout(1) puts itself and everything below it in a new process group: the
+		# group is what stop_group signals.
+		if ((NO_NETNS)); then
+			timeout -k 2 "$srv_limit" "${perf_srv[@]}" "${srv_cmd[@]}" >"$base.srv.json" 2>"$base.srv.err" &
+		else
+			timeout -k 2 "$srv_limit" ip netns exec "$NS_S" "${perf_srv[@]}" "${srv_cmd[@]}" >"$base.srv.json" 2>"$base.srv.err" &
+		fi
+		srv_pg=$!
+		PGROUPS+=("$srv_pg")
+		wait_ready "$port" "$srv_pg" || rc_ready=$?
+		if ((rc_ready == 1)); then
+			status=failed reason="server not listening on port $port within 5 s"
+		elif ((rc_ready == 2)); then
+			status=failed reason="server exited before listening: $(last_line "$base.srv.err")"
+		fi
+	fi
+
+	if [[ $status == ok ]]; then
+		if ((NO_NETNS)); then
+			timeout -k 2 "$cli_limit" "${perf_cli[@]}" "${cli_cmd[@]}" >"$base.cli.json" 2>"$base.cli.err" &
+		else
+			timeout -k 2 "$cli_limit" ip netns exec "$NS_C" "${perf_cli[@]}" "${cli_cmd[@]}" >"$base.cli.json" 2>"$base.cli.err" &
+		fi
+		cli_pg=$!
+		PGROUPS+=("$cli_pg")
+		wait "$cli_pg" || cli_rc=$?
+		unregister_pg "$cli_pg"
+		# The server leaves by itself after -n connections; give it a bounded moment.
+		if ((cli_rc == 0)); then
+			for ((i = 0; i < EXIT_TRIES; i++)); do
+				kill -0 "$srv_pg" 2>/dev/null || break
+				sleep "$POLL_S"
+			done
+		fi
+		if kill -0 "$srv_pg" 2>/dev/null; then
+			srv_killed=1
+			stop_group "$srv_pg"
+		else
+			wait "$srv_pg" || srv_rc=$?
+			unregister_pg "$srv_pg"
+		fi
+		load_json CLI "$base.cli.json" || true
+		load_json SRV "$base.srv.json" || true
+		if ((cli_rc == 124 || cli_rc == 137)); then
+			status=failed reason="client timed out after ${cli_limit} s"
+		elif ((cli_rc != 0)); then
+			status=failed reason="client exit $cli_rc: $(last_line "$base.cli.err")"
+		elif [[ -z ${CLI[status]-} ]]; then
+			status=failed reason="client printed no JSON"
+		elif [[ ${CLI[status]} != ok ]]; then
+			status=failed reason="client status ${CLI[status]}: ${CLI[reason]-}"
+		elif [[ ${CLI[verify_errors]-0} != 0 ]]; then
+			status=failed reason="verify_errors=${CLI[verify_errors]}"
+		elif ((srv_killed)); then
+			status=failed reason="server did not exit after the client (killed)"
+		elif ((srv_rc != 0)); then
+			status=failed reason="server exit $srv_rc: $(last_line "$base.srv.err")"
+		elif [[ -z ${SRV[bytes_sent]-} ]]; then
+			status=failed reason="server printed no JSON"
+		fi
+	elif [[ -n ${srv_pg-} ]]; then
+		stop_group "$srv_pg"
+		load_json SRV "$base.srv.json" || true
+	fi
+
+	fill_row "$order" "$rep" "$status" "$reason" "$impl" "$variant" "$mode" "$size" "$threads" \
+		"$timestamp" "$base"
+	write_row
+	[[ $status == ok ]]
+}
+
+# fill_row ...: ROW from the run's facts, the two JSON objects and the two perf files.
+fill_row() {
+	local order=$1 rep=$2 status=$3 reason=$4 impl=$5 variant=$6 mode=$7 size=$8 threads=$9
+	local timestamp=${10} base=${11} k e i
+	local -a pf_s pf_c
+	local nperf=${#PERF_COLS[@]}
+	ROW=()
+	ROW[run_id]=$RUN_ID ROW[timestamp]=$timestamp ROW[order]=$order ROW[repeat]=$rep
+	ROW[status]=$status ROW[reason]=$reason ROW[strategy]=$impl ROW[variant]=$variant
+	ROW[mode]=$mode ROW[msg_size]=$(size_bytes "$size") ROW[threads]=$threads
+	ROW[duration_s]=$DURATION_S ROW[warmup_s]=$WARMUP_S
+	ROW[bytes]=$(num_or_na "${CLI[bytes]-}")
+	ROW[messages]=$(num_or_na "${CLI[messages]-}")
+	ROW[throughput_gbps]=$(num_or_na "${CLI[gbps]-}")
+	ROW[msgs_per_sec]=$(num_or_na "${CLI[msgs_per_sec]-}")
+	ROW[us_per_msg]=$(num_or_na "${CLI[us_per_msg]-}")
+	# Latency columns: empty (not applicable) in stream mode; rr mode fills them.
+	for k in transactions transactions_per_sec rtt_min_us rtt_mean_us rtt_p50_us rtt_p90_us \
+		rtt_p99_us rtt_p999_us rtt_max_us; do
+		if [[ $mode == stream ]]; then ROW[$k]=""; else ROW[$k]=$(num_or_na "${CLI[$k]-}"); fi
+	done
+	ROW[verify_errors]=$(num_or_na "${CLI[verify_errors]-}")
+	ROW[srv_bytes_sent]=$(num_or_na "${SRV[bytes_sent]-}")
+
+	if ((USE_PERF)); then
+		IFS=, read -r -a pf_s < <(perf_fields "$base.srv.perf")
+		IFS=, read -r -a pf_c < <(perf_fields "$base.cli.perf")
+	else
+		IFS=, read -r -a pf_s < <(perf_fields /nonexistent)
+		pf_c=("${pf_s[@]}")
+	fi
+	for ((i = 0; i < nperf; i++)); do
+		e=${PERF_COLS[i]}
+		ROW[srv_$e]=${pf_s[i]} ROW[srv_${e}_running_pct]=${pf_s[i + nperf]}
+		ROW[cli_$e]=${pf_c[i]} ROW[cli_${e}_running_pct]=${pf_c[i + nperf]}
+	done
+	if ((USE_PERF)) && [[ ${pf_s[2 * nperf]} != NA || ${pf_c[2 * nperf]} != NA ]]; then
+		if [[ ${pf_s[2 * nperf]} == 1 || ${pf_c[2 * nperf]} == 1 ]]; then ROW[perf_user_only]=1; else ROW[perf_user_only]=0; fi
+	else
+		ROW[perf_user_only]=NA
+	fi
+
+	for k in cpu_user_s cpu_sys_s; do
+		ROW[srv_$k]=$(num_or_na "${SRV[$k]-}")
+		ROW[cli_$k]=$(num_or_na "${CLI[$k]-}")
+	done
+	ROW[srv_cpu_ns_per_byte]=$(per_byte 1e9 "${SRV[bytes_sent]-}" "${SRV[cpu_user_s]-x}" "${SRV[cpu_sys_s]-x}")
+	ROW[cli_cpu_ns_per_byte]=$(per_byte 1e9 "${CLI[bytes]-}" "${CLI[cpu_user_s]-x}" "${CLI[cpu_sys_s]-x}")
+	# perf counts each process over its whole life, warmup included: the bytes the server
+	# sent over that life are the denominator for both sides' cycles per byte.
+	ROW[srv_cycles_per_byte]=$(per_byte 1 "${SRV[bytes_sent]-}" "${ROW[srv_cycles]}")
+	ROW[cli_cycles_per_byte]=$(per_byte 1 "${SRV[bytes_sent]-}" "${ROW[cli_cycles]}")
+
+	for k in zc_sends zc_completions zc_copied zc_notifications zc_enobufs zc_pool_depth zc_pool_waits; do
+		if [[ $impl == a3 ]]; then ROW[$k]=$(num_or_na "${SRV[$k]-}"); else ROW[$k]=""; fi
+	done
+	# TCP_INFO of the sender (the server); the client's when the server gave none.
+	ROW[tcp_retrans]=$(num_or_na "${SRV[tcp_retrans]-${CLI[tcp_retrans]-}}")
+	ROW[tcp_rtt_us]=$(num_or_na "${SRV[tcp_rtt_us]-${CLI[tcp_rtt_us]-}}")
+	# Host-wide CPU over the client's measured window.
+	for k in host_cpu_user_s host_cpu_sys_s host_cpu_irq_s host_cpu_softirq_s; do
+		ROW[$k]=$(num_or_na "${CLI[$k]-}")
+	done
+	ROW[host_cpu_ns_per_byte]=$(per_byte 1e9 "${CLI[bytes]-}" "${CLI[host_cpu_user_s]-x}" \
+		"${CLI[host_cpu_sys_s]-x}" "${CLI[host_cpu_irq_s]-x}" "${CLI[host_cpu_softirq_s]-x}")
+	ROW[placement]=$PLACEMENT ROW[kernel]=$KERNEL ROW[cpu_model]=$CPU_MODEL
+	ROW[link]=$LINK ROW[mtu]=$LINK_MTU
+}
+
+# ---------------------------------------------------------------------------------------
+# Sweep.
+
+run_sweep() {
+	local n=${#PLAN_IMPL[@]} i failed=0 start now elapsed eta head
+	PORT_BASE=$((20000 + $$ % 20000))
+	{
+		printf 'run_id %s\ncommand %s\nkernel %s\ncpu_model %s\nlink %s mtu %s\nnamespaces %s %s\nplacement %s\nperf %s\n' \
+			"$RUN_ID" "$PROG ${ORIG_ARGS[*]}" "$KERNEL" "$CPU_MODEL" "$LINK" "$LINK_MTU" \
+			"${NS_S:--}" "${NS_C:--}" "$PLACEMENT" "$USE_PERF"
+	} >"$RAW_DIR/run.txt"
+	err "run_id $RUN_ID: $n runs, estimated $(fmt_duration "$(estimate_s)"); rows -> $OUT, raw -> $RAW_DIR"
+	start=$SECONDS
+	for ((i = 0; i < n; i++)); do
+		if run_one "$i"; then
+			head=$(awk -v g="${ROW[throughput_gbps]}" 'BEGIN { if (g ~ /^[0-9.eE+-]+$/) printf "%.2f Gbit/s", g; else print "? Gbit/s" }')
+		else
+			failed=$((failed + 1))
+			head="FAILED (${ROW[reason]})"
+		fi
+		now=$SECONDS
+		elapsed=$((now - start))
+		eta=$(((elapsed * (n - i - 1)) / (i + 1)))
+		printf '[%d/%d] %s%s size=%s threads=%s rep=%s: %s  ETA %s\n' $((i + 1)) "$n" "${PLAN_IMPL[i]}" \
+			"$([[ ${ROW[variant]} == per-field ]] && echo /per-field)" "${ROW[msg_size]}" \
+			"${PLAN_THREADS[i]}" "${PLAN_REPEAT[i]}" "$head" "$(fmt_duration "$eta")" >&2
+	done
+	err "done: $n runs, $failed failed, $(fmt_duration $((SECONDS - start))); CSV $OUT (run_id $RUN_ID)"
+	((failed == 0))
+}
+
+plot() {
+	((NO_PLOT == 0)) || return 0
+	if [[ ! -f $SCRIPT_DIR/plot_results.py ]]; then
+		err "plot_results.py not found: no plots"
+		return 0
+	fi
+	if [[ -z $PLOT_PY ]]; then
+		err "no Python with matplotlib: no plots (install python3-matplotlib)"
+		return 0
+	fi
+	"$PLOT_PY" "$SCRIPT_DIR/plot_results.py" "$OUT" --out "$(dirname "$OUT")/plots" >&2 ||
+		err "plot_results.py failed (the CSV is complete)"
+}
+
+# ---------------------------------------------------------------------------------------
+# Interactive menu (reads stdin, so it can be driven by a test).
+
+# ask PROMPT: print PROMPT on stderr, read one line into REPLY; return 1 on end of input.
+ask() {
+	printf '%s' "$1" >&2
+	IFS= read -r REPLY || return 1
+}
+
+interactive_menu() {
+	local choice list x
+	local -a arr
+	local PS3="copybench> "
+	while :; do
+		printf '\nstrategies: %s | sizes: %s | threads: %s | repeats: %s | %s s + %s s warmup\n' \
+			"${IMPLS[*]}" "${SIZES[*]}" "${THREADS[*]}" "$REPEATS" "$DURATION_S" "$WARMUP_S" >&2
+		choice=""
+		select x in "choose strategies" "choose sizes" "choose threads" "run one experiment" "run the sweep" "quit"; do
+			if [[ -n $x ]]; then choice=$x; break; fi
+			err "choose a number from 1 to 6"
+		done
+		case $choice in
+		"choose strategies")
+			ask "strategies (a1 a2 a3) [${IMPLS[*]}]: " || return 0
+			list=$REPLY
+			[[ -n $list ]] || continue
+			mapfile -t arr < <(split_list "$list")
+			check_impls "${arr[@]}" && IMPLS=("${arr[@]}")
+			;;
+		"choose sizes")
+			ask "sizes, bytes with K/M [${SIZES[*]}]: " || return 0
+			[[ -n $REPLY ]] || continue
+			mapfile -t arr < <(split_list "$REPLY")
+			check_sizes "${arr[@]}" && SIZES=("${arr[@]}")
+			;;
+		"choose threads")
+			ask "threads [${THREADS[*]}]: " || return 0
+			[[ -n $REPLY ]] || continue
+			mapfile -t arr < <(split_list "$REPLY")
+			check_threads "${arr[@]}" && THREADS=("${arr[@]}")
+			;;
+		"run one experiment")
+			local one_impl one_size one_threads
+			PS3="strategy> "
+			select one_impl in "${IMPLS[@]}"; do [[ -n $one_impl ]] && break; done
+			[[ -n ${one_impl-} ]] || return 0
+			PS3="size> "
+			select one_size in "${SIZES[@]}"; do [[ -n $one_size ]] && break; done
+			[[ -n ${one_size-} ]] || return 0
+			PS3="threads> "
+			select one_threads in "${THREADS[@]}"; do [[ -n $one_threads ]] && break; done
+			[[ -n ${one_threads-} ]] || return 0
+			IMPLS=("$one_impl") SIZES=("$one_size") THREADS=("$one_threads") REPEATS=1
+			execute
+			return $?
+			;;
+		"run the sweep")
+			execute
+			return $?
+			;;
+		*) return 0 ;; # quit, or end of input
+		esac
+	done
+}
+
+# ---------------------------------------------------------------------------------------
+
+# execute: plan, then either print it (--dry-run) or run it.
+execute() {
+	local rc=0
+	build_plan
+	if ((DRY_RUN)); then
+		print_plan
+		return 0
+	fi
+	require_root
+	check_output >/dev/null || exit 1
+	install_traps
+	require_tools
+	build_binaries
+	setup_placement
+	prepare_output
+	setup_link
+	run_sweep || rc=1
+	cleanup
+	plot
+	return "$rc"
+}
+
+parse_perf_cli() {
+	local row
+	row=$(parse_perf "$1") || return 1
+	perf_header
+	printf '%s\n' "$row"
+}
+
+ORIG_ARGS=()
+
+main() {
+	ORIG_ARGS=("$@")
+	parse_args "$@"
+	case $ACTION in
+	help)
+		usage
+		return 0
+		;;
+	parse-perf)
+		parse_perf_cli "$PARSE_FILE"
+		return $?
+		;;
+	esac
+	resolve_options
+	build_columns
+	if ((DRY_RUN == 0)); then require_root; fi
+	if ((INTERACTIVE)); then
+		interactive_menu
+		return $?
+	fi
+	execute
+}
+
+main "$@"

@@ -1,0 +1,373 @@
+#!/usr/bin/env bash
+# tests/test_driver.sh — run_experiments.sh: options, --dry-run, --interactive, and (as root,
+# with the binaries built) real sweeps in namespaces: rows complete and ok, namespaces and
+# processes gone afterwards, SIGINT/SIGTERM in the middle, a re-run after a killed run,
+# loopback without perf.
+# Output protocol: PASS:/FAIL:/SKIP: lines on stdout; exit 0 iff nothing failed.
+# Every wait here is bounded; the sweeps are short (about 40 s in all).
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+DRIVER=$ROOT/run_experiments.sh
+FAILS=0
+TMP=$(mktemp -d)
+# Every process the driver starts inherits this variable: a leftover is found by it.
+TAG="cbtest-$$-$RANDOM"
+BG_PID=""
+
+cleanup_test() {
+	if [[ -n $BG_PID ]] && kill -0 "$BG_PID" 2>/dev/null; then
+		kill -TERM "$BG_PID" 2>/dev/null
+		wait "$BG_PID" 2>/dev/null
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup_test EXIT
+
+pass() { printf 'PASS: %s\n' "$1"; }
+fail() {
+	printf 'FAIL: %s — %s\n' "$1" "$2"
+	FAILS=$((FAILS + 1))
+}
+skip() { printf 'SKIP: %s — %s\n' "$1" "$2"; }
+
+# driver ARGS...: run the driver with the tag in its environment.
+driver() { env CB_TEST_TAG="$TAG" "$DRIVER" "$@"; }
+
+# tagged_pids: processes still carrying this test's tag (started by a driver we ran).
+tagged_pids() {
+	local f pid
+	for f in /proc/[0-9]*/environ; do
+		pid=${f#/proc/}
+		pid=${pid%/environ}
+		[[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+		# Some entries vanish or are unreadable while we look: ignore those.
+		if { tr '\0' '\n' <"$f"; } 2>/dev/null | grep -qx "CB_TEST_TAG=$TAG"; then
+			printf '%s ' "$pid"
+		fi
+	done
+}
+
+# namespaces_of STDERR_FILE: the namespace names a driver announced ("netns: A (...) <-...-> B").
+namespaces_of() { sed -n 's/^run_experiments.sh: netns: \([^ ]*\) .*-> \([^ ]*\) .*/\1 \2/p' "$1"; }
+
+# leftovers STDERR_FILE: "" when the run left neither namespaces nor processes.
+leftovers() {
+	local ns out="" pids
+	for ns in $(namespaces_of "$1"); do
+		[[ -e /run/netns/$ns ]] && out+="namespace $ns still exists; "
+	done
+	pids=$(tagged_pids)
+	[[ -n $pids ]] && out+="processes left: $pids"
+	printf '%s' "$out"
+}
+
+# check_csv NAME FILE WANT_ROWS STATUS_RE: header is the driver's; every row has as many
+# cells as the header and a status matching STATUS_RE; WANT_ROWS rows ('' = any >= 0).
+check_csv() {
+	local name=$1 file=$2 want=$3 status_re=$4 ncols rows bad
+	if [[ ! -s $file ]]; then
+		fail "$name" "no CSV at $file"
+		return 1
+	fi
+	ncols=$(head -n 1 "$file" | awk -F, '{ print NF }')
+	if [[ $(head -n 1 "$file") != run_id,timestamp,order,repeat,status,reason,* ]]; then
+		fail "$name" "unexpected header: $(head -c 80 "$file")"
+		return 1
+	fi
+	rows=$(($(wc -l <"$file") - 1))
+	if [[ -n $want && $rows -ne $want ]]; then
+		fail "$name" "$rows rows, want $want"
+		return 1
+	fi
+	bad=$(awk -F, -v n="$ncols" -v re="$status_re" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == "status") s = i; next }
+		NF != n { printf "line %d has %d cells (header %d); ", NR, NF, n; next }
+		$s !~ re { printf "line %d status %s (%s); ", NR, $s, $(s + 1) }' "$file")
+	if [[ -n $bad ]]; then
+		fail "$name" "$bad"
+		return 1
+	fi
+	return 0
+}
+
+# ---------------------------------------------------------------------------------------
+# Tests that need neither root nor binaries.
+
+out=$("$DRIVER" --help 2>"$TMP/err")
+rc=$?
+missing=""
+for o in --mtu --dry-run --impls --sizes --threads --duration --repeats --warmup --out \
+	--no-netns --pin --quick --no-plot --per-field --interactive --parse-perf --help --mode; do
+	grep -q -- "$o" <<<"$out" || missing+=" $o"
+done
+if ((rc != 0)); then
+	fail driver_help "exit $rc"
+elif [[ -n $missing ]]; then
+	fail driver_help "--help does not mention:$missing"
+elif ! grep -q 'minutes' <<<"$out"; then
+	fail driver_help "--help does not state the default sweep's time"
+else
+	pass driver_help
+fi
+
+# Usage errors: exit 2 and exactly one line on stderr, nothing started (all with --dry-run,
+# so that even a wrongly accepted option changes nothing).
+bad_cases=(
+	"--bogus" "--threads 0" "--threads x" "--threads 1025" "--sizes 10" "--sizes 1Q"
+	"--sizes 128M" "--duration 0" "--duration -1" "--duration abc" "--warmup x" "--repeats 0"
+	"--repeats 1.5" "--mtu 10" "--mtu 70000" "--impls a4" "--impls ''" "--mode bogus" "--out"
+)
+bad_fail=""
+args=()
+for c in "${bad_cases[@]}"; do
+	eval "args=($c)"
+	rc=0
+	"$DRIVER" --dry-run "${args[@]}" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	lines=$(wc -l <"$TMP/err")
+	if ((rc != 2)); then
+		bad_fail+="[$c] exit $rc; "
+	elif ((lines != 1)); then
+		bad_fail+="[$c] $lines lines on stderr; "
+	elif [[ -s $TMP/out ]]; then
+		bad_fail+="[$c] printed a plan; "
+	fi
+done
+if [[ -z $bad_fail ]]; then pass driver_bad_options_exit_2; else fail driver_bad_options_exit_2 "$bad_fail"; fi
+
+ns_before=$(ip netns list 2>/dev/null | sort)
+rc=0
+"$DRIVER" --dry-run --quick --out "$TMP/dry/out.csv" >"$TMP/plan" 2>"$TMP/err" || rc=$?
+ns_after=$(ip netns list 2>/dev/null | sort)
+plan_lines=$(grep -cE '^ +[0-9]+ +1 +a[123] ' "$TMP/plan")
+if ((rc != 0)); then
+	fail driver_dry_run_quick "exit $rc: $(head -n 1 "$TMP/err")"
+elif ! grep -q '^copybench plan: 12 runs' "$TMP/plan"; then
+	fail driver_dry_run_quick "plan does not announce 12 runs: $(head -n 1 "$TMP/plan")"
+elif ! grep -q '^estimated time: ' "$TMP/plan"; then
+	fail driver_dry_run_quick "no estimated time"
+elif ((plan_lines != 12)); then
+	fail driver_dry_run_quick "$plan_lines planned run lines, want 12"
+elif [[ -e $TMP/dry ]]; then
+	fail driver_dry_run_quick "created $TMP/dry"
+elif [[ $ns_before != "$ns_after" ]]; then
+	fail driver_dry_run_quick "namespaces changed: '$ns_before' -> '$ns_after'"
+else
+	pass driver_dry_run_quick
+fi
+
+# The default sweep: 288 interleaved runs, every configuration once per repeat, repeats in order.
+rc=0
+"$DRIVER" --dry-run --out "$TMP/none.csv" >"$TMP/plan" 2>/dev/null || rc=$?
+order_ok=$(awk '$1 ~ /^[0-9]+$/ && NF == 6 {
+		n++; if ($1 != n) bad = 1
+		rep = int((n - 1) / 96) + 1; if ($2 != rep) bad = 1
+	} END { print (n == 288 && !bad) ? "yes" : "no (" n " runs)" }' "$TMP/plan")
+if ((rc != 0)); then
+	fail driver_dry_run_default_interleaved "exit $rc"
+elif [[ $order_ok != yes ]]; then
+	fail driver_dry_run_default_interleaved "plan order/repeats wrong: $order_ok"
+elif ! grep -q '^estimated time: 1[0-9]m' "$TMP/plan"; then
+	fail driver_dry_run_default_interleaved "estimate not 10-19 min: $(grep '^estimated' "$TMP/plan")"
+else
+	pass driver_dry_run_default_interleaved
+fi
+
+# An existing CSV with another header is never touched.
+printf 'some,other,header\n1,2,3\n' >"$TMP/other.csv"
+cp "$TMP/other.csv" "$TMP/other.orig"
+"$DRIVER" --dry-run --quick --out "$TMP/other.csv" >"$TMP/plan" 2>&1
+if grep -q 'WOULD REFUSE' "$TMP/plan" && grep -q -- '--out' "$TMP/plan"; then
+	pass driver_dry_run_reports_refusal
+else
+	fail driver_dry_run_reports_refusal "$(grep '^output' "$TMP/plan")"
+fi
+
+# --interactive, driven on stdin: choose a2, size 4K, then plan the sweep (dry run).
+rc=0
+printf '1\na2\n2\n4K\n3\n1 2\n5\n' | "$DRIVER" --interactive --dry-run >"$TMP/plan" 2>"$TMP/err" || rc=$?
+n=$(grep -cE '^ +[0-9]+ +[0-9]+ +a2 +default +4K +[12]$' "$TMP/plan")
+others=$(grep -cE '^ +[0-9]+ +[0-9]+ +a[13] ' "$TMP/plan")
+if ((rc != 0)); then
+	fail driver_interactive_menu "exit $rc: $(tail -n 1 "$TMP/err")"
+elif ((n != 6 || others != 0)); then
+	fail driver_interactive_menu "want 6 runs of a2 4K (threads 1 2, 3 repeats), got $n (+$others others)"
+else
+	pass driver_interactive_menu
+fi
+# Quit, and end of input, leave cleanly.
+rc1=0 rc2=0
+printf '6\n' | "$DRIVER" --interactive --dry-run >/dev/null 2>&1 || rc1=$?
+"$DRIVER" --interactive --dry-run </dev/null >/dev/null 2>&1 || rc2=$?
+if ((rc1 == 0 && rc2 == 0)); then pass driver_interactive_quit_and_eof; else fail driver_interactive_quit_and_eof "exit $rc1 / $rc2"; fi
+
+# ---------------------------------------------------------------------------------------
+# Root-only tests.
+
+if ((EUID != 0)); then
+	for t in driver_refuses_non_root driver_refuses_other_header driver_quick_netns \
+		driver_sigint_mid_sweep driver_sigterm_mid_sweep driver_rerun_after_kill driver_loopback_without_perf; do
+		skip "$t" "needs root (network namespaces, perf)"
+	done
+	((FAILS == 0))
+	exit
+fi
+
+# Not root → a clear message and exit 1 (setpriv drops to nobody).
+if command -v setpriv >/dev/null; then
+	rc=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$DRIVER" --quick --out /nonexistent/x.csv >/dev/null 2>"$TMP/err" || rc=$?
+	if ((rc == 1)) && grep -q 'must run as root' "$TMP/err"; then
+		pass driver_refuses_non_root
+	else
+		fail driver_refuses_non_root "exit $rc: $(head -n 1 "$TMP/err")"
+	fi
+else
+	skip driver_refuses_non_root "setpriv not installed"
+fi
+
+rc=0
+driver --quick --no-plot --no-build --out "$TMP/other.csv" >/dev/null 2>"$TMP/err" || rc=$?
+if ((rc == 1)) && cmp -s "$TMP/other.csv" "$TMP/other.orig" && grep -q 'different header' "$TMP/err"; then
+	pass driver_refuses_other_header
+else
+	fail driver_refuses_other_header "exit $rc, file changed? $(cmp "$TMP/other.csv" "$TMP/other.orig" 2>&1) $(head -n 1 "$TMP/err")"
+fi
+
+have_binaries=1
+for b in a1_server a1_client a2_server a2_client a3_server a3_client; do
+	[[ -x $ROOT/$b ]] || have_binaries=0
+done
+if ((!have_binaries)) && ! make -C "$ROOT" >/dev/null 2>&1; then
+	for t in driver_quick_netns driver_sigint_mid_sweep driver_sigterm_mid_sweep driver_rerun_after_kill driver_loopback_without_perf; do
+		skip "$t" "binaries not built and make failed"
+	done
+	((FAILS == 0))
+	exit
+fi
+
+# --quick in namespaces: 12 ok rows, every column, raw files kept, nothing left behind.
+rc=0
+driver --quick --no-plot --out "$TMP/quick/out.csv" >"$TMP/q.out" 2>"$TMP/q.err" || rc=$?
+left=$(leftovers "$TMP/q.err")
+ns=$(namespaces_of "$TMP/q.err")
+if ((rc != 0)); then
+	fail driver_quick_netns "exit $rc: $(grep -m1 FAILED "$TMP/q.err" || tail -n 1 "$TMP/q.err")"
+elif [[ -z $ns ]]; then
+	fail driver_quick_netns "the driver did not announce its namespaces"
+elif [[ -n $left ]]; then
+	fail driver_quick_netns "$left"
+elif check_csv driver_quick_netns "$TMP/quick/out.csv" 12 '^ok$'; then
+	raw=$(find "$TMP/quick/results" -type f -name '0*' | wc -l)
+	cells=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		{ if ($c["link"] != "veth" || $c["mtu"] != 1500 || $c["bytes"] !~ /^[0-9]+$/ || $c["bytes"] == 0 ||
+		      $c["srv_task_clock"] == "NA" || $c["srv_cycles"] == "0" || $c["verify_errors"] != 0 ||
+		      ($c["strategy"] == "a3") != ($c["zc_sends"] != "")) print NR }' "$TMP/quick/out.csv")
+	if ((raw != 72)); then
+		fail driver_quick_netns "$raw raw files under results/, want 72 (6 per run)"
+	elif [[ -n $cells ]]; then
+		fail driver_quick_netns "implausible cells on lines: $cells"
+	elif (($(grep -c '^\[[0-9]*/12\] ' "$TMP/q.err") != 12)); then
+		fail driver_quick_netns "want 12 progress lines on stderr"
+	else
+		pass driver_quick_netns
+	fi
+fi
+
+# interrupt_test NAME SIGNAL WANT_RC: start a sweep, wait for its first row, signal it a
+# moment later (mid-run), then check: exit status, nothing left, every row complete.
+interrupt_test() {
+	local name=$1 sig=$2 want_rc=$3 out=$TMP/$1/out.csv i rc=0 left
+	# Job control: a background job of a script would otherwise ignore SIGINT.
+	set -m
+	env CB_TEST_TAG="$TAG" "$DRIVER" --impls a1,a3 --sizes 4K,64K --threads 1,2 --repeats 1 \
+		--duration 1 --warmup 0.2 --no-plot --no-build --out "$out" >/dev/null 2>"$TMP/$name.err" &
+	BG_PID=$!
+	set +m
+	for ((i = 0; i < 300; i++)); do
+		[[ -f $out && $(wc -l <"$out") -ge 2 ]] && break
+		kill -0 "$BG_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	sleep "0.$((RANDOM % 9 + 1))"
+	kill "-$sig" "$BG_PID" 2>/dev/null
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$BG_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$BG_PID" 2>/dev/null; then
+		fail "$name" "driver still running 30 s after SIG$sig"
+		kill -KILL "$BG_PID" 2>/dev/null
+	fi
+	wait "$BG_PID" || rc=$?
+	BG_PID=""
+	left=$(leftovers "$TMP/$name.err")
+	if ((rc != want_rc)); then
+		fail "$name" "exit $rc, want $want_rc: $(tail -n 1 "$TMP/$name.err")"
+	elif [[ -z $(namespaces_of "$TMP/$name.err") ]]; then
+		fail "$name" "the driver did not announce its namespaces"
+	elif [[ -n $left ]]; then
+		fail "$name" "$left"
+	elif check_csv "$name" "$out" "" '^(ok|failed)$'; then
+		rows=$(($(wc -l <"$out") - 1))
+		if ((rows < 1 || rows >= 8)); then
+			fail "$name" "$rows rows: the signal did not land mid-sweep"
+		else
+			pass "$name"
+		fi
+	fi
+}
+interrupt_test driver_sigint_mid_sweep INT 130
+interrupt_test driver_sigterm_mid_sweep TERM 143
+
+# A re-run into the CSV of the killed run: works without manual cleanup, appends under a
+# new run_id below the same header.
+out=$TMP/driver_sigint_mid_sweep/out.csv
+before=$(($(wc -l <"$out") - 1))
+old_ids=$(tail -n +2 "$out" | cut -d, -f1 | sort -u)
+rc=0
+driver --impls a2 --sizes 1K --threads 1 --repeats 1 --duration 0.5 --warmup 0.1 --no-plot --no-build \
+	--out "$out" >/dev/null 2>"$TMP/rerun.err" || rc=$?
+after=$(($(wc -l <"$out") - 1))
+new_id=$(tail -n 1 "$out" | cut -d, -f1)
+left=$(leftovers "$TMP/rerun.err")
+if ((rc != 0)); then
+	fail driver_rerun_after_kill "exit $rc: $(tail -n 1 "$TMP/rerun.err")"
+elif ((after != before + 1)); then
+	fail driver_rerun_after_kill "rows $before -> $after, want one more"
+elif grep -qx -- "$new_id" <<<"$old_ids"; then
+	fail driver_rerun_after_kill "appended under an old run_id $new_id"
+elif [[ -n $left ]]; then
+	fail driver_rerun_after_kill "$left"
+elif check_csv driver_rerun_after_kill "$out" "$after" '^(ok|failed)$' &&
+	[[ $(tail -n 1 "$out" | awk -F, '{ print $5 }') == ok ]]; then
+	pass driver_rerun_after_kill
+fi
+
+# Loopback, and no usable perf (a fake one on PATH fails): the run still measures, and the
+# counter columns are NA, never 0.
+mkdir -p "$TMP/fakebin"
+printf '#!/bin/sh\necho "perf: not usable here" >&2\nexit 1\n' >"$TMP/fakebin/perf"
+chmod +x "$TMP/fakebin/perf"
+rc=0
+PATH="$TMP/fakebin:$PATH" driver --no-netns --impls a2 --sizes 4K --threads 1 --repeats 1 --duration 0.5 \
+	--warmup 0.1 --no-plot --no-build --out "$TMP/lo/out.csv" >/dev/null 2>"$TMP/lo.err" || rc=$?
+left=$(leftovers "$TMP/lo.err")
+if ((rc != 0)); then
+	fail driver_loopback_without_perf "exit $rc: $(tail -n 1 "$TMP/lo.err")"
+elif ! grep -q 'perf not usable' "$TMP/lo.err"; then
+	fail driver_loopback_without_perf "no message about perf"
+elif [[ -n $left ]]; then
+	fail driver_loopback_without_perf "$left"
+elif check_csv driver_loopback_without_perf "$TMP/lo/out.csv" 1 '^ok$'; then
+	bad=$(awk -F, -v lomtu="$(cat /sys/class/net/lo/mtu)" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		{ if ($c["link"] != "lo") print "link " $c["link"]
+		  if ($c["mtu"] != lomtu) print "mtu " $c["mtu"]
+		  if ($c["srv_task_clock"] != "NA" || $c["cli_cycles"] != "NA" || $c["perf_user_only"] != "NA") print "perf cells not NA"
+		  if ($c["throughput_gbps"] !~ /^[0-9.]+$/ || $c["throughput_gbps"] + 0 <= 0) print "no throughput"
+		  if ($c["srv_cpu_ns_per_byte"] !~ /^[0-9.]+$/) print "no rusage cost per byte" }' "$TMP/lo/out.csv")
+	if [[ -n $bad ]]; then fail driver_loopback_without_perf "$(tr '\n' ';' <<<"$bad")"; else pass driver_loopback_without_perf; fi
+fi
+
+((FAILS == 0))
