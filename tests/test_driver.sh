@@ -207,7 +207,7 @@ if ((rc1 == 0 && rc2 == 0)); then pass driver_interactive_quit_and_eof; else fai
 
 if ((EUID != 0)); then
 	for t in driver_refuses_non_root driver_refuses_other_header driver_quick_netns \
-		driver_sigint_mid_sweep driver_sigterm_mid_sweep driver_rerun_after_kill driver_loopback_without_perf; do
+		driver_sigint_mid_sweep driver_sigterm_mid_sweep driver_rerun_after_kill driver_loopback_without_perf driver_failed_runs_recorded; do
 		skip "$t" "needs root (network namespaces, perf)"
 	done
 	((FAILS == 0))
@@ -240,7 +240,7 @@ for b in a1_server a1_client a2_server a2_client a3_server a3_client; do
 	[[ -x $ROOT/$b ]] || have_binaries=0
 done
 if ((!have_binaries)) && ! make -C "$ROOT" >/dev/null 2>&1; then
-	for t in driver_quick_netns driver_sigint_mid_sweep driver_sigterm_mid_sweep driver_rerun_after_kill driver_loopback_without_perf; do
+	for t in driver_quick_netns driver_sigint_mid_sweep driver_sigterm_mid_sweep driver_rerun_after_kill driver_loopback_without_perf driver_failed_runs_recorded; do
 		skip "$t" "binaries not built and make failed"
 	done
 	((FAILS == 0))
@@ -368,6 +368,44 @@ elif check_csv driver_loopback_without_perf "$TMP/lo/out.csv" 1 '^ok$'; then
 		  if ($c["throughput_gbps"] !~ /^[0-9.]+$/ || $c["throughput_gbps"] + 0 <= 0) print "no throughput"
 		  if ($c["srv_cpu_ns_per_byte"] !~ /^[0-9.]+$/) print "no rusage cost per byte" }' "$TMP/lo/out.csv")
 	if [[ -n $bad ]]; then fail driver_loopback_without_perf "$(tr '\n' ';' <<<"$bad")"; else pass driver_loopback_without_perf; fi
+fi
+
+# Failed runs are recorded with their reason and the sweep goes on; the exit status says so.
+# A copy of the driver beside stand-in binaries: a1_server dies at once, a2_server ignores
+# -n (so it never leaves by itself), a3 is the real pair.
+fake=$TMP/fake
+mkdir -p "$fake"
+cp "$DRIVER" "$fake/run_experiments.sh"
+printf '#!/bin/sh\necho "a1_server: stand-in that cannot start" >&2\nexit 3\n' >"$fake/a1_server"
+cat >"$fake/a2_server" <<EOF
+#!/usr/bin/env bash
+# stand-in: the real a2_server without its -n N, so it keeps serving after the client
+args=()
+while ((\$# > 0)); do
+	if [[ \$1 == -n ]]; then shift 2; continue; fi
+	args+=("\$1"); shift
+done
+exec "$ROOT/a2_server" "\${args[@]}"
+EOF
+chmod +x "$fake/a1_server" "$fake/a2_server"
+for b in a1_client a2_client a3_server a3_client; do ln -s "$ROOT/$b" "$fake/$b"; done
+rc=0
+env CB_TEST_TAG="$TAG" "$fake/run_experiments.sh" --no-netns --no-build --no-plot --impls a1,a2,a3 --sizes 1K \
+	--threads 1 --repeats 1 --duration 0.3 --warmup 0.1 --out "$TMP/failed/out.csv" >/dev/null 2>"$TMP/failed.err" || rc=$?
+left=$(leftovers "$TMP/failed.err")
+if ((rc != 1)); then
+	fail driver_failed_runs_recorded "exit $rc, want 1: $(tail -n 1 "$TMP/failed.err")"
+elif [[ -n $left ]]; then
+	fail driver_failed_runs_recorded "$left"
+elif check_csv driver_failed_runs_recorded "$TMP/failed/out.csv" 3 '^(ok|failed)$'; then
+	got=$(awk -F, 'NR > 1 { printf "%s:%s:%s|", $7, $5, $6 }' "$TMP/failed/out.csv")
+	if [[ $got != "a1:failed:server exited before listening: a1_server: stand-in that cannot start|a2:failed:server did not exit after the client (killed)|a3:ok:|" ]]; then
+		fail driver_failed_runs_recorded "rows (strategy:status:reason): $got"
+	elif (($(grep -c 'FAILED' "$TMP/failed.err") != 2)); then
+		fail driver_failed_runs_recorded "want two FAILED progress lines"
+	else
+		pass driver_failed_runs_recorded
+	fi
 fi
 
 ((FAILS == 0))
