@@ -161,7 +161,14 @@ def cmd_flood(args):
     for line, n in sorted(counts.items()):
         print(f"{n} x {line}")
     print(f"still-open {len(socks) - len(answered)}")
+    # close with RST (linger 0): a thousand TIME_WAIT sockets would keep
+    # their ports from the next test servers' bind() for a minute
+    linger0 = struct.pack("ii", 1, 0)
     for s in socks:
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger0)
+        except OSError:
+            pass
         s.close()
     return 0
 

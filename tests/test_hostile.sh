@@ -112,13 +112,30 @@ verified_client() {
 
 have_python() { command -v python3 >/dev/null 2>&1; }
 
+# pick_port — a port for a test server: below the kernel's ephemeral range
+# (a port inside it may be some client's local port, which `ss -l` does not
+# show and which makes bind fail) and unused in every TCP state.
+pick_port() {
+  local lo p
+  read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+  if ((lo <= 12000)); then free_port; return; fi
+  for _ in $(seq 1 100); do
+    p=$((10000 + RANDOM % (lo - 10000)))
+    if ! ss -Htan "sport = :$p" 2>/dev/null | grep -q .; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
 # ======================================================================
 # background: slow timeout checks, started first, collected at the end
 # ======================================================================
 
 start_timeout_checks() {
   # a silent peer and a truncated hello that then goes silent
-  P_TMO=$(free_port)
+  P_TMO=$(pick_port)
   if ! srv_up tmo a1_server "$P_TMO"; then
     fail "silent peers are dropped after the hello timeout" "server did not start: $(tail -n 1 "$T_TMP/tmo.err")"
     P_TMO=""
@@ -140,7 +157,7 @@ start_timeout_checks() {
     bg_timed mute_cli 20 "$BIN/a3_client" -p "$port" -d 1
   fi
   # a server frozen (SIGSTOP) in the middle of a run
-  P_STOP=$(free_port)
+  P_STOP=$(pick_port)
   if srv_up stop a2_server "$P_STOP" -n 1; then
     bg_timed stop_cli 25 "$BIN/a2_client" -p "$P_STOP" -d 1 --verify
     sleep 0.5
@@ -221,7 +238,7 @@ check_timeout_checks() {
 
 check_bad_hellos() {
   local port
-  port=$(free_port)
+  port=$(pick_port)
   if ! srv_up bad a2_server "$port"; then
     fail "server refuses malformed hellos" "server did not start: $(tail -n 1 "$T_TMP/bad.err")"
     return
@@ -279,7 +296,7 @@ check_bad_hellos() {
 
 check_reset_mid_stream() {
   local s=$1 port name="$1: a client killed (SIGKILL) mid-run ends only its own connection"
-  port=$(free_port)
+  port=$(pick_port)
   if ! srv_up rst "${s}_server" "$port" -n 2; then
     fail "$name" "server did not start: $(tail -n 1 "$T_TMP/rst.err")"
     return
@@ -320,7 +337,7 @@ check_flood() {
     skip "$name" "ulimit -n is $(ulimit -n) and cannot be raised to $need"
     return
   fi
-  port=$(free_port)
+  port=$(pick_port)
   if ! srv_up flood a2_server "$port"; then
     fail "$name" "server did not start: $(tail -n 1 "$T_TMP/flood.err")"
     return
@@ -361,7 +378,7 @@ check_flood() {
 
 check_client_refused() {
   local port t0 rc ms name="client: connection refused → exit 1 at once with the reason"
-  port=$(free_port)
+  port=$(pick_port)
   t0=$(now_ms)
   "$BIN/a1_client" -p "$port" -d 1 >/dev/null 2>"$T_TMP/ref.err"
   rc=$? ms=$(($(now_ms) - t0))
@@ -374,7 +391,7 @@ check_client_refused() {
 
 check_server_killed() {
   local port t0 rc ms dur=3 name="client: server killed (SIGKILL) mid-run → exit 1 with a clear message within duration + 5 s"
-  port=$(free_port)
+  port=$(pick_port)
   if ! srv_up kill a2_server "$port"; then
     fail "$name" "server did not start: $(tail -n 1 "$T_TMP/kill.err")"
     return
