@@ -2,8 +2,9 @@
 """tests/hostile_peer.py — raw-socket peers for tests/test_hostile.sh.
 
 Each subcommand plays one broken or hostile peer against a copybench server
-on 127.0.0.1 (or plays a broken server for a client) and prints one line per
-connection that the shell test asserts on:
+on 127.0.0.1 (or a broken server for a client: mute-server never answers,
+lying-server streams messages with one fault).  probe and flood print one
+line per connection that the shell test asserts on:
 
   reply status=S reason=TEXT after=SECONDS     the server answered 64 bytes
   closed bytes=N after=SECONDS                 closed without a valid reply
@@ -195,6 +196,80 @@ def cmd_mute_server(args):
     return 0
 
 
+def pattern_field(field, length):
+    """Field `field` of a message as msg_fill() writes it (common.c:
+    msg_pattern_byte), sequence bytes not yet stamped."""
+    out = bytearray(length)
+    for i in range(length):
+        x = (i * 2654435761 + field * 0x9E3779B9) & 0xFFFFFFFF
+        out[i] = ((x >> 24) ^ (x >> 11) ^ i) & 0xFF
+    return out
+
+
+def message_template(size):
+    """The 8 fields of a size-byte message, back to back: size//8 bytes
+    each, the first size%8 fields one byte more."""
+    return b"".join(pattern_field(f, size // 8 + (1 if f < size % 8 else 0)) for f in range(8))
+
+
+def cmd_lying_server(args):
+    """Accept one client, answer its hello with 'accept', then stream
+    messages with one fault at message AT: a flipped byte (byte), a skipped
+    sequence number (seq), or half a message and a close (truncate).  Stops
+    when the client closes its side; prints its port first."""
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    lsock.settimeout(args.seconds)
+    print(lsock.getsockname()[1], flush=True)
+    conn, _ = lsock.accept()
+    deadline = time.monotonic() + args.seconds
+    with conn:
+        conn.settimeout(args.seconds)
+        hdr = b""
+        while len(hdr) < 32:
+            data = conn.recv(32 - len(hdr))
+            if not data:
+                return 1
+            hdr += data
+        size = struct.unpack_from("<Q", hdr, 16)[0]
+        conn.sendall(struct.pack("<II", HELLO_MAGIC, 0) + b"\0" * (REPLY_LEN - 8))
+        if conn.recv(1) != b"G":
+            return 1
+        template = bytearray(message_template(size))
+        seq = 0
+        conn.setblocking(False)
+        while time.monotonic() < deadline:
+            msg = bytearray(template)
+            if args.fault == "seq" and seq == args.at:
+                seq += 1
+            struct.pack_into("<Q", msg, 0, seq)
+            if args.fault == "byte" and seq == args.at:
+                msg[size // 2] ^= 0x5A
+            if args.fault == "truncate" and seq == args.at:
+                msg = msg[: size // 2]
+            view = memoryview(msg)
+            while view and time.monotonic() < deadline:
+                select.select([], [conn], [], 0.1)
+                try:
+                    view = view[conn.send(view):]
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    return 0
+            if args.fault == "truncate" and seq == args.at:
+                return 0
+            seq += 1
+            try:
+                if conn.recv(64) == b"":
+                    return 0          # the client stopped us
+            except BlockingIOError:
+                pass
+            except OSError:
+                return 0
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -213,6 +288,11 @@ def main(argv=None):
     p = sub.add_parser("mute-server", help="accept and never answer")
     p.add_argument("--seconds", type=float, required=True)
     p.set_defaults(fn=cmd_mute_server)
+    p = sub.add_parser("lying-server", help="stream messages with one fault")
+    p.add_argument("--fault", choices=["byte", "seq", "truncate"], required=True)
+    p.add_argument("--at", type=int, default=50, help="message number of the fault")
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.set_defaults(fn=cmd_lying_server)
     args = parser.parse_args(argv)
     return args.fn(args)
 

@@ -2,7 +2,8 @@
 # tests/test_hostile.sh — the six binaries against hostile or broken peers
 # (issue 8): garbage and malformed hellos, silent peers, peers that reset,
 # more connections than the server's thread cap; clients against a refused
-# port, a server killed or frozen mid-run, a server that never answers; and
+# port, a server killed or frozen mid-run, a server that never answers, a
+# server that sends a wrong byte, skips a message or stops mid-message; and
 # A3's ENOBUFS path under a tiny net.core.optmem_max in a private namespace.
 #
 # Asserts exit codes, messages and timings (generous upper bounds, never
@@ -419,6 +420,66 @@ check_server_killed() {
 }
 
 # ======================================================================
+# client: a server that lies — the integrity checks must catch it
+# ======================================================================
+
+# lying FAULT CLIENT_ARGS... — run a2_client against hostile_peer.py's
+# lying-server with FAULT at message 50; sets LY_RC and leaves the client's
+# output in $T_TMP/ly.{json,err}.
+lying() {
+  local fault=$1 port=""
+  shift
+  : >"$T_TMP/ly.port"
+  python3 "$PEER" lying-server --fault "$fault" --at 50 --seconds 10 >"$T_TMP/ly.port" 2>"$T_TMP/ly.perr" &
+  local lpid=$!
+  T_PIDS+=("$lpid")
+  for _ in $(seq 1 100); do
+    port=$(head -n 1 "$T_TMP/ly.port")
+    [[ -n $port ]] && break
+    sleep 0.05
+  done
+  LY_RC=none
+  if [[ -n $port ]]; then
+    timeout -k 2 20 "$BIN/a2_client" -p "$port" -s 4K -d 0.5 --json "$@" >"$T_TMP/ly.json" 2>"$T_TMP/ly.err"
+    LY_RC=$?
+  fi
+  kill "$lpid" 2>/dev/null
+  wait "$lpid" 2>/dev/null
+}
+
+check_lying_server() {
+  local name="client --verify catches a flipped byte from the server"
+  lying byte --verify
+  if [[ $LY_RC != 1 ]]; then
+    fail "$name" "exit $LY_RC: $(tail -n 1 "$T_TMP/ly.err")"
+  elif ! grep -Eq 'connection 0: message 50 field 4 byte 0 is 0x[0-9a-f]{2}, expected 0x[0-9a-f]{2}' "$T_TMP/ly.err" ||
+    ! grep -q '1 messages failed verification' "$T_TMP/ly.err"; then
+    fail "$name" "messages: $(tr '\n' ' ' <"$T_TMP/ly.err")"
+  elif [[ $(json_get "$T_TMP/ly.json" verify_errors) != 1 || $(json_get "$T_TMP/ly.json" status) != failed ]]; then
+    fail "$name" "verify_errors=$(json_get "$T_TMP/ly.json" verify_errors) status=$(json_get "$T_TMP/ly.json" status)"
+  else
+    pass "$name (exit 1: $(head -n 1 "$T_TMP/ly.err"))"
+  fi
+  name="client catches a skipped sequence number even without --verify"
+  lying seq
+  if [[ $LY_RC != 1 ]] || ! grep -q 'connection 0: sequence 51 where 50 was expected' "$T_TMP/ly.err" ||
+    [[ $(json_get "$T_TMP/ly.json" verify_errors) != 1 ]]; then
+    fail "$name" "exit $LY_RC, verify_errors=$(json_get "$T_TMP/ly.json" verify_errors): $(tr '\n' ' ' <"$T_TMP/ly.err")"
+  else
+    pass "$name (exit 1, verify_errors=1)"
+  fi
+  name="client: server closes mid-message → exit 1, the 50 whole messages counted, nothing more"
+  lying truncate --verify
+  if [[ $LY_RC != 1 ]] || ! grep -q 'server closed the connection mid-message' "$T_TMP/ly.err"; then
+    fail "$name" "exit $LY_RC: $(tail -n 1 "$T_TMP/ly.err")"
+  elif [[ $(json_get "$T_TMP/ly.json" messages_total) != 50 || $(json_get "$T_TMP/ly.json" status) != failed ]]; then
+    fail "$name" "messages_total=$(json_get "$T_TMP/ly.json" messages_total) status=$(json_get "$T_TMP/ly.json" status)"
+  else
+    pass "$name"
+  fi
+}
+
+# ======================================================================
 # A3: ENOBUFS really exercised (own network namespace, tiny optmem_max)
 # ======================================================================
 
@@ -500,6 +561,7 @@ main() {
   check_reset_mid_stream a3
   check_flood
   check_server_killed
+  check_lying_server
   check_zc_enobufs
   check_timeout_checks
   t_done
