@@ -1211,4 +1211,4 @@ main() {
 	execute
 }
 
-main "$@"
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main "$@"; fi
