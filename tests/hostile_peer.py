@@ -97,10 +97,16 @@ def one_probe(port, kind, wait_s, out, idx):
         return
     with sock:
         data = make()
-        if data:
-            sock.sendall(data)
-        if close_write:
-            sock.shutdown(socket.SHUT_WR)
+        try:
+            if data:
+                sock.sendall(data)
+            if close_write:
+                sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            # the server may answer and close (RST: our bytes beyond the
+            # hello are unread) before we are done; its reply is still
+            # queued for us to read
+            pass
         buf, closed = read_until_closed(sock, t0 + wait_s)
         out[idx] = f"{kind}: {describe(buf, closed, t0)}"
 
