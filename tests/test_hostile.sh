@@ -268,7 +268,8 @@ check_bad_hellos() {
     elif ! awk -v a="$after" 'BEGIN { exit !(a < 3) }'; then
       fail "hello '$k' refused with a reason" "answer took ${after}s"
     else
-      pass "hello '$k' refused: ${line#*reason=}"
+      line=${line#*reason=}
+      pass "hello '$k' refused: ${line% after=*}"
     fi
   done
   if ! kill -0 "${SPID[bad]}" 2>/dev/null; then
