@@ -92,7 +92,8 @@ Sweep:
   --repeats N        repeats, interleaved: every configuration once, then again (default: 3)
   --duration S       measured seconds per run, fractions allowed (default: 2)
   --warmup S         seconds before measuring, excluded from the figures (default: 0.5)
-  --mode MODE        stream (request-response comes later)  (default: stream)
+  --mode MODE        stream (throughput), rr (request-response: round-trip latency
+                     percentiles) or both                  (default: stream)
   --per-field        A1 runs use its per-field variant (one send() per field)
   --verify           clients check every byte (costs CPU; sequence numbers are always checked)
   --pin [split|same] pin server and client threads via the binaries' -A: split = server on
@@ -214,8 +215,9 @@ parse_args() {
 		--mode)
 			case $val in
 			stream) MODES=(stream) ;;
-			rr | both) die_usage "--mode $val: request-response mode is not implemented yet (only stream)" ;;
-			*) die_usage "--mode: unknown mode '$val' (stream)" ;;
+			rr) MODES=(rr) ;;
+			both) MODES=(stream rr) ;;
+			*) die_usage "--mode: unknown mode '$val' (stream, rr or both)" ;;
 			esac
 			;;
 		--pin)

@@ -214,7 +214,7 @@ if ((EUID != 0)); then
 		fail driver_refuses_non_root "exit $rc: $(head -n 1 "$TMP/err")"
 	fi
 	for t in driver_refuses_other_header driver_quick_netns \
-		driver_sigint_mid_sweep driver_sigterm_mid_sweep driver_rerun_after_kill driver_loopback_without_perf driver_failed_runs_recorded; do
+		driver_sigint_mid_sweep driver_sigterm_mid_sweep driver_rerun_after_kill driver_loopback_without_perf driver_failed_runs_recorded driver_mode_both_rr_rows; do
 		skip "$t" "needs root (network namespaces, perf)"
 	done
 	((FAILS == 0))
@@ -249,7 +249,7 @@ for b in a1_server a1_client a2_server a2_client a3_server a3_client; do
 	[[ -x $ROOT/$b ]] || have_binaries=0
 done
 if ((!have_binaries)) && ! make -C "$ROOT" >/dev/null 2>&1; then
-	for t in driver_quick_netns driver_sigint_mid_sweep driver_sigterm_mid_sweep driver_rerun_after_kill driver_loopback_without_perf driver_failed_runs_recorded; do
+	for t in driver_quick_netns driver_sigint_mid_sweep driver_sigterm_mid_sweep driver_rerun_after_kill driver_loopback_without_perf driver_failed_runs_recorded driver_mode_both_rr_rows; do
 		skip "$t" "binaries not built and make failed"
 	done
 	((FAILS == 0))
@@ -414,6 +414,28 @@ elif check_csv driver_failed_runs_recorded "$TMP/failed/out.csv" 3 '^(ok|failed)
 		fail driver_failed_runs_recorded "want two FAILED progress lines"
 	else
 		pass driver_failed_runs_recorded
+	fi
+fi
+
+# --mode both over loopback, pinned: stream rows keep rtt_* empty, rr rows fill
+# them in order (min <= p50 <= p99 <= max) and record the placement.
+rc=0
+driver --no-netns --no-build --no-plot --mode both --pin same --impls a2,a3 --sizes 1K --threads 1 \
+	--repeats 1 --duration 0.3 --warmup 0.1 --out "$TMP/rr/out.csv" >/dev/null 2>"$TMP/rr.err" || rc=$?
+if ((rc != 0)); then
+	fail driver_mode_both_rr_rows "exit $rc: $(tail -n 1 "$TMP/rr.err")"
+elif check_csv driver_mode_both_rr_rows "$TMP/rr/out.csv" 4 '^ok$'; then
+	bad=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$c["mode"] == "stream" && ($c["rtt_p50_us"] != "" || $c["transactions"] != "") { print "stream row " NR " has rtt cells" }
+		$c["mode"] == "rr" && !($c["transactions"] > 0 && $c["rtt_min_us"] > 0 && $c["rtt_min_us"] <= $c["rtt_p50_us"] &&
+			$c["rtt_p50_us"] <= $c["rtt_p99_us"] && $c["rtt_p99_us"] <= $c["rtt_max_us"]) { print "rr row " NR " percentiles wrong" }
+		$c["placement"] == "unpinned" || $c["placement"] == "" { print "row " NR " placement not recorded" }
+		{ n[$c["mode"]]++ }
+		END { if (n["stream"] != 2 || n["rr"] != 2) print "want 2 stream + 2 rr rows" }' "$TMP/rr/out.csv")
+	if [[ -n $bad ]]; then
+		fail driver_mode_both_rr_rows "$(echo "$bad" | head -n 3 | tr '\n' ';')"
+	else
+		pass driver_mode_both_rr_rows
 	fi
 fi
 
