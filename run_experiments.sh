@@ -42,7 +42,10 @@ readonly DEFAULT_MTU=1500
 # server readiness, teardown, a3's completion drain).
 readonly RUN_OVERHEAD_S=0.3
 readonly POLL_S=0.05          # every bounded poll sleeps this long per try
-readonly READY_TRIES=100      # server readiness: 100 x 50 ms = 5 s
+# Server readiness is polled finer: a server listens within a few ms, and a 50 ms sleep
+# before the first hit cost every run 50 ms (4% of a --quick sweep, bench/sweep_overhead.sh).
+readonly READY_POLL_S=0.01
+readonly READY_TRIES=500      # server readiness: 500 x (10 ms + one ss) >= 5 s
 readonly EXIT_TRIES=100       # server exit after the client finished: 5 s
 readonly STOP_TRIES=40        # SIGTERM grace before SIGKILL: 2 s
 readonly CLIENT_SLACK_S=15    # client timeout = duration + warmup + this
@@ -631,7 +634,7 @@ wait_ready() {
 		if [[ -n $(in_srv_ns ss -Hltn "sport = :$port" 2>/dev/null) ]]; then
 			return 0
 		fi
-		sleep "$POLL_S"
+		sleep "$READY_POLL_S"
 	done
 	return 1
 }
