@@ -128,12 +128,6 @@ run_ours() {
 	fi
 }
 
-# sockperf_pct FILE Q: the "percentile Q" line of sockperf's output (µs), or NA.
-sockperf_pct() {
-	sed 's/\x1b\[[0-9;]*m//g' "$1" 2>/dev/null |
-		awk -v q="$2" '/percentile/ && $0 ~ ("percentile " q " =") { v = $NF } END { print (v == "" ? "NA" : v) }'
-}
-
 # run_sockperf SIZE ROUND
 run_sockperf() {
 	local size=$1 round=$2 base port srv cli rc=0 rdy=0 reason="" p50 p99

@@ -243,3 +243,30 @@ task_clock_ms() {
 		echo NA
 	fi
 }
+
+# ---------------------------------------------------------------------------------------
+# Other tools' output.
+
+# iperf3_fields FILE: "gbps bytes_total" from iperf3 -J: end.sum_sent (omit excluded) and
+# every byte sent including the omitted intervals; "NA NA why" on error.
+iperf3_fields() {
+	python3 - "$1" <<'EOF'
+import json, sys
+try:
+    with open(sys.argv[1]) as f:
+        d = json.load(f)
+    if d.get("error"):
+        print("NA NA", d["error"].replace(" ", "_")[:80]); sys.exit()
+    s = d["end"]["sum_sent"]
+    omitted = sum(i["sum"]["bytes"] for i in d.get("intervals", []) if i["sum"].get("omitted"))
+    print("%.6f %d" % (s["bits_per_second"] / 1e9, s["bytes"] + omitted))
+except Exception as e:
+    print("NA NA", ("bad_iperf3_json:" + type(e).__name__)[:80])
+EOF
+}
+
+# sockperf_pct FILE Q: the "percentile Q" line of sockperf's output (µs), or NA.
+sockperf_pct() {
+	sed 's/\x1b\[[0-9;]*m//g' "$1" 2>/dev/null |
+		awk -v q="$2" '/percentile/ && $0 ~ ("percentile " q " =") { v = $NF } END { print (v == "" ? "NA" : v) }'
+}

@@ -32,7 +32,7 @@ readonly DEF_ROUNDS=5 DEF_DURATION=2 DEF_WARMUP=1 DEF_PIN=split
 V_SIZES=$DEF_SIZES V_STREAMS=$DEF_STREAMS V_IMPLS=$DEF_IMPLS V_ROUNDS=$DEF_ROUNDS
 V_DURATION=$DEF_DURATION V_WARMUP=$DEF_WARMUP V_PIN=$DEF_PIN V_OUT="" V_MEMCPY=1
 MTU=$DEFAULT_MTU NO_NETNS=0
-declare -A GBPS=() NSB=()   # "tool|size|streams" -> space-separated values, one per round
+declare -A GBPS=() NSB=() RNSB=()  # "tool|size|streams" -> blank-separated values, one per round
 declare -A PAIR=()          # "tool|size|streams|round" -> gbps (for paired ratios)
 FAILED=0 RAW_CSV=""
 
@@ -105,40 +105,29 @@ vs_parse_args() {
 	fi
 }
 
-# iperf3_fields FILE: "gbps bytes_total" from iperf3 -J: end.sum_sent (omit excluded) and
-# every byte sent including the omitted intervals; "NA NA why" on error.
-iperf3_fields() {
-	python3 - "$1" <<'EOF'
-import json, sys
-try:
-    with open(sys.argv[1]) as f:
-        d = json.load(f)
-    if d.get("error"):
-        print("NA NA", d["error"].replace(" ", "_")[:80]); sys.exit()
-    s = d["end"]["sum_sent"]
-    omitted = sum(i["sum"]["bytes"] for i in d.get("intervals", []) if i["sum"].get("omitted"))
-    print("%.6f %d" % (s["bits_per_second"] / 1e9, s["bytes"] + omitted))
-except Exception as e:
-    print("NA NA", ("bad_iperf3_json:" + type(e).__name__)[:80])
-EOF
+# ns_per_byte TASK_MS BYTES: task-clock milliseconds per byte, in ns (4 decimals), or NA.
+ns_per_byte() {
+	awk -v t="$1" -v b="$2" 'BEGIN {
+		if (t !~ /^[0-9.]+$/ || b !~ /^[0-9]+$/ || b == 0) print "NA"; else printf "%.4f\n", t * 1e6 / b }'
 }
 
-# record TOOL SIZE STREAMS ROUND STATUS GBPS BYTES TASK_MS REASON: one raw row + the tables.
+# record TOOL SIZE STREAMS ROUND STATUS GBPS BYTES SEND_MS RECV_MS REASON: one raw row and
+# the tables' values. BYTES: every byte the sender sent (both processes' whole lives).
 record() {
-	local tool=$1 size=$2 st=$3 round=$4 status=$5 gbps=$6 bytes=$7 tms=$8 reason=$9 nsb key
-	nsb=NA
+	local tool=$1 size=$2 st=$3 round=$4 status=$5 gbps=$6 bytes=$7 sms=$8 rms=$9 reason=${10}
+	local nsb=NA rnsb=NA key
 	if [[ $status == ok ]]; then
-		nsb=$(awk -v t="$tms" -v b="$bytes" 'BEGIN {
-			if (t !~ /^[0-9.]+$/ || b !~ /^[0-9]+$/ || b == 0) print "NA"; else printf "%.4f\n", t * 1e6 / b }')
+		nsb=$(ns_per_byte "$sms" "$bytes")
+		rnsb=$(ns_per_byte "$rms" "$bytes")
 		key="$tool|$size|$st"
-		GBPS[$key]+="$gbps " NSB[$key]+="$nsb "
+		GBPS[$key]+="$gbps " NSB[$key]+="$nsb " RNSB[$key]+="$rnsb "
 		PAIR[$key|$round]=$gbps
 	else
 		FAILED=$((FAILED + 1))
 	fi
-	printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$round" "$tool" "$size" "$st" "$status" "$gbps" \
-		"$bytes" "$tms" "$nsb" "$(cell "$reason")" >>"$RAW_CSV"
-	err "round $round $tool size=$size streams=$st: $status $(fmt "$gbps" 2) Gbit/s, sender $nsb ns/B${reason:+ ($reason)}"
+	printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$round" "$tool" "$size" "$st" "$status" "$gbps" \
+		"$bytes" "$sms" "$nsb" "$rms" "$rnsb" "$(cell "$reason")" >>"$RAW_CSV"
+	err "round $round $tool size=$size streams=$st: $status $(fmt "$gbps" 2) Gbit/s, sender $nsb ns/B, receiver $rnsb ns/B${reason:+ ($reason)}"
 }
 
 # perf_prefix FILE: the command prefix that wraps the sender in perf stat (none without perf).
@@ -152,7 +141,7 @@ perf_prefix() {
 # run_ours IMPL SIZE STREAMS ROUND
 run_ours() {
 	local impl=$1 size=$2 st=$3 round=$4 base port srv cli rc=0 rdy=0 srv_rc=0 reason=""
-	local -a pre
+	local -a pre rpre
 	base="$V_OUT/r$round-$impl-$size-t$st"
 	next_port
 	port=$BENCH_PORT
@@ -162,11 +151,12 @@ run_ours() {
 	wait_listen "$SRV_NS" "$port" "$srv" || rdy=$?
 	if ((rdy != 0)); then
 		stop_group "$srv"
-		record "$impl" "$size" "$st" "$round" failed NA NA NA "server not listening: $(last_line "$base.srv.err")"
+		record "$impl" "$size" "$st" "$round" failed NA NA NA NA "server not listening: $(last_line "$base.srv.err")"
 		return
 	fi
+	mapfile -t rpre < <(perf_prefix "$base.cli.perf")
 	spawn cli $((V_DURATION + V_WARMUP + 15)) "$CLI_NS" "$base.cli.json" "$base.cli.err" \
-		"$BENCH_TOP/${impl}_client" -H "$SRV_IP" -p "$port" -s "$size" -t "$st" \
+		"${rpre[@]}" "$BENCH_TOP/${impl}_client" -H "$SRV_IP" -p "$port" -s "$size" -t "$st" \
 		-d "$V_DURATION" --warmup "$V_WARMUP" --json -A "$RECV_CPU"
 	reap "$cli" || rc=$?
 	reap_within "$srv" 5 || srv_rc=$?
@@ -181,26 +171,27 @@ run_ours() {
 		reason="no result: ${CLI[reason]-no JSON}"
 	fi
 	if [[ -n $reason ]]; then
-		record "$impl" "$size" "$st" "$round" failed NA NA NA "$reason"
+		record "$impl" "$size" "$st" "$round" failed NA NA NA NA "$reason"
 	else
 		record "$impl" "$size" "$st" "$round" ok "${CLI[gbps]}" "${SRV[bytes_sent]}" \
-			"$(task_clock_ms "$base.srv.perf")" ""
+			"$(task_clock_ms "$base.srv.perf")" "$(task_clock_ms "$base.cli.perf")" ""
 	fi
 }
 
 # run_iperf3 SIZE STREAMS ROUND
 run_iperf3() {
 	local size=$1 st=$2 round=$3 base port srv cli rc=0 rdy=0 srv_rc=0 reason="" f
-	local -a pre fields
+	local -a pre rpre fields
 	base="$V_OUT/r$round-iperf3-$size-t$st"
 	next_port
 	port=$BENCH_PORT
+	mapfile -t rpre < <(perf_prefix "$base.srv.perf")
 	spawn srv $((V_DURATION + V_WARMUP + 30)) "$CLI_NS" "$base.srv.out" "$base.srv.err" \
-		iperf3 -s -1 -B "$CLI_IP" -p "$port" -A "$RECV_CPU"
+		"${rpre[@]}" iperf3 -s -1 -B "$CLI_IP" -p "$port" -A "$RECV_CPU"
 	wait_listen "$CLI_NS" "$port" "$srv" || rdy=$?
 	if ((rdy != 0)); then
 		stop_group "$srv"
-		record iperf3 "$size" "$st" "$round" failed NA NA NA "iperf3 -s not listening: $(last_line "$base.srv.err")"
+		record iperf3 "$size" "$st" "$round" failed NA NA NA NA "iperf3 -s not listening: $(last_line "$base.srv.err")"
 		return
 	fi
 	mapfile -t pre < <(perf_prefix "$base.cli.perf")
@@ -219,10 +210,10 @@ run_iperf3() {
 		reason="iperf3 server exit $srv_rc"
 	fi
 	if [[ -n $reason ]]; then
-		record iperf3 "$size" "$st" "$round" failed NA NA NA "$reason"
+		record iperf3 "$size" "$st" "$round" failed NA NA NA NA "$reason"
 	else
 		record iperf3 "$size" "$st" "$round" ok "${fields[0]}" "${fields[1]}" \
-			"$(task_clock_ms "$base.cli.perf")" ""
+			"$(task_clock_ms "$base.cli.perf")" "$(task_clock_ms "$base.srv.perf")" ""
 	fi
 }
 
@@ -279,6 +270,17 @@ print_tables() {
 			printf '%s\n' "$row"
 		done
 	done
+	printf '\n### Receiving process CPU, ns per byte (the control: same read size; ours scatters into 8 fields)\n\n'
+	hdr="| size | streams |" sep="|---|---|"
+	for i in "${impls[@]}" iperf3; do hdr+=" $i |"; sep+="---|"; done
+	printf '%s\n%s\n' "$hdr" "$sep"
+	for size in "${sizes[@]}"; do
+		for st in "${streams[@]}"; do
+			row="| $size | $st |"
+			for i in "${impls[@]}" iperf3; do row+=" $(cellv RNSB "$i|$size|$st" 3) |"; done
+			printf '%s\n' "$row"
+		done
+	done
 	printf '\nRatios are of the medians; "paired" is the range of the per-round ratios (each\n'
 	printf 'round runs ours and iperf3 back to back). Below 1 = ours slower / cheaper.\n'
 }
@@ -327,7 +329,7 @@ main() {
 	if [[ -z $V_OUT ]]; then V_OUT=$(mktemp -d "${TMPDIR:-/tmp}/vs_iperf3.XXXXXX"); fi
 	mkdir -p "$V_OUT" || die "cannot create $V_OUT"
 	RAW_CSV=$V_OUT/runs.csv
-	printf 'round,tool,size,streams,status,gbps,bytes_sent,task_clock_ms,ns_per_byte,reason\n' >"$RAW_CSV"
+	printf 'round,tool,size,streams,status,gbps,bytes_sent,send_task_clock_ms,send_ns_per_byte,recv_task_clock_ms,recv_ns_per_byte,reason\n' >"$RAW_CSV"
 	install_traps
 	bench_cpus "$V_PIN"
 	bench_link
