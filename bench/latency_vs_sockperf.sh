@@ -183,7 +183,7 @@ main() {
 	lat_parse_args "$@"
 	need_tool sockperf sockperf
 	have taskset || die "taskset not found: install util-linux"
-	require_root
+	bench_require_root
 	need_binaries a2_server a2_client
 	if [[ -z $L_OUT ]]; then L_OUT=$(mktemp -d "${TMPDIR:-/tmp}/latency_vs_sockperf.XXXXXX"); fi
 	mkdir -p "$L_OUT" || die "cannot create $L_OUT"

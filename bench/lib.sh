@@ -52,6 +52,11 @@ check_size_list() {
 # ---------------------------------------------------------------------------------------
 # Tools.
 
+# bench_require_root: namespaces and perf need root; say so in one line (exit 1).
+bench_require_root() {
+	((EUID == 0)) || die "must run as root (network namespaces, perf): sudo bench/$PROG ... (--help works without root)"
+}
+
 # need_tool TOOL PACKAGE: TOOL on PATH, installing PACKAGE with apt-get when root and
 # apt-get exist; otherwise exit 1 saying what to install.
 need_tool() {

@@ -120,7 +120,7 @@ profile() {
 main() {
 	local i line wall sum rows ratios=() failed=0
 	so_parse_args "$@"
-	require_root
+	bench_require_root
 	S_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sweep_overhead.XXXXXX")
 	# shellcheck disable=SC2317 # invoked by the EXIT trap
 	on_exit() { if ((S_KEEP == 0)); then rm -rf "$S_DIR"; fi; }

@@ -320,7 +320,7 @@ main() {
 	need_tool iperf3 iperf3
 	need_tool python3 python3
 	have taskset || die "taskset not found: install util-linux"
-	require_root
+	bench_require_root
 	need_binaries a1_server a1_client a2_server a2_client a3_server a3_client
 	if perf_works; then PERF_OK=1; else err "perf stat does not work here: CPU columns will be NA (install linux-perf)"; fi
 	read -r -a sizes <<<"${V_SIZES//,/ }"
