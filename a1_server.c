@@ -13,6 +13,12 @@ struct a1_state {
 	uint8_t *staging;    /* msg.size bytes; NULL for per-field */
 };
 
+static uint64_t a1_mem_bytes(const struct conn *c)
+{
+	uint64_t size = c->hello.msg_size;
+	return c->hello.flags & HELLO_F_PER_FIELD ? size : 2 * size;
+}
+
 static int a1_open(struct conn *c)
 {
 	struct a1_state *st = calloc(1, sizeof(*st));
@@ -42,7 +48,7 @@ static int a1_send(struct conn *c, uint64_t seq)
 	msg_stamp(m, seq);
 	if (!st->staging) {
 		for (int f = 0; f < MSG_FIELDS; f++)
-			if (net_send_all(c->fd, m->field[f], m->len[f]) < 0)
+			if (conn_send(c, m->field[f], m->len[f]) < 0)
 				return -1;
 		return 0;
 	}
@@ -51,7 +57,7 @@ static int a1_send(struct conn *c, uint64_t seq)
 		memcpy(p, m->field[f], m->len[f]);
 		p += m->len[f];
 	}
-	return net_send_all(c->fd, st->staging, m->size);
+	return conn_send(c, st->staging, m->size);
 }
 
 static int a1_close(struct conn *c)
@@ -68,6 +74,7 @@ static int a1_close(struct conn *c)
 
 static const struct strategy a1 = {
 	.id = STRAT_A1,
+	.mem_bytes = a1_mem_bytes,
 	.open = a1_open,
 	.send = a1_send,
 	.close = a1_close,

@@ -6,6 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+static uint64_t a2_mem_bytes(const struct conn *c)
+{
+	return c->hello.msg_size;
+}
+
 static int a2_open(struct conn *c)
 {
 	struct msg *m = calloc(1, sizeof(*m));
@@ -25,7 +30,7 @@ static int a2_send(struct conn *c, uint64_t seq)
 
 	msg_stamp(m, seq);
 	msg_iov(m, iov);
-	return net_sendv_all(c->fd, iov, MSG_FIELDS, 0, NULL, NULL, NULL);
+	return conn_sendv(c, iov, MSG_FIELDS, 0, NULL, NULL, NULL);
 }
 
 static int a2_close(struct conn *c)
@@ -40,6 +45,7 @@ static int a2_close(struct conn *c)
 
 static const struct strategy a2 = {
 	.id = STRAT_A2,
+	.mem_bytes = a2_mem_bytes,
 	.open = a2_open,
 	.send = a2_send,
 	.close = a2_close,

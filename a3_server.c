@@ -203,6 +203,20 @@ static void a3_free(struct a3_state *st)
 	free(st);
 }
 
+/* Pool depth: --zc-pool (default tcp_wmem max + 2 messages) in messages, >= 2. */
+static uint64_t a3_depth(const struct conn *c)
+{
+	uint64_t size = c->hello.msg_size;
+	uint64_t pool = c->opts->zc_pool_bytes ? c->opts->zc_pool_bytes : wmem_max_bytes() + 2 * size;
+	uint64_t depth = (pool + size - 1) / size;
+	return depth < 2 ? 2 : depth;
+}
+
+static uint64_t a3_mem_bytes(const struct conn *c)
+{
+	return a3_depth(c) * c->hello.msg_size;
+}
+
 static int a3_open(struct conn *c)
 {
 	int on = 0;
@@ -214,11 +228,7 @@ static int a3_open(struct conn *c)
 			return -1;
 		}
 	}
-	uint64_t size = c->hello.msg_size;
-	uint64_t pool = c->opts->zc_pool_bytes ? c->opts->zc_pool_bytes : wmem_max_bytes() + 2 * size;
-	uint64_t depth = (pool + size - 1) / size;
-	if (depth < 2)
-		depth = 2;
+	uint64_t size = c->hello.msg_size, depth = a3_depth(c);
 	struct a3_state *st = calloc(1, sizeof(*st));
 	if (st)
 		st->slot = calloc(depth, sizeof(*st->slot));
@@ -268,7 +278,7 @@ static int a3_send(struct conn *c, uint64_t seq)
 
 	msg_stamp(&s->msg, seq);    /* safe: no completion is pending for s */
 	msg_iov(&s->msg, iov);
-	int r = net_sendv_all(c->fd, iov, MSG_FIELDS, MSG_ZEROCOPY, &calls, a3_retry, st);
+	int r = conn_sendv(c, iov, MSG_FIELDS, MSG_ZEROCOPY, &calls, a3_retry, st);
 	st->enobufs_since_ns = 0;
 	if (calls) {
 		s->first_id = st->next_id;
@@ -281,16 +291,39 @@ static int a3_send(struct conn *c, uint64_t seq)
 	return r;
 }
 
+/* Drop the connection (tcp_disconnect): the kernel purges the send queue
+ * and completes every zero-copy send still in it, so the pool can be freed
+ * even when the peer stopped reading. */
+static void zc_disconnect(struct conn *c)
+{
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	(void)connect(c->fd, &unspec, sizeof(unspec));
+}
+
+static int zc_wait_all(struct a3_state *st, uint64_t deadline)
+{
+	while (st->count && now_ns() < deadline)
+		if (zc_wait(st, 50) < 0)
+			return -1;
+	return 0;
+}
+
 static int a3_close(struct conn *c)
 {
 	struct a3_state *st = c->priv;
 	if (!st)
 		return 0;
+	if (c->aborted)   /* the stream failed: nobody will read what is queued */
+		zc_disconnect(c);
 	uint64_t deadline = now_ns() + (uint64_t)ZC_CLOSE_TIMEOUT_S * 1000000000ull;
-	int r = 0;
-	while (st->count && now_ns() < deadline)
-		if ((r = zc_wait(st, 50)) < 0)
-			break;
+	int r = zc_wait_all(st, deadline);
+	if (r == 0 && st->count && !c->aborted) {
+		/* the peer left data unread: drop it so the kernel lets go */
+		zc_disconnect(c);
+		r = zc_wait_all(st, now_ns() + 1000000000ull);
+		if (r == 0 && !st->count)
+			snprintf(c->err, sizeof(c->err), "peer stopped reading; connection dropped to recover the zero-copy buffers");
+	}
 	c->priv = NULL;
 	if (st->count) {
 		for (uint64_t i = 0; i < st->count; i++)
@@ -302,13 +335,14 @@ static int a3_close(struct conn *c)
 		return -1;
 	}
 	a3_free(st);
-	return r;
+	return r < 0 || c->err[0] ? -1 : 0;
 }
 
 static const struct strategy a3 = {
 	.id = STRAT_A3,
 	.has_zc_stats = true,
 	.listen_setup = a3_listen_setup,
+	.mem_bytes = a3_mem_bytes,
 	.open = a3_open,
 	.send = a3_send,
 	.close = a3_close,

@@ -228,7 +228,7 @@ struct iovec *iov_advance(struct iovec *iov, int *cnt, size_t n)
 }
 
 int net_sendv_all(int fd, struct iovec *iov, int cnt, int flags,
-		  unsigned *calls, send_retry_fn retry, void *ctx)
+		  unsigned *calls, send_retry_fn retry, void *ctx, uint64_t deadline_ns)
 {
 	iov = iov_advance(iov, &cnt, 0);
 	while (cnt > 0) {
@@ -244,6 +244,12 @@ int net_sendv_all(int fd, struct iovec *iov, int cnt, int flags,
 		if (calls)
 			(*calls)++;
 		iov = iov_advance(iov, &cnt, (size_t)n);
+		/* a partial send restarts SO_SNDTIMEO: a peer that takes a few
+		 * bytes now and then would hold us forever without this */
+		if (cnt > 0 && deadline_ns && now_ns() > deadline_ns) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -251,7 +257,7 @@ int net_sendv_all(int fd, struct iovec *iov, int cnt, int flags,
 int net_send_all(int fd, const void *buf, size_t len)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	return net_sendv_all(fd, &iov, 1, 0, NULL, NULL, NULL);
+	return net_sendv_all(fd, &iov, 1, 0, NULL, NULL, NULL, 0);
 }
 
 /* recvmsg() until iov is full: 1 full, 0 EOF before any byte, -1 error
@@ -280,10 +286,47 @@ static int net_recvv_all(int fd, struct iovec *iov, int cnt)
 	return 1;
 }
 
-int net_recv_all(int fd, const void *buf, size_t len)
+int net_recv_all(int fd, void *buf, size_t len)
 {
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	return net_recvv_all(fd, &iov, 1);
+}
+
+/* recv() exactly len bytes before deadline_ns (CLOCK_MONOTONIC): the
+ * deadline covers the whole buffer, so a peer trickling one byte at a time
+ * cannot hold the connection longer.  Returns 1, 0 on EOF before any byte,
+ * -1 with errno (ETIMEDOUT, EPIPE for EOF in the middle). */
+static int net_recv_by(int fd, void *buf, size_t len, uint64_t deadline_ns)
+{
+	size_t have = 0;
+	while (have < len) {
+		uint64_t now = now_ns();
+		if (now >= deadline_ns) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int timeout_ms = (int)((deadline_ns - now + 999999) / 1000000);
+		int r = poll(&pfd, 1, timeout_ms);
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r <= 0)
+			continue;
+		ssize_t n = recv(fd, (uint8_t *)buf + have, len - have, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			if (!have)
+				return 0;
+			errno = EPIPE;
+			return -1;
+		}
+		have += (size_t)n;
+	}
+	return 1;
 }
 
 static void set_timeout(int fd, int opt, double seconds)
@@ -296,7 +339,8 @@ static void set_timeout(int fd, int opt, double seconds)
 /* ======================================================================
  * the hello protocol — explicit little-endian layout, host independent
  *   0 magic u32 | 4 version u16 | 6 strategy u8 | 7 mode u8 | 8 flags u32
- *  12 duration_ms u32 (unused, 0) | 16 msg_size u64 | 24 reserved (0)
+ *  12 duration_ms u32 (warm-up + duration; 0 = not given) | 16 msg_size u64
+ *  24 reserved (0)
  * ====================================================================== */
 
 static void put_le(uint8_t *p, uint64_t v, int n)
@@ -321,6 +365,7 @@ void hello_encode(const struct hello *h, uint8_t out[HELLO_LEN])
 	out[6] = h->strategy;
 	out[7] = h->mode;
 	put_le(out + 8, h->flags, 4);
+	put_le(out + 12, h->duration_ms, 4);
 	put_le(out + 16, h->msg_size, 8);
 }
 
@@ -335,6 +380,7 @@ int hello_decode(const uint8_t *buf, size_t len, struct hello *h, char *why, siz
 	h->strategy = buf[6];
 	h->mode = buf[7];
 	h->flags = (uint32_t)get_le(buf + 8, 4);
+	h->duration_ms = (uint32_t)get_le(buf + 12, 4);
 	h->msg_size = get_le(buf + 16, 8);
 	if (h->magic != HELLO_MAGIC) {
 		snprintf(why, whylen, "not a copybench client (bad magic 0x%08" PRIx32 ")", h->magic);
@@ -362,8 +408,7 @@ int hello_decode(const uint8_t *buf, size_t len, struct hello *h, char *why, siz
 		return -1;
 	}
 	if (h->msg_size < MSG_SIZE_MIN || h->msg_size > MSG_SIZE_MAX) {
-		snprintf(why, whylen, "message size %" PRIu64 " out of range %llu..%llu",
-			 h->msg_size, MSG_SIZE_MIN, MSG_SIZE_MAX);
+		snprintf(why, whylen, "message size %" PRIu64 " not in 64..64M", h->msg_size);
 		return -1;
 	}
 	return 0;
@@ -401,7 +446,7 @@ int reply_decode(const uint8_t *buf, size_t len, int *status, char *reason, size
 
 int parse_uint_range(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	if (!s || !(*s >= '0' && *s <= '9'))
 		return -1;
 	errno = 0;
 	char *end;
@@ -757,6 +802,7 @@ struct config {
 	/* server */
 	const char *bind_addr;
 	uint64_t max_conns;        /* 0 = until signalled */
+	uint64_t mem_budget;       /* bytes of message buffers over all connections; 0 = default */
 	struct server_opts sopts;
 	/* client */
 	const char *host;
@@ -769,7 +815,22 @@ struct config {
 
 enum {
 	OPT_VERSION = 1000, OPT_JSON, OPT_WARMUP, OPT_VERIFY, OPT_MODE, OPT_PER_FIELD, OPT_ZC_POOL,
+	OPT_MEM_BUDGET,
 };
+
+/* Every -A CPU must be one this process may run on: a usage error now,
+ * not a failure when the first thread starts. */
+static void check_cpus_allowed(const struct config *c, const char *text)
+{
+	cpu_set_t allowed;
+	CPU_ZERO(&allowed);
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		return;   /* cannot tell; pinning will report it */
+	for (int i = 0; i < c->ncpus; i++)
+		if (!CPU_ISSET(c->cpus[i], &allowed))
+			usage_error("bad CPU list '%s': CPU %d is not available here (%d CPUs allowed)",
+				    text, c->cpus[i], CPU_COUNT(&allowed));
+}
 
 static void print_help(const struct config *c)
 {
@@ -782,7 +843,9 @@ static void print_help(const struct config *c)
 		       "  -B, --bind ADDR          address to listen on (default 0.0.0.0)\n"
 		       "  -n, --connections N      exit after N served connections, 1-1000000\n"
 		       "                           (default: run until SIGINT/SIGTERM)\n"
-		       "  -A, --cpus LIST          pin connection threads round-robin to CPUs, e.g. 0,2-3\n",
+		       "  -A, --cpus LIST          pin connection threads round-robin to CPUs, e.g. 0,2-3\n"
+		       "      --mem-budget BYTES   message buffers of all connections together; a\n"
+		       "                           connection beyond it is refused (default: half the RAM)\n",
 		       s, s, strategy_title(c->strategy), DEFAULT_PORT);
 		if (c->strategy == STRAT_A3)
 			printf("      --zc-pool BYTES      zero-copy buffer pool per connection, K/M/G suffixes\n"
@@ -833,6 +896,7 @@ static void parse_cli(int argc, char **argv, struct config *c)
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "per-field", no_argument, NULL, OPT_PER_FIELD },
 		{ "zc-pool", required_argument, NULL, OPT_ZC_POOL },
+		{ "mem-budget", required_argument, NULL, OPT_MEM_BUDGET },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -857,7 +921,7 @@ static void parse_cli(int argc, char **argv, struct config *c)
 		/* options of the other role are unknown here */
 		if ((server && strchr("Hstd", opt) && opt < 256) ||
 		    (server && (opt == OPT_WARMUP || opt == OPT_VERIFY || opt == OPT_MODE || opt == OPT_PER_FIELD)) ||
-		    (!server && (opt == 'B' || opt == 'n' || opt == OPT_ZC_POOL)) ||
+		    (!server && (opt == 'B' || opt == 'n' || opt == OPT_ZC_POOL || opt == OPT_MEM_BUDGET)) ||
 		    (opt == OPT_PER_FIELD && c->strategy != STRAT_A1) ||
 		    (opt == OPT_ZC_POOL && c->strategy != STRAT_A3))
 			usage_error("option '%s' does not apply to %s_%s", name,
@@ -880,6 +944,7 @@ static void parse_cli(int argc, char **argv, struct config *c)
 			if (c->ncpus < 1)
 				usage_error("bad CPU list '%s' (expected e.g. 0,2-3; CPUs < %d)", optarg, CPU_SETSIZE);
 			snprintf(c->cpus_text, sizeof(c->cpus_text), "%s", optarg);
+			check_cpus_allowed(c, optarg);
 			break;
 		case 'H':
 			c->host = optarg;
@@ -918,6 +983,10 @@ static void parse_cli(int argc, char **argv, struct config *c)
 			if (parse_size(optarg, &c->sopts.zc_pool_bytes) || c->sopts.zc_pool_bytes == 0 ||
 			    c->sopts.zc_pool_bytes > (64ULL << 30))
 				usage_error("bad pool size '%s' (expected 1..64G bytes)", optarg);
+			break;
+		case OPT_MEM_BUDGET:
+			if (parse_size(optarg, &c->mem_budget) || c->mem_budget == 0)
+				usage_error("bad memory budget '%s' (expected bytes > 0, K/M/G suffixes)", optarg);
 			break;
 		case OPT_JSON:
 			c->json = true;
@@ -985,6 +1054,7 @@ struct server {
 	pthread_mutex_t lock;          /* guards everything below */
 	uint64_t active, served, rejected, failed, next_index;
 	uint64_t bytes_sent, messages_sent;
+	uint64_t mem_in_use, mem_budget;   /* message buffers of active connections (bytes) */
 	uint64_t msg_size, per_field_conns, rr_conns;
 	struct zc_stats zc;
 	struct tcp_totals tcp;
@@ -997,7 +1067,27 @@ struct conn_thread {
 	struct server *srv;
 	int fd;
 	uint64_t index;
+	uint64_t accepted_ns;   /* the hello must be complete HELLO_TIMEOUT_S after this */
 };
+
+int conn_sendv(struct conn *c, struct iovec *iov, int cnt, int flags,
+	       unsigned *calls, send_retry_fn retry, void *ctx)
+{
+	return net_sendv_all(c->fd, iov, cnt, flags, calls, retry, ctx, c->deadline_ns);
+}
+
+int conn_send(struct conn *c, const void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	return net_sendv_all(c->fd, &iov, 1, 0, NULL, NULL, NULL, c->deadline_ns);
+}
+
+/* From now on, sends must end by the client's announced stop plus slack. */
+static void conn_set_deadline(struct conn *c)
+{
+	uint64_t ms = c->hello.duration_ms ? c->hello.duration_ms : (uint64_t)(DURATION_MAX_S * 1000);
+	c->deadline_ns = now_ns() + ms * 1000000ull + (uint64_t)STREAM_GRACE_S * 1000000000ull;
+}
 
 /* True when the client asked us to stop (FIN or any byte) — or left. */
 static bool peer_stopped(int fd, bool *reset)
@@ -1033,17 +1123,21 @@ static int serve_stream(struct conn *c, const struct strategy *s,
 	uint64_t seq = 0, since_check = 0;
 	char go;
 
-	int r = net_recv_all(c->fd, &go, 1);
+	int r = net_recv_by(c->fd, &go, 1, now_ns() + (uint64_t)IO_TIMEOUT_S * 1000000000ull);
 	if (r <= 0 || go != START_BYTE) {
 		snprintf(c->err, sizeof(c->err), "client never sent its start byte");
 		return -1;
 	}
+	conn_set_deadline(c);
 	for (;;) {
 		if (s->send(c, seq) < 0) {
 			if (errno == EPIPE || errno == ECONNRESET)
 				snprintf(c->err, sizeof(c->err), "client reset the connection mid-stream");
 			else if (errno == EAGAIN || errno == EWOULDBLOCK)
 				snprintf(c->err, sizeof(c->err), "send blocked for %d s: client stopped reading", IO_TIMEOUT_S);
+			else if (errno == ETIMEDOUT)
+				snprintf(c->err, sizeof(c->err), "client stopped reading: still sending %d s past its announced end",
+					 STREAM_GRACE_S);
 			else if (!c->err[0])
 				snprintf(c->err, sizeof(c->err), "send: %s", strerror(errno));
 			return -1;
@@ -1056,6 +1150,10 @@ static int serve_stream(struct conn *c, const struct strategy *s,
 			since_check = 0;
 			if (stop_signal)
 				return 0;
+			if (now_ns() > c->deadline_ns) {
+				snprintf(c->err, sizeof(c->err), "client did not stop %d s past its announced end", STREAM_GRACE_S);
+				return -1;
+			}
 			if (peer_stopped(c->fd, &reset)) {
 				if (reset) {
 					snprintf(c->err, sizeof(c->err), "client reset the connection mid-stream");
@@ -1082,7 +1180,12 @@ static int serve_rr(struct conn *c, const struct strategy *s, uint64_t *bytes, u
 	uint64_t seq = 0;
 
 	set_nodelay(c->fd);
+	conn_set_deadline(c);
 	for (;;) {
+		if (now_ns() > c->deadline_ns) {
+			snprintf(c->err, sizeof(c->err), "client kept asking %d s past its announced end", STREAM_GRACE_S);
+			return -1;
+		}
 		int r = net_recv_all(c->fd, req, sizeof(req));
 		if (r == 0)
 			return 0;
@@ -1120,10 +1223,11 @@ static void *conn_thread_main(void *arg)
 	const struct strategy *s = srv->strat;
 	struct conn c;
 	uint8_t hbuf[HELLO_LEN], reply[REPLY_LEN];
-	char why[REPLY_REASON_MAX];
+	char why[200];   /* the wire copy is cut to REPLY_REASON_MAX - 1 */
 	uint64_t bytes = 0, messages = 0;
 	struct tcp_totals tcp = { 0 };
 	bool served = false, failed = false;
+	uint64_t reserved = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.fd = ct->fd;
@@ -1132,10 +1236,10 @@ static void *conn_thread_main(void *arg)
 	set_timeout(c.fd, SO_RCVTIMEO, HELLO_TIMEOUT_S);
 	set_timeout(c.fd, SO_SNDTIMEO, IO_TIMEOUT_S);
 
-	int r = net_recv_all(c.fd, hbuf, sizeof(hbuf));
+	int r = net_recv_by(c.fd, hbuf, sizeof(hbuf), ct->accepted_ns + (uint64_t)HELLO_TIMEOUT_S * 1000000000ull);
 	if (r <= 0) {
 		const char *what = r == 0 ? "closed before its hello" :
-			(errno == EAGAIN || errno == EWOULDBLOCK) ? "sent no hello within the timeout" :
+			errno == ETIMEDOUT ? "sent no complete hello within the timeout" :
 			errno == EPIPE ? "sent a truncated hello" : "failed while sending its hello";
 		snprintf(why, sizeof(why), "peer %s", what);
 		serve_reject(c.fd, srv, why);
@@ -1151,6 +1255,21 @@ static void *conn_thread_main(void *arg)
 		serve_reject(c.fd, srv, why);
 		goto out;
 	}
+	uint64_t mem = s->mem_bytes(&c);
+	pthread_mutex_lock(&srv->lock);
+	bool fits = srv->mem_in_use + mem <= srv->mem_budget;
+	if (fits)
+		srv->mem_in_use += mem;
+	uint64_t in_use = srv->mem_in_use;
+	pthread_mutex_unlock(&srv->lock);
+	if (!fits) {
+		snprintf(why, sizeof(why), "server memory budget: needs %llu MiB, %llu of %llu MiB in use",
+			 (unsigned long long)((mem + (1 << 20) - 1) >> 20), (unsigned long long)(in_use >> 20),
+			 (unsigned long long)(srv->mem_budget >> 20));
+		serve_reject(c.fd, srv, why);
+		goto out;
+	}
+	reserved = mem;
 	if (s->open(&c) < 0) {
 		snprintf(why, sizeof(why), "%s", c.err[0] ? c.err : "server could not set up the connection");
 		serve_reject(c.fd, srv, why);
@@ -1168,10 +1287,17 @@ static void *conn_thread_main(void *arg)
 	char stream_err[sizeof(c.err)];
 	snprintf(stream_err, sizeof(stream_err), "%s", c.err);
 	c.err[0] = '\0';
-	if (s->close(&c) < 0)
+	c.aborted = failed;
+	if (s->close(&c) < 0) {
+		if (stream_err[0]) {   /* the stream's error is the cause; keep both */
+			char close_err[sizeof(c.err)];
+			snprintf(close_err, sizeof(close_err), "%s", c.err);
+			snprintf(c.err, sizeof(c.err), "%.90s; %.60s", stream_err, close_err);
+		}
 		failed = true;
-	else if (stream_err[0])
+	} else if (stream_err[0]) {
 		snprintf(c.err, sizeof(c.err), "%s", stream_err);
+	}
 	tcp_totals_add(&tcp, c.fd);
 	if (failed)
 		warnx_("connection %" PRIu64 " failed: %s", ct->index, c.err);
@@ -1180,6 +1306,9 @@ out:
 	close(c.fd);
 	pthread_mutex_lock(&srv->lock);
 	srv->active--;
+	/* a3 may have leaked a pool the kernel still holds: keep it counted */
+	if (!c.zc.missing)
+		srv->mem_in_use -= reserved;
 	if (served) {
 		srv->served++;
 		srv->failed += failed;
@@ -1208,6 +1337,25 @@ out:
 	}
 	free(ct);
 	return NULL;
+}
+
+/* One fd per connection: make room for THREADS_MAX of them (plus slack),
+ * so the cap, not EMFILE, is what refuses the extra peers. */
+static uint64_t conn_cap = THREADS_MAX;
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	const rlim_t want = THREADS_MAX + 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+		conn_cap = rl.rlim_cur > 96 ? rl.rlim_cur - 64 : 32;
+		warnx_("open-file limit %llu: serving at most %llu connections at once",
+		       (unsigned long long)rl.rlim_cur, (unsigned long long)conn_cap);
+	}
 }
 
 static int server_listen(const struct config *cfg, const struct strategy *s)
@@ -1296,11 +1444,16 @@ int server_main(int argc, char **argv, const struct strategy *s)
 	cfg.strategy = s->id;
 	parse_cli(argc, argv, &cfg);
 	install_signals();
+	raise_fd_limit();
 	cpu_usage_now(&cpu0);
 	host_cpu_now(&host0);
 
 	srv.cfg = &cfg;
 	srv.strat = s;
+	/* Half the machine's memory for message buffers: a client asking for
+	 * 1024 × 64 MiB is refused, not OOM-killed. */
+	srv.mem_budget = cfg.mem_budget ? cfg.mem_budget :
+		(uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE) / 2;
 	pthread_mutex_init(&srv.lock, NULL);
 	srv.event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (srv.event_fd < 0)
@@ -1312,6 +1465,7 @@ int server_main(int argc, char **argv, const struct strategy *s)
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	bool emfile_warned = false;
 	for (;;) {
 		pthread_mutex_lock(&srv.lock);
 		bool done = cfg.max_conns && srv.served >= cfg.max_conns;
@@ -1333,18 +1487,22 @@ int server_main(int argc, char **argv, const struct strategy *s)
 		if (!(pfd[0].revents & POLLIN))
 			continue;
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			emfile_warned = false;
 		if (fd < 0) {
 			if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED)
 				continue;
 			if (errno == EMFILE || errno == ENFILE) {
-				warnx_("accept: %s (too many open files); waiting", strerror(errno));
+				if (!emfile_warned)
+					warnx_("accept: %s; waiting for connections to end", strerror(errno));
+				emfile_warned = true;
 				poll(NULL, 0, 100);
 				continue;
 			}
 			die(1, errno, "accept");
 		}
 		pthread_mutex_lock(&srv.lock);
-		bool busy = srv.active >= THREADS_MAX;
+		bool busy = srv.active >= conn_cap;
 		if (!busy) {
 			srv.active++;
 			if (!srv.host_started) {
@@ -1356,7 +1514,7 @@ int server_main(int argc, char **argv, const struct strategy *s)
 		pthread_mutex_unlock(&srv.lock);
 		if (busy) {
 			char why[REPLY_REASON_MAX];
-			snprintf(why, sizeof(why), "server busy: %d connections active", THREADS_MAX);
+			snprintf(why, sizeof(why), "server busy: %llu connections active", (unsigned long long)conn_cap);
 			serve_reject(fd, &srv, why);
 			close(fd);
 			continue;
@@ -1365,7 +1523,7 @@ int server_main(int argc, char **argv, const struct strategy *s)
 		pthread_t tid;
 		int err = ENOMEM;
 		if (ct) {
-			*ct = (struct conn_thread){ .srv = &srv, .fd = fd, .index = index };
+			*ct = (struct conn_thread){ .srv = &srv, .fd = fd, .index = index, .accepted_ns = now_ns() };
 			err = pthread_create(&tid, &attr, conn_thread_main, ct);
 		}
 		if (err) {
@@ -1447,7 +1605,8 @@ static int client_connect(struct client_thread *t)
 	t->connected = true;
 	struct hello h = { .magic = HELLO_MAGIC, .version = HELLO_VERSION,
 			   .strategy = (uint8_t)cfg->strategy, .mode = (uint8_t)cfg->mode,
-			   .flags = cfg->per_field ? HELLO_F_PER_FIELD : 0, .msg_size = cfg->msg_size };
+			   .flags = cfg->per_field ? HELLO_F_PER_FIELD : 0, .msg_size = cfg->msg_size,
+			   .duration_ms = (uint32_t)ceil((cfg->warmup_s + cfg->duration_s) * 1000) };
 	hello_encode(&h, hbuf);
 	set_timeout(t->fd, SO_RCVTIMEO, HELLO_TIMEOUT_S);
 	if (net_send_all(t->fd, hbuf, sizeof(hbuf)) < 0) {
@@ -1724,6 +1883,11 @@ int client_main(int argc, char **argv, int strategy_id)
 	else if (verify_errors)
 		snprintf(reason, sizeof(reason), "%" PRIu64 " messages failed verification", verify_errors);
 
+	if (aborted && !cfg.json) {   /* nothing measured: just say why */
+		fprintf(stderr, "%s: %s\n", prog_name, reason);
+		free(th);
+		return 1;
+	}
 	double secs = cfg.duration_s;
 	double mps = (double)messages / secs;
 	struct out o;

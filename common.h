@@ -39,6 +39,7 @@
 #define IO_TIMEOUT_S      10     /* a blocked send/recv longer than this fails */
 #define DRAIN_TIMEOUT_S   10     /* client: server must close within this after stop */
 #define CLIENT_STALL_S    5      /* client: no byte from the server this long = failure */
+#define STREAM_GRACE_S    10     /* server: sends end this long after the client's announced end */
 
 /* ---- strategies ------------------------------------------------------- */
 
@@ -89,13 +90,15 @@ typedef int (*send_retry_fn)(void *ctx, int err);
 
 /* sendmsg() until all bytes of iov[0..cnt) are sent.  *calls (if non-NULL)
  * is increased by the number of successful sendmsg() calls (the zero-copy
- * notification counter counts these).  Returns 0, or -1 with errno set. */
+ * notification counter counts these).  A deadline_ns (CLOCK_MONOTONIC, 0 =
+ * none) ends a send that keeps making only partial progress: ETIMEDOUT.
+ * Returns 0, or -1 with errno set. */
 int net_sendv_all(int fd, struct iovec *iov, int cnt, int flags,
-		  unsigned *calls, send_retry_fn retry, void *ctx);
+		  unsigned *calls, send_retry_fn retry, void *ctx, uint64_t deadline_ns);
 int net_send_all(int fd, const void *buf, size_t len);
 /* recvmsg() until iov is full.  Returns 1 when full, 0 on EOF before any
  * byte, -1 with errno on error (ECONNRESET for EOF mid-buffer). */
-int net_recv_all(int fd, const void *buf, size_t len);
+int net_recv_all(int fd, void *buf, size_t len);
 
 /* ---- the hello protocol ----------------------------------------------- */
 
@@ -114,6 +117,7 @@ struct hello {
 	uint8_t mode;          /* enum test_mode */
 	uint32_t flags;        /* HELLO_F_* */
 	uint64_t msg_size;     /* bytes */
+	uint32_t duration_ms;  /* client's warm-up + measured time; 0 = not given */
 };
 
 void hello_encode(const struct hello *h, uint8_t out[HELLO_LEN]);
@@ -192,6 +196,8 @@ struct conn {
 	const struct server_opts *opts;
 	struct zc_stats zc;      /* filled by a3 */
 	void *priv;              /* strategy's per-connection state */
+	bool aborted;            /* set before close(): the stream failed, the peer is gone or stuck */
+	uint64_t deadline_ns;    /* sends past this fail: the client announced when it stops */
 	char err[160];           /* why the connection failed */
 };
 
@@ -203,6 +209,8 @@ struct conn {
  *   close(c)         wait for anything the kernel still holds (a3:
  *                    outstanding completions, with a deadline), free state;
  *                    0, or -1 with c->err set
+ * mem_bytes(c)     bytes open() will allocate for this hello (the server
+ *                  refuses a connection that would exceed its memory budget)
  * listen_setup(fd) (optional) runs once on the listening socket before
  * listen(); returning -1 ends the server with exit 1 and c-less message in
  * errno. */
@@ -210,10 +218,16 @@ struct strategy {
 	int id;                              /* enum strategy_id */
 	bool has_zc_stats;                   /* report the zc_* keys */
 	int (*listen_setup)(int fd);
+	uint64_t (*mem_bytes)(const struct conn *c);
 	int (*open)(struct conn *c);
 	int (*send)(struct conn *c, uint64_t seq);
 	int (*close)(struct conn *c);
 };
+
+/* A strategy's sends: the shared short-write loops, bounded by c->deadline_ns. */
+int conn_sendv(struct conn *c, struct iovec *iov, int cnt, int flags,
+	       unsigned *calls, send_retry_fn retry, void *ctx);
+int conn_send(struct conn *c, const void *buf, size_t len);
 
 int server_main(int argc, char **argv, const struct strategy *s);
 int client_main(int argc, char **argv, int strategy_id);

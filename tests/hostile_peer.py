@@ -40,6 +40,9 @@ PAYLOADS = {
     "truncated-close": (lambda: hello()[:10], True),
     "truncated-silent": (lambda: hello()[:10], False),
     "silent": (lambda: b"", False),
+    # one hello byte every 0.7 s: each recv sees data well inside any per-call
+    # timeout, so only a deadline over the whole hello ends it
+    "trickle": (lambda: b"", False),
     "wrong-magic": (lambda: hello(magic=0xDEADBEEF), True),
     "bad-version": (lambda: hello(version=99), True),
     "size-0": (lambda: hello(size=0), True),
@@ -87,6 +90,19 @@ def describe(buf, closed, t0):
     return f"open after={after:.2f}"
 
 
+def trickle(sock, deadline):
+    for b in hello():
+        if time.monotonic() + 0.7 > deadline:
+            return
+        try:
+            sock.send(bytes([b]))
+        except OSError:
+            return
+        r, _, _ = select.select([sock], [], [], 0.7)
+        if r:
+            return   # the server answered (or closed): read it below
+
+
 def one_probe(port, kind, wait_s, out, idx):
     make, close_write = PAYLOADS[kind]
     t0 = time.monotonic()
@@ -96,6 +112,8 @@ def one_probe(port, kind, wait_s, out, idx):
         out[idx] = f"{kind}: connect-error {exc}"
         return
     with sock:
+        if kind == "trickle":
+            trickle(sock, t0 + wait_s)
         data = make()
         try:
             if data:

@@ -26,12 +26,17 @@ json_get() {
   sed -n "s/.*\"$2\": \\(\"[^\"]*\"\\|[^,}]*\\).*/\\1/p" "$1" | head -n 1 | tr -d '"'
 }
 
-# free_port — a TCP port nobody listens on now.
+# free_port — a port for a test server: below the kernel's ephemeral range
+# (a port inside it may be some client's local port, which `ss -l` does not
+# show and which makes bind fail) and unused in every TCP state.
 free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 30000))
-    if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+  local lo p base=10000
+  read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+  ((lo > base + 2000)) || base=1024
+  ((lo > base + 100)) || { base=20000 lo=60000; }  # no room below: take our chances
+  for _ in $(seq 1 100); do
+    p=$((base + RANDOM % (lo - base)))
+    if ! ss -Htan "sport = :$p" 2>/dev/null | grep -q .; then
       echo "$p"
       return 0
     fi

@@ -16,7 +16,7 @@ pair() {
     fail "$name" "server did not start: $(tail -n 1 "$T_TMP/srv.err")"
     return
   fi
-  if ! "$BIN_DIR/${s}_client" -p "$port" -s "$size" -t "$threads" -d 0.3 --verify --json "$@" \
+  if ! "$BIN_DIR/${s}_client" -p "$port" -s "$size" -t "$threads" -d "${T_DURATION:-0.3}" --verify --json "$@" \
       >"$T_TMP/cli.json" 2>"$T_TMP/cli.err"; then
     fail "$name" "client failed: $(tail -n 1 "$T_TMP/cli.err")"
     kill "$SRV_PID" 2>/dev/null
@@ -92,7 +92,7 @@ rr_pair() {
   if ! start_server "${s}_server" "$port" -n "$threads"; then
     fail "$name" "server did not start"; return
   fi
-  if ! "$BIN_DIR/${s}_client" -p "$port" -s "$size" -t "$threads" -d 0.3 --mode rr --verify --json \
+  if ! "$BIN_DIR/${s}_client" -p "$port" -s "$size" -t "$threads" -d "${T_DURATION:-0.3}" --mode rr --verify --json \
       >"$T_TMP/cli.json" 2>"$T_TMP/cli.err"; then
     fail "$name" "client failed: $(tail -n 1 "$T_TMP/cli.err")"; kill "$SRV_PID" 2>/dev/null; return
   fi
@@ -151,6 +151,19 @@ else
   fi
 fi
 
+# --- the server's memory budget refuses what it cannot hold, then serves on
+port=$(free_port)
+start_server a2_server "$port" -n 1 --mem-budget 1M
+if "$TOP/a2_client" -p "$port" -s 4M -d 0.2 2>"$T_TMP/cli.err"; then
+  fail "memory budget refuses a 4 MiB message under a 1 MiB budget" "client exit 0"
+elif ! grep -q 'server memory budget: needs 4 MiB' "$T_TMP/cli.err"; then
+  fail "memory budget refuses a 4 MiB message under a 1 MiB budget" "client said: $(cat "$T_TMP/cli.err")"
+elif ! "$TOP/a2_client" -p "$port" -s 64K -d 0.2 --verify >/dev/null 2>&1 || ! wait_pid "$SRV_PID" 10; then
+  fail "memory budget refuses a 4 MiB message under a 1 MiB budget" "the next, smaller client was not served"
+else
+  pass "memory budget refuses a 4 MiB message under a 1 MiB budget, serves a 64 KiB one"
+fi
+
 # --- bad arguments: one line, exit 2 ----------------------------------
 bad_args() {
   local bin=$1 out rc
@@ -189,6 +202,9 @@ bad_args a3_server --zc-pool 0
 bad_args a2_server -n 0
 bad_args a2_server -s 64
 bad_args a3_client -A x
+bad_args a2_server -A 1000
+bad_args a2_client -A 0,1000
+bad_args a2_server --mem-budget 0
 
 for b in a1_server a1_client a2_server a2_client a3_server a3_client; do
   if "$BIN_DIR/$b" --help | grep -q "^Usage: $b" && "$BIN_DIR/$b" --version | grep -q 'copybench'; then

@@ -113,22 +113,6 @@ verified_client() {
 
 have_python() { command -v python3 >/dev/null 2>&1; }
 
-# pick_port — a port for a test server: below the kernel's ephemeral range
-# (a port inside it may be some client's local port, which `ss -l` does not
-# show and which makes bind fail) and unused in every TCP state.
-pick_port() {
-  local lo p
-  read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
-  if ((lo <= 12000)); then free_port; return; fi
-  for _ in $(seq 1 100); do
-    p=$((10000 + RANDOM % (lo - 10000)))
-    if ! ss -Htan "sport = :$p" 2>/dev/null | grep -q .; then
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
 
 # ======================================================================
 # background: slow timeout checks, started first, collected at the end
@@ -136,12 +120,12 @@ pick_port() {
 
 start_timeout_checks() {
   # a silent peer and a truncated hello that then goes silent
-  P_TMO=$(pick_port)
+  P_TMO=$(free_port)
   if ! srv_up tmo a1_server "$P_TMO"; then
     fail "silent peers are dropped after the hello timeout" "server did not start: $(tail -n 1 "$T_TMP/tmo.err")"
     P_TMO=""
   else
-    bg_timed tmo_probe 20 python3 "$PEER" probe --port "$P_TMO" --wait 12 silent truncated-silent
+    bg_timed tmo_probe 20 python3 "$PEER" probe --port "$P_TMO" --wait 12 silent truncated-silent trickle
   fi
   # a client against a listener that accepts and never answers
   bg_timed mute 20 python3 "$PEER" mute-server --seconds 15
@@ -157,8 +141,25 @@ start_timeout_checks() {
     MUTE_PORT=$port
     bg_timed mute_cli 20 "$BIN/a3_client" -p "$port" -d 1
   fi
+  # an a3 client that stops reading: the server's sends block; its
+  # zero-copy buffers must come back (not leak) when it drops the connection
+  P_STALL=$(free_port)
+  if srv_up stall a3_server "$P_STALL" -n 1; then
+    bg_timed stall_peer 30 python3 -c '
+import socket, struct, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+# hello: a3, stream, announcing 1 s of run time (the server allows 10 s more)
+s.sendall(struct.pack("<IHBBIIQ8x", 0x42595043, 1, 3, 1, 0, 1000, 65536))
+s.recv(64)
+s.sendall(b"G")
+time.sleep(16)' "$P_STALL"
+  else
+    P_STALL=""
+  fi
   # a server frozen (SIGSTOP) in the middle of a run
-  P_STOP=$(pick_port)
+  P_STOP=$(free_port)
   if srv_up stop a2_server "$P_STOP" -n 1; then
     bg_timed stop_cli 25 "$BIN/a2_client" -p "$P_STOP" -d 1 --verify
     sleep 0.5
@@ -177,10 +178,10 @@ check_timeout_checks() {
       fail "$name" "probe did not finish"
     else
       local k ok=1
-      for k in silent truncated-silent; do
+      for k in silent truncated-silent trickle; do
         line=$(grep "^$k: " "$T_TMP/tmo_probe.out")
         after=${line##*after=}
-        if [[ $line != *"reply status=1 reason=peer sent no hello within the timeout after="* ]]; then
+        if [[ $line != *"reply status=1 reason=peer sent no complete hello within the timeout after="* ]]; then
           fail "$name ($k)" "got '$line' (rc $BG_RC, $(tail -n 1 "$T_TMP/tmo_probe.err"))"; ok=0
         elif ! awk -v a="$after" -v lo="$HELLO_TIMEOUT_S" 'BEGIN { exit !(a >= lo - 0.5 && a <= lo + 4) }'; then
           fail "$name ($k)" "closed after ${after}s, expected ${HELLO_TIMEOUT_S}s (+4 s slack)"; ok=0
@@ -189,7 +190,7 @@ check_timeout_checks() {
         fi
       done
       kill -TERM "${SPID[tmo]}" 2>/dev/null
-      if wait_pid "${SPID[tmo]}" 10 && ((ok)) && [[ $(json_get "$T_TMP/tmo.json" rejected) == 2 ]]; then
+      if wait_pid "${SPID[tmo]}" 10 && ((ok)) && [[ $(json_get "$T_TMP/tmo.json" rejected) == 3 ]]; then
         pass "server survives silent peers and counts them rejected"
       else
         fail "server survives silent peers and counts them rejected" \
@@ -211,6 +212,30 @@ check_timeout_checks() {
     fail "$name" "took ${BG_MS} ms"
   else
     pass "$name (${BG_MS} ms: $(tail -n 1 "$T_TMP/mute_cli.err"))"
+  fi
+  # -- an a3 reader that stalls
+  name="a3 client stops reading: connection fails, zero-copy buffers recovered (zc_missing 0)"
+  if [[ -z $P_STALL ]]; then
+    fail "$name" "server did not start: $(tail -n 1 "$T_TMP/stall.err")"
+  else
+    local rc=0
+    wait_pid "${SPID[stall]}" 25 || rc=$?
+  fi
+  if [[ -z $P_STALL ]]; then
+    :
+  elif ((rc != 1)); then
+    fail "$name" "server exit status $rc (want 1): $(tail -n 1 "$T_TMP/stall.err")"
+  else
+    local why missing comp sends
+    why=$(json_get "$T_TMP/stall.json" reason)
+    missing=$(json_get "$T_TMP/stall.json" zc_missing)
+    comp=$(json_get "$T_TMP/stall.json" zc_completions)
+    sends=$(json_get "$T_TMP/stall.json" zc_sends)
+    if [[ $missing != 0 || $comp != "$sends" || $why != *"client stopped reading"* ]]; then
+      fail "$name" "zc_missing=$missing completions=$comp sends=$sends reason='$why'"
+    else
+      pass "$name ($sends sends, all completed)"
+    fi
   fi
   # -- a server frozen mid-run
   name="client vs a server frozen (SIGSTOP) mid-run: exit 1 within duration + ${STALL_S} s stall limit"
@@ -239,7 +264,7 @@ check_timeout_checks() {
 
 check_bad_hellos() {
   local port
-  port=$(pick_port)
+  port=$(free_port)
   if ! srv_up bad a2_server "$port"; then
     fail "server refuses malformed hellos" "server did not start: $(tail -n 1 "$T_TMP/bad.err")"
     return
@@ -251,9 +276,9 @@ check_bad_hellos() {
     [truncated-close]="peer sent a truncated hello"
     [wrong-magic]="not a copybench client (bad magic 0xdeadbeef)"
     [bad-version]="protocol version 99 not supported"
-    [size-0]="message size 0 out of range"
-    [size-2^63]="message size 9223372036854775808 out of range"
-    [size-64M+1]="message size 67108865 out of range"
+    [size-0]="message size 0 not in 64..64M"
+    [size-2^63]="message size 9223372036854775808 not in 64..64M"
+    [size-64M+1]="message size 67108865 not in 64..64M"
     [strategy-99]="unknown strategy 99"
     [mode-200]="unknown mode 200"
     [mismatch-a1]="strategy mismatch: server runs a2, client asked for a1"
@@ -300,7 +325,7 @@ check_reset_mid_stream() {
   local s=$1 mode=${2:-stream} port
   local name="$s $mode: a client killed (SIGKILL) mid-run ends only its own connection"
   local -a margs=(--mode "$mode")
-  port=$(pick_port)
+  port=$(free_port)
   if ! srv_up rst "${s}_server" "$port" -n 2; then
     fail "$name" "server did not start: $(tail -n 1 "$T_TMP/rst.err")"
     return
@@ -349,7 +374,7 @@ check_flood() {
     skip "$name" "ulimit -n is $(ulimit -n) and cannot be raised to $need"
     return
   fi
-  port=$(pick_port)
+  port=$(free_port)
   if ! srv_up flood a2_server "$port"; then
     fail "$name" "server did not start: $(tail -n 1 "$T_TMP/flood.err")"
     return
@@ -390,7 +415,7 @@ check_flood() {
 
 check_client_refused() {
   local port t0 rc ms name="client: connection refused → exit 1 at once with the reason"
-  port=$(pick_port)
+  port=$(free_port)
   t0=$(now_ms)
   "$BIN/a1_client" -p "$port" -d 1 >/dev/null 2>"$T_TMP/ref.err"
   rc=$? ms=$(($(now_ms) - t0))
@@ -403,7 +428,7 @@ check_client_refused() {
 
 check_server_killed() {
   local port t0 rc ms dur=3 name="client: server killed (SIGKILL) mid-run → exit 1 with a clear message within duration + 5 s"
-  port=$(pick_port)
+  port=$(free_port)
   if ! srv_up kill a2_server "$port"; then
     fail "$name" "server did not start: $(tail -n 1 "$T_TMP/kill.err")"
     return

@@ -165,7 +165,7 @@ static bool test_sendv_short_writes(void)
 	struct iovec iov[MSG_FIELDS];
 	unsigned calls = 0;
 	msg_iov(&m, iov);
-	int r = net_sendv_all(sv[0], iov, MSG_FIELDS, 0, &calls, on_eagain, &d);
+	int r = net_sendv_all(sv[0], iov, MSG_FIELDS, 0, &calls, on_eagain, &d, 0);
 	CHECK(r == 0, "net_sendv_all failed: %s", strerror(errno));
 	close(sv[0]);
 	drain_some(&d, d.cap);
