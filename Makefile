@@ -29,6 +29,7 @@ bench/memcpy_bw: bench/memcpy_bw.c
 
 clean:
 	rm -f $(BINS) common.o tests/unit bench/memcpy_bw
+	rm -rf build
 
 # ---- sanitizers, valgrind, fuzzing (issue 8) -------------------------------
 # `make sanitize`: the six binaries (and the unit tests) built with
@@ -38,7 +39,7 @@ clean:
 # `make fuzz`: libFuzzer targets for the hello/reply decoders and the value
 # parsers, FUZZ_TIME seconds each, seeded from tests/fuzz/corpus/.
 SAN_CC     ?= clang
-SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -pthread
+SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -pthread
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
 TSAN_FLAGS := -fsanitize=thread
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -68,7 +69,9 @@ build/tsan/unit: tests/unit.c build/tsan/common.o common.h
 build/tsan/%: %.c build/tsan/common.o common.h
 	$(SAN_CC) $(SAN_CFLAGS) $(TSAN_FLAGS) -o $@ $< build/tsan/common.o $(LDFLAGS) $(LDLIBS)
 
-# FUZZ_STRICT=1: stricter properties (see tests/fuzz/run.sh), own build dir
+# FUZZ_STRICT=1 (default): stricter properties (see tests/fuzz/run.sh);
+# FUZZ_STRICT= (empty) for the basic ones, in their own build dir
+FUZZ_STRICT ?= 1
 FUZZ_DIR   := build/fuzz$(if $(FUZZ_STRICT),-strict)
 fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZERS))
 	bash tests/fuzz/run.sh $(FUZZ_TIME) $^
