@@ -488,7 +488,20 @@ int parse_size(const char *s, uint64_t *out)
 
 int parse_seconds(const char *s, double *out)
 {
-	if (!s || !*s || !((*s >= '0' && *s <= '9') || *s == '.'))
+	/* plain decimal only: digits with at most one '.', optional 's'
+	 * (strtod alone would take "0x7", "1e3", "inf") */
+	size_t digits = 0, dots = 0, i = 0;
+	if (!s)
+		return -1;
+	for (; s[i] && s[i] != 's'; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			digits++;
+		else if (s[i] == '.')
+			dots++;
+		else
+			return -1;
+	}
+	if (!digits || dots > 1 || (s[i] == 's' && s[i + 1]))
 		return -1;
 	errno = 0;
 	char *end;

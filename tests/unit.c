@@ -219,6 +219,11 @@ static bool test_parse_numbers(void)
 	CHECK(parse_seconds("inf", &d) < 0, "inf accepted");
 	CHECK(parse_seconds("1e9", &d) < 0, "1e9 accepted");
 	CHECK(parse_seconds("2x", &d) < 0, "2x accepted");
+	CHECK(parse_seconds("0x7", &d) < 0, "hex float 0x7 accepted");
+	CHECK(parse_seconds("1e2", &d) < 0, "exponent accepted");
+	CHECK(parse_seconds("1.2.3", &d) < 0, "1.2.3 accepted");
+	CHECK(parse_seconds(".5", &d) == 0 && d == 0.5, ".5");
+	CHECK(parse_seconds("s", &d) < 0 && parse_seconds("1ss", &d) < 0, "bare or doubled s accepted");
 	CHECK(parse_cpu_list("0,2-3", cpus, 8) == 3 && cpus[0] == 0 && cpus[1] == 2 && cpus[2] == 3, "0,2-3");
 	CHECK(parse_cpu_list("3-1", cpus, 8) < 0, "3-1 accepted");
 	CHECK(parse_cpu_list("0,", cpus, 8) < 0, "0, accepted");
