@@ -110,9 +110,9 @@ profile() {
 	printf '\n### Where the time goes (one traced sweep; tracing inflates the bash parts)\n\n'
 	awk -F'\t' -v m="$measured" '$1 == "T" { printf "traced wall %.3f s; measured (duration + warmup) %.3f s; difference %.3f s\n", $2, m, $2 - m }' <<<"$raw"
 	printf '\n| driver function | seconds |\n|---|---|\n'
-	grep '^F' <<<"$raw" | sort -t$'\t' -k3,3 -rn | head -n 12 | awk -F'\t' '{ printf "| %s | %s |\n", $2, $3 }'
+	grep '^F' <<<"$raw" | sort -t$'\t' -k3,3 -rn | awk -F'\t' 'NR <= 12 { printf "| %s | %s |\n", $2, $3 }'
 	printf '\n| function: command (time until the next traced command) | calls | seconds |\n|---|---|---|\n'
-	grep '^C' <<<"$raw" | sort -t$'\t' -k4,4 -rn | head -n 15 | awk -F'\t' '{ printf "| %s | %s | %s |\n", $2, $3, $4 }'
+	grep '^C' <<<"$raw" | sort -t$'\t' -k4,4 -rn | awk -F'\t' 'NR <= 15 { printf "| %s | %s | %s |\n", $2, $3, $4 }'
 	printf '\nIn run_one, "timeout" and "wait" cover the client and server processes themselves\n'
 	printf '(ip netns exec, perf start-up, connect, warm-up, the measured seconds, drain).\n'
 }

@@ -354,7 +354,7 @@ main() {
 	done
 	cleanup
 
-	ipv=$(iperf3 --version 2>/dev/null | head -n 1 | awk '{ print $2 }')
+	ipv=$(iperf3 --version 2>/dev/null | awk 'NR == 1 { print $2 }')
 	printf '## copybench vs iperf3 %s\n\n' "$ipv"
 	machine_facts
 	printf '\ncommand: bench/vs_iperf3.sh %s\n' "$*"
@@ -362,7 +362,7 @@ main() {
 		"$([[ $NO_NETNS == 1 ]] && echo 'loopback' || echo 'veth pair between two namespaces')" "$LINK_MTU" \
 		"$SEND_CPU" "$RECV_CPU" "$V_PIN" "$V_DURATION" "$V_WARMUP" "$V_ROUNDS"
 	printf 'sender: our aN_server / iperf3 -c (no -R); receiver read size = message size (iperf3 -l; our client: one message per recvmsg).\n'
-	if [[ $(printf '%s\n' "$ipv" 3.16 | sort -V | head -n 1) != 3.16 ]]; then
+	if [[ $(printf '%s\n' "$ipv" 3.16 | sort -V | awk 'NR == 1') != 3.16 ]]; then
 		printf 'iperf3 %s is single-threaded: -P N runs all streams in one thread; our -t N uses one sender thread per connection (all pinned to the same CPU).\n' "$ipv"
 	fi
 	print_tables
