@@ -1,7 +1,8 @@
 # copybench — `make` builds the six binaries; `make test` runs every test.
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -pthread
+# `override`: `make CFLAGS=...` adds to these instead of dropping them
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -pthread
 LDFLAGS += -pthread
 LDLIBS  += -lm
 

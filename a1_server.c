@@ -15,8 +15,8 @@ struct a1_state {
 
 static uint64_t a1_mem_bytes(const struct conn *c)
 {
-	uint64_t size = c->hello.msg_size;
-	return c->hello.flags & HELLO_F_PER_FIELD ? size : 2 * size;
+	uint64_t msg = msg_mem_bytes(c->hello.msg_size);
+	return c->hello.flags & HELLO_F_PER_FIELD ? msg : msg + c->hello.msg_size;
 }
 
 static int a1_open(struct conn *c)

@@ -8,7 +8,7 @@
 
 static uint64_t a2_mem_bytes(const struct conn *c)
 {
-	return c->hello.msg_size;
+	return msg_mem_bytes(c->hello.msg_size);
 }
 
 static int a2_open(struct conn *c)

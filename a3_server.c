@@ -214,7 +214,7 @@ static uint64_t a3_depth(const struct conn *c)
 
 static uint64_t a3_mem_bytes(const struct conn *c)
 {
-	return a3_depth(c) * c->hello.msg_size;
+	return a3_depth(c) * (msg_mem_bytes(c->hello.msg_size) + sizeof(struct zc_slot) - sizeof(struct msg));
 }
 
 static int a3_open(struct conn *c)

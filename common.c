@@ -196,6 +196,19 @@ int msg_verify(const struct msg *m, uint64_t seq, bool check_bytes, char *why, s
 	return 0;
 }
 
+uint64_t msg_mem_bytes(uint64_t size)
+{
+	uint64_t total = sizeof(struct msg);
+	for (int f = 0; f < MSG_FIELDS; f++) {
+		uint64_t len = msg_field_len(size, f);
+		if (len >= 128 * 1024)     /* glibc mmaps these: whole pages */
+			total += (len + 16 + 4095) & ~4095ull;
+		else                       /* chunk header, 16-byte rounding, 32-byte minimum */
+			total += len + 8 < 32 ? 32 : (len + 8 + 15) & ~15ull;
+	}
+	return total;
+}
+
 void msg_iov(const struct msg *m, struct iovec iov[MSG_FIELDS])
 {
 	for (int f = 0; f < MSG_FIELDS; f++) {
@@ -1200,7 +1213,11 @@ static int serve_rr(struct conn *c, const struct strategy *s, uint64_t *bytes, u
 			return -1;
 		}
 		int r = net_recv_all(c->fd, req, sizeof(req));
-		if (r == 0)
+		if (r == 0) {   /* a client that finished says goodbye first */
+			snprintf(c->err, sizeof(c->err), "client reset the connection: closed without its goodbye");
+			return -1;
+		}
+		if (r > 0 && get_le(req, 8) == RR_BYE)
 			return 0;
 		if (r < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -1763,6 +1780,12 @@ static void client_rr(struct client_thread *t, struct msg *m)
 			t->messages++;
 		}
 	}
+	put_le(req, RR_BYE, 8);
+	if (net_send_all(t->fd, req, sizeof(req)) < 0) {
+		snprintf(t->err, sizeof(t->err), "sending goodbye: %s", strerror(errno));
+		t->failed = true;
+		return;
+	}
 	shutdown(t->fd, SHUT_WR);
 	int r = client_recv_msg(t, m, &seq);
 	if (r != 0) {
@@ -1812,6 +1835,46 @@ static void *client_thread_main(void *arg)
 	return NULL;
 }
 
+/* Nothing could start: say why, and with --json still print one object
+ * (status failed) so a script never mistakes it for a measurement. */
+static int client_fail_early(const struct config *cfg, const char *why)
+{
+	fprintf(stderr, "%s: %s\n", prog_name, why);
+	if (cfg->json) {
+		struct out o;
+		out_begin(&o, true);
+		out_str(&o, "version", COPYBENCH_VERSION);
+		out_str(&o, "role", "client");
+		out_str(&o, "strategy", strategy_name(cfg->strategy));
+		out_str(&o, "variant", cfg->per_field ? "per-field" : "default");
+		out_str(&o, "mode", mode_name(cfg->mode));
+		out_str(&o, "host", cfg->host);
+		out_u64(&o, "port", cfg->port);
+		out_u64(&o, "msg_size", cfg->msg_size);
+		out_u64(&o, "threads", cfg->threads);
+		out_str(&o, "status", "failed");
+		out_str(&o, "reason", why);
+		out_end(&o);
+	}
+	return 1;
+}
+
+/* Bytes of RAM this process may sensibly use: half of what is available. */
+static uint64_t mem_allowance(void)
+{
+	unsigned long long kb = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	uint64_t avail = kb ? (uint64_t)kb * 1024 :
+		(uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+	return avail / 2;
+}
+
 int client_main(int argc, char **argv, int strategy_id)
 {
 	static struct config cfg;
@@ -1822,6 +1885,12 @@ int client_main(int argc, char **argv, int strategy_id)
 	cfg.strategy = strategy_id;
 	parse_cli(argc, argv, &cfg);
 	signal(SIGPIPE, SIG_IGN);
+	uint64_t need = cfg.threads * msg_mem_bytes(cfg.msg_size), allow = mem_allowance();
+	if (need > allow)
+		usage_error("%llu threads x %llu-byte messages need %llu MiB of receive buffers, more than"
+			    " half of this machine's available memory (%llu MiB)",
+			    (unsigned long long)cfg.threads, (unsigned long long)cfg.msg_size,
+			    (unsigned long long)(need >> 20), (unsigned long long)(allow >> 20));
 
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	char port[8];
@@ -1829,8 +1898,11 @@ int client_main(int argc, char **argv, int strategy_id)
 	memset(&cl, 0, sizeof(cl));
 	cl.cfg = &cfg;
 	int err = getaddrinfo(cfg.host, port, &hints, &cl.addr);
-	if (err)
-		die(1, 0, "cannot resolve host '%s': %s", cfg.host, gai_strerror(err));
+	if (err) {
+		char why[256];
+		snprintf(why, sizeof(why), "cannot resolve host '%s': %s", cfg.host, gai_strerror(err));
+		return client_fail_early(&cfg, why);
+	}
 
 	uint64_t n = cfg.threads;
 	struct client_thread *th = calloc(n, sizeof(*th));

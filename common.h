@@ -49,6 +49,7 @@ enum test_mode {
 	MODE_RR = 2,       /* request-response: RR_REQ_LEN-byte request, one message back */
 };
 #define RR_REQ_LEN 8       /* bytes: the request carries its little-endian number */
+#define RR_BYE UINT64_MAX  /* request number that ends the exchange cleanly */
 #define HELLO_F_PER_FIELD 0x1u  /* a1 only: one send() per field */
 
 const char *strategy_name(int id);   /* "a1".."a3", "?" when unknown */
@@ -78,6 +79,9 @@ uint64_t msg_seq(const struct msg *m);
  * otherwise -1 and a short description in why. */
 int msg_verify(const struct msg *m, uint64_t seq, bool check_bytes, char *why, size_t whylen);
 void msg_iov(const struct msg *m, struct iovec iov[MSG_FIELDS]);
+/* Heap bytes one message of `size` really takes: its 8 allocations with
+ * malloc's per-chunk overhead (what a 64-byte message costs is mostly that). */
+uint64_t msg_mem_bytes(uint64_t size);
 
 /* ---- short reads and writes (the one place that handles them) --------- */
 

@@ -338,11 +338,10 @@ check_reset_mid_stream() {
   sleep 0.7
   kill -9 "$victim"
   wait "$victim" 2>/dev/null
-  # stream: the server is mid-send, so it must see the reset and count one
-  # failed connection; rr: the kill may land between round trips, where it
-  # looks like a client that left (failed is 0 or 1)
+  # stream: the server is mid-send, so it sees the reset; rr: a finished
+  # client says goodbye before closing, so a close without it is a failure
+  # too — either way exactly one failed connection
   local max_failed=1 min_failed=1
-  [[ $mode == rr ]] && min_failed=0
   local failed="" conns="" said=""
   if ! wait_pid "$ok_pid" 15; then
     fail "$name" "surviving client failed: $(tail -n 1 "$T_TMP/rst_ok.err")"
@@ -543,6 +542,12 @@ check_zc_enobufs() {
   fi
   local inner
   inner=$(ip netns exec "$NS" cat /proc/sys/net/core/optmem_max)
+  if [[ $inner != "$ZC_OPTMEM" ]]; then
+    # older kernels (before optmem_max became per-namespace, ~6.8) refuse
+    # or ignore the write inside the namespace: nothing to exercise here
+    skip "$name" "cannot set net.core.optmem_max inside a namespace on this kernel (reads $inner)"
+    return
+  fi
   ip netns exec "$NS" "$BIN/a3_server" -p 9090 -n 1 --json >"$T_TMP/zc.json" 2>"$T_TMP/zc.err" &
   local spid=$!
   T_PIDS+=("$spid")

@@ -65,6 +65,13 @@ static bool test_alloc_fill_stamp(void)
 	CHECK(m.field[0][0] == 0x08 && m.field[0][7] == 0x01, "stamp not little endian");
 	CHECK(msg_seq(&m) == 0x0102030405060708ull, "seq round trip");
 	msg_free(&m);
+	/* heap footprint: 64 B = 8 minimum chunks; 1 MiB fields (128 KiB) are
+	 * mmapped in whole pages */
+	CHECK(msg_mem_bytes(64) == sizeof(struct msg) + 8 * 32, "64 B footprint %llu",
+	      (unsigned long long)msg_mem_bytes(64));
+	CHECK(msg_mem_bytes(1 << 20) == sizeof(struct msg) + 8 * (132 * 1024ull), "1 MiB footprint %llu",
+	      (unsigned long long)msg_mem_bytes(1 << 20));
+	CHECK(msg_mem_bytes(4096) >= 4096 + 8 * 8, "4 KiB footprint below its payload");
 	return true;
 }
 
