@@ -5,8 +5,9 @@
 # six copybench binaries in two network namespaces joined by a veth pair (or over loopback
 # with --no-netns), with `perf stat -x,` around the server — the sender, where the copies
 # under test happen — and around the client, and appends one CSV row per finished run.
-# The CSV columns and cell conventions are fixed in INTERFACE (see README); raw perf output
-# and each binary's JSON and stderr are kept per run under results/<run_id>/ for audit.
+# The CSV columns (with units) and cell conventions are documented in README.md, section
+# "CSV columns"; build_columns() below is the list itself. Raw perf output and each binary's
+# JSON and stderr are kept per run under results/<run_id>/ for audit.
 #
 # Safety contract: the traps (EXIT, INT, TERM) are installed before the first change to the
 # system. cleanup() kills only the process groups this script started (recorded by PGID,
@@ -225,8 +226,12 @@ parse_args() {
 			;;
 		--pin)
 			PIN="split"
-			if (($# > 0)) && [[ $1 == split || $1 == same ]]; then
-				PIN=$1
+			# An optional value: the next word, unless it is an option.
+			if (($# > 0)) && [[ $1 != -* ]]; then
+				case $1 in
+				split | same) PIN=$1 ;;
+				*) die_usage "--pin: unknown placement '$1' (split or same)" ;;
+				esac
 				shift
 			fi
 			;;
