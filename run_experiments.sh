@@ -559,8 +559,16 @@ unregister_pg() {
 # cleanup: kill what this run started, delete the namespaces it created. Idempotent.
 cleanup() {
 	local pg ns
+	local -a jobs_left=()
+	# The shell's own background jobs too: a signal may land between '&' and the line that
+	# records the PID in PGROUPS. Still by PID (stop_group), never by name.
+	# Only those still this shell's children: a finished job's PID may have been reused.
+	mapfile -t jobs_left < <(jobs -p)
 	for pg in "${PGROUPS[@]}"; do
 		stop_group "$pg" || true
+	done
+	for pg in "${jobs_left[@]}"; do
+		if [[ $(awk '{ print $4 }' "/proc/$pg/stat" 2>/dev/null) == "$$" ]]; then stop_group "$pg" || true; fi
 	done
 	PGROUPS=()
 	for ns in "${NETNS_CREATED[@]}"; do
@@ -588,9 +596,12 @@ install_traps() {
 	trap 'on_signal TERM' TERM
 }
 
-# in_srv_ns / in_cli_ns CMD...: run CMD in the server's / client's namespace.
-in_srv_ns() { if ((NO_NETNS)); then "$@"; else ip netns exec "$NS_S" "$@"; fi; }
-in_cli_ns() { if ((NO_NETNS)); then "$@"; else ip netns exec "$NS_C" "$@"; fi; }
+# NS_EXEC_S / NS_EXEC_C: the command prefix that runs a command in the server's / client's
+# namespace; empty with --no-netns. Set once by setup_link, used by every launch.
+NS_EXEC_S=() NS_EXEC_C=()
+
+# in_srv_ns CMD...: run CMD in the server's namespace.
+in_srv_ns() { "${NS_EXEC_S[@]}" "$@"; }
 
 # setup_link: the namespace pair and its veth link (or loopback with --no-netns).
 setup_link() {
@@ -621,6 +632,7 @@ setup_link() {
 	ip -n "$NS_C" link set lo up
 	ip -n "$NS_S" link set veth0 up
 	ip -n "$NS_C" link set veth0 up
+	NS_EXEC_S=(ip netns exec "$NS_S") NS_EXEC_C=(ip netns exec "$NS_C")
 	LINK=veth
 	LINK_MTU=$MTU
 	err "netns: $NS_S ($SRV_ADDR, server) <-veth mtu $MTU-> $NS_C (198.18.$net.2, client)"
@@ -670,57 +682,89 @@ require_root() {
 }
 
 have() { command -v "$1" >/dev/null 2>&1; }
-perf_works() { have perf && perf stat -x, -o /dev/null -e task-clock -- true >/dev/null 2>&1; }
 
-# find_plot_python: a Python that imports matplotlib (the first python3 on PATH may be a
-# pyenv without it; Debian's python3-matplotlib serves /usr/bin/python3).
+# perf_error: empty when 'perf stat' works here; otherwise perf's own first error line
+# (perf_event_paranoid, a container without perf events, a broken install).
+perf_error() {
+	local out
+	if out=$(perf stat -x, -o /dev/null -e task-clock -- true 2>&1); then return 0; fi
+	out=$(grep -v '^[[:space:]]*$' <<<"$out" | head -n 1 || true)
+	printf '%s\n' "${out:-perf stat failed}"
+}
+
+# find_plot_python: a Python that imports matplotlib: every python3 on PATH in order (the
+# first may be a pyenv without it; Debian's python3-matplotlib serves /usr/bin/python3).
 find_plot_python() {
 	local py
-	for py in python3 /usr/bin/python3; do
-		if have "$py" && "$py" -c 'import matplotlib' >/dev/null 2>&1; then
-			command -v "$py"
+	while IFS= read -r py; do
+		if "$py" -c 'import matplotlib' >/dev/null 2>&1; then
+			printf '%s\n' "$py"
 			return 0
 		fi
-	done
+	done < <(type -aP python3 || true)
 	return 1
 }
 
+# install_missing PKG...: packages whose commands are MISSING (never for a command that
+# exists but does not work). As root with apt-get, install them; with CB_NO_APT=1 (the
+# tests) or without apt-get, say for each what to install. Never fatal: the callers
+# decide what can still run.
+install_missing() {
+	(($# > 0)) || return 0
+	if [[ ${CB_NO_APT:-0} != 1 ]] && have apt-get; then
+		err "installing missing packages: $*"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2 ||
+			{ DEBIAN_FRONTEND=noninteractive apt-get update >&2 &&
+				DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2; } ||
+			err "apt-get could not install: $*"
+	else
+		local p
+		for p in "$@"; do err "missing ${MISSING_CMD[$p]:-$p}: install it with: apt-get install $p"; done
+	fi
+}
+
+declare -A MISSING_CMD=()
+
 require_tools() {
 	local -a pkgs=() perf_pkgs=(linux-perf)
+	local perr p
 	if [[ -r /etc/os-release ]] && grep -qiE '^(ID|ID_LIKE)=.*ubuntu' /etc/os-release; then
 		perf_pkgs=(linux-tools-common "linux-tools-$(uname -r)")
 	fi
-	if ((NO_BUILD == 0)) && { ! have make || ! have gcc; }; then pkgs+=(build-essential); fi
-	if ! have ip || ! have ss; then pkgs+=(iproute2); fi
-	if ! perf_works; then pkgs+=("${perf_pkgs[@]}"); fi
+	MISSING_CMD=()
+	if ((NO_BUILD == 0)) && { ! have make || ! have gcc; }; then
+		pkgs+=(build-essential) MISSING_CMD[build-essential]="gcc/make"
+	fi
+	if { ((NO_NETNS == 0)) && ! have ip; } || ! have ss; then
+		pkgs+=(iproute2) MISSING_CMD[iproute2]="ip/ss"
+	fi
+	if ! have perf; then
+		pkgs+=("${perf_pkgs[@]}")
+		for p in "${perf_pkgs[@]}"; do MISSING_CMD[$p]=perf; done
+	fi
 	if ((NO_PLOT == 0)) && [[ -f $SCRIPT_DIR/plot_results.py ]] && ! find_plot_python >/dev/null; then
-		pkgs+=(python3-matplotlib)
+		pkgs+=(python3-matplotlib) MISSING_CMD[python3-matplotlib]="a Python with matplotlib"
 	fi
-	if ((${#pkgs[@]} > 0)); then
-		if have apt-get; then
-			err "installing missing packages: ${pkgs[*]}"
-			DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${pkgs[@]}" >&2 ||
-				{ DEBIAN_FRONTEND=noninteractive apt-get update >&2 &&
-					DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${pkgs[@]}" >&2; } ||
-				err "apt-get could not install: ${pkgs[*]}"
-		else
-			err "missing tools; install the packages providing: ${pkgs[*]}"
-		fi
+	install_missing "${pkgs[@]}"
+	if ! have ss; then
+		die "ss (iproute2) is needed to see the servers listen: install it with: apt-get install iproute2"
 	fi
-	if ! have ip || ! have ss; then
-		die "ip and ss (iproute2) are needed: install iproute2"
+	if ((NO_NETNS == 0)) && ! have ip; then
+		die "ip (iproute2) is needed for the namespaces: install it with: apt-get install iproute2, or run over loopback with --no-netns"
 	fi
 	if ! have timeout; then die "timeout (coreutils) is needed"; fi
-	if perf_works; then
+	USE_PERF=0
+	if ! have perf; then
+		err "perf not usable: not installed (apt-get install ${perf_pkgs[*]}); the sweep runs without it and counter columns are NA"
+	elif perr=$(perf_error) && [[ -z $perr ]]; then
 		USE_PERF=1
 	else
-		USE_PERF=0
-		err "perf not usable: the sweep runs without it and counter columns are NA (install: ${perf_pkgs[*]})"
+		err "perf not usable: perf is installed but 'perf stat' fails here ($(cell "$perr")); the sweep runs without it and counter columns are NA"
 	fi
 	PLOT_PY=""
 	if ((NO_PLOT == 0)) && [[ -f $SCRIPT_DIR/plot_results.py ]]; then
 		PLOT_PY=$(find_plot_python) ||
-			err "no Python with matplotlib: plots will be skipped (install python3-matplotlib)"
+			err "no Python with matplotlib: plots will be skipped (install it with: apt-get install python3-matplotlib)"
 	fi
 }
 
@@ -874,8 +918,9 @@ variant_of() { if ((PER_FIELD)) && [[ $1 == a1 ]]; then echo per-field; else ech
 
 print_plan() {
 	local i n=${#PLAN_IMPL[@]} outnote
-	printf 'copybench plan: %d runs = %d strategies x %d sizes x %d thread counts x %d repeats (interleaved), mode %s\n' \
-		"$n" "${#IMPLS[@]}" "${#SIZES[@]}" "${#THREADS[@]}" "$REPEATS" "${MODES[*]}"
+	printf 'copybench plan: %d runs = %d mode%s (%s) x %d strategies x %d sizes x %d thread counts x %d repeats (interleaved)\n' \
+		"$n" "${#MODES[@]}" "$( ((${#MODES[@]} == 1)) || echo s)" "${MODES[*]}" "${#IMPLS[@]}" "${#SIZES[@]}" \
+		"${#THREADS[@]}" "$REPEATS"
 	if ((NO_NETNS)); then
 		printf 'link: loopback 127.0.0.1 (no namespaces)\n'
 	else
@@ -886,9 +931,9 @@ print_plan() {
 	printf 'estimated time: %s\n' "$(fmt_duration "$(estimate_s)")"
 	outnote=$(check_output 2>&1) || outnote="WOULD REFUSE: $outnote"
 	printf 'output: %s\n' "$outnote"
-	printf '%6s %6s %-8s %-9s %9s %7s\n' order repeat strategy variant msg_size threads
+	printf '%6s %6s %-6s %-8s %-9s %9s %7s\n' order repeat mode strategy variant msg_size threads
 	for ((i = 0; i < n; i++)); do
-		printf '%6d %6d %-8s %-9s %9s %7d\n' $((i + 1)) "${PLAN_REPEAT[i]}" "${PLAN_IMPL[i]}" \
+		printf '%6d %6d %-6s %-8s %-9s %9s %7d\n' $((i + 1)) "${PLAN_REPEAT[i]}" "${PLAN_MODE[i]}" "${PLAN_IMPL[i]}" \
 			"$(variant_of "${PLAN_IMPL[i]}")" "${PLAN_SIZE[i]}" "${PLAN_THREADS[i]}"
 	done
 }
@@ -906,7 +951,6 @@ run_one() {
 	local -a perf_srv=() perf_cli=() srv_cmd cli_cmd
 	variant=$(variant_of "$impl")
 	base=$(printf '%s/%04d-%s-%s-%s-t%s-r%s' "$RAW_DIR" "$order" "$impl" "$variant" "$size" "$threads" "$rep")
-	timestamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	CLI=() SRV=()
 	host=$SRV_ADDR
 	cli_limit=$(awk -v d="$DURATION_S" -v w="$WARMUP_S" -v s="$CLIENT_SLACK_S" 'BEGIN { print d + w + s }')
@@ -927,11 +971,7 @@ run_one() {
 		if [[ -n $CLI_CPUS ]]; then cli_cmd+=(-A "$CLI_CPUS"); fi
 		# timeout(1) puts itself and everything below it in a new process group: the
 		# group is what stop_group signals.
-		if ((NO_NETNS)); then
-			timeout -k 2 "$srv_limit" "${perf_srv[@]}" "${srv_cmd[@]}" >"$base.srv.json" 2>"$base.srv.err" &
-		else
-			timeout -k 2 "$srv_limit" ip netns exec "$NS_S" "${perf_srv[@]}" "${srv_cmd[@]}" >"$base.srv.json" 2>"$base.srv.err" &
-		fi
+		timeout -k 2 "$srv_limit" "${NS_EXEC_S[@]}" "${perf_srv[@]}" "${srv_cmd[@]}" >"$base.srv.json" 2>"$base.srv.err" &
 		srv_pg=$!
 		PGROUPS+=("$srv_pg")
 		wait_ready "$port" "$srv_pg" || rc_ready=$?
@@ -943,11 +983,7 @@ run_one() {
 	fi
 
 	if [[ $status == ok ]]; then
-		if ((NO_NETNS)); then
-			timeout -k 2 "$cli_limit" "${perf_cli[@]}" "${cli_cmd[@]}" >"$base.cli.json" 2>"$base.cli.err" &
-		else
-			timeout -k 2 "$cli_limit" ip netns exec "$NS_C" "${perf_cli[@]}" "${cli_cmd[@]}" >"$base.cli.json" 2>"$base.cli.err" &
-		fi
+		timeout -k 2 "$cli_limit" "${NS_EXEC_C[@]}" "${perf_cli[@]}" "${cli_cmd[@]}" >"$base.cli.json" 2>"$base.cli.err" &
 		cli_pg=$!
 		PGROUPS+=("$cli_pg")
 		wait "$cli_pg" || cli_rc=$?
@@ -990,6 +1026,8 @@ run_one() {
 		load_json SRV "$base.srv.json" || true
 	fi
 
+	# The run's end (client and server have exited): the row is written now.
+	timestamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	fill_row "$order" "$rep" "$status" "$reason" "$impl" "$variant" "$mode" "$size" "$threads" \
 		"$timestamp" "$base"
 	write_row
@@ -1079,7 +1117,11 @@ run_sweep() {
 	err "run_id $RUN_ID: $n runs, estimated $(fmt_duration "$(estimate_s)"); rows -> $OUT, raw -> $RAW_DIR"
 	start=$SECONDS
 	for ((i = 0; i < n; i++)); do
-		if run_one "$i"; then
+		if run_one "$i" && [[ ${PLAN_MODE[i]} == rr ]]; then
+			head=$(awk -v a="${ROW[rtt_p50_us]}" -v b="${ROW[rtt_p99_us]}" 'BEGIN {
+				re = "^[0-9.eE+-]+$"
+				printf "p50 %s us p99 %s us", (a ~ re) ? sprintf("%.1f", a) : "?", (b ~ re) ? sprintf("%.1f", b) : "?" }')
+		elif [[ ${ROW[status]} == ok ]]; then
 			head=$(awk -v g="${ROW[throughput_gbps]}" 'BEGIN { if (g ~ /^[0-9.eE+-]+$/) printf "%.2f Gbit/s", g; else print "? Gbit/s" }')
 		else
 			failed=$((failed + 1))
@@ -1088,8 +1130,8 @@ run_sweep() {
 		now=$SECONDS
 		elapsed=$((now - start))
 		eta=$(((elapsed * (n - i - 1)) / (i + 1)))
-		printf '[%d/%d] %s%s size=%s threads=%s rep=%s: %s  ETA %s\n' $((i + 1)) "$n" "${PLAN_IMPL[i]}" \
-			"$([[ ${ROW[variant]} == per-field ]] && echo /per-field)" "${ROW[msg_size]}" \
+		printf '[%d/%d] %s%s %s size=%s threads=%s rep=%s: %s  ETA %s\n' $((i + 1)) "$n" "${PLAN_IMPL[i]}" \
+			"$([[ ${ROW[variant]} == per-field ]] && echo /per-field)" "${PLAN_MODE[i]}" "${ROW[msg_size]}" \
 			"${PLAN_THREADS[i]}" "${PLAN_REPEAT[i]}" "$head" "$(fmt_duration "$eta")" >&2
 	done
 	err "done: $n runs, $failed failed, $(fmt_duration $((SECONDS - start))); CSV $OUT (run_id $RUN_ID)"
@@ -1102,12 +1144,21 @@ plot() {
 		err "plot_results.py not found: no plots"
 		return 0
 	fi
+	local dir pid rc=0
+	dir=$(dirname "$OUT")/plots
 	if [[ -z $PLOT_PY ]]; then
-		err "no Python with matplotlib: no plots (install python3-matplotlib)"
+		err "no plots: no Python with matplotlib. Install it with: apt-get install python3-matplotlib"
+		err "then plot this CSV with: python3 $SCRIPT_DIR/plot_results.py $OUT --out $dir"
 		return 0
 	fi
-	"$PLOT_PY" "$SCRIPT_DIR/plot_results.py" "$OUT" --out "$(dirname "$OUT")/plots" >&2 ||
-		err "plot_results.py failed (the CSV is complete)"
+	# In the background and waited for, so that a signal is handled at once and cleanup()
+	# stops the plotter (registered by PID like the runs).
+	"$PLOT_PY" "$SCRIPT_DIR/plot_results.py" "$OUT" --out "$dir" >&2 &
+	pid=$!
+	PGROUPS+=("$pid")
+	wait "$pid" || rc=$?
+	unregister_pg "$pid"
+	((rc == 0)) || err "plot_results.py failed (exit $rc; the CSV is complete)"
 }
 
 # ---------------------------------------------------------------------------------------
