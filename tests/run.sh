@@ -23,31 +23,14 @@ pick_python() {
   return 1
 }
 
-passed=0 failed=0 skipped=0
-declare -a failures=() skips=()
+# shellcheck source=tests/tally.sh
+source "$TESTS_DIR/tally.sh"
 
-# run_suite NAME CMD... — run one test file, echo its lines, tally them.
+# run_suite NAME CMD... — one test file through the shared tally.
 run_suite() {
-  local name=$1 log rc
+  local name=$1
   shift
-  log="$LOG_DIR/$(basename "$name").log"
-  echo "== $name"
-  (cd "$TOP" && "$@") >"$log" 2>"$log.err"
-  rc=$?
-  local p f s
-  p=$(grep -c '^PASS: ' "$log")
-  f=$(grep -c '^FAIL: ' "$log")
-  s=$(grep -c '^SKIP: ' "$log")
-  grep -E '^(PASS|FAIL|SKIP): ' "$log" | sed 's/^/   /'
-  while IFS= read -r line; do failures+=("$name: ${line#FAIL: }"); done < <(grep '^FAIL: ' "$log")
-  while IFS= read -r line; do skips+=("$name: ${line#SKIP: }"); done < <(grep '^SKIP: ' "$log")
-  if ((rc != 0 && f == 0)); then
-    # a crash or an error outside any test still counts as a failure
-    f=1
-    failures+=("$name: exited with status $rc without a FAIL line; stderr tail: $(tail -n 3 "$log.err" | tr '\n' ' ')")
-    echo "   FAIL: $name exited with status $rc"
-  fi
-  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+  tally_run "$name" "$LOG_DIR/$(basename "$name").log" "$@"
 }
 
 main() {
@@ -68,17 +51,7 @@ main() {
       echo "   SKIP: no Python with matplotlib (install python3-matplotlib)"
     fi
   done
-  echo
-  if ((${#skips[@]})); then
-    echo "Skipped:"
-    printf '  %s\n' "${skips[@]}"
-  fi
-  if ((${#failures[@]})); then
-    echo "Failed:"
-    printf '  %s\n' "${failures[@]}"
-  fi
-  echo "$passed passed, $failed failed"
-  ((failed == 0))
+  tally_summary
 }
 
 main "$@"

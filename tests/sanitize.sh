@@ -22,8 +22,8 @@ WORK="$(mktemp -d)"
 readonly WORK
 trap 'rm -rf "$WORK"' EXIT
 
-passed=0 failed=0
-declare -a failures=()
+# shellcheck source=tests/tally.sh
+source "$TOP/tests/tally.sh"
 
 err() { echo "sanitize: $*" >&2; }
 
@@ -46,26 +46,14 @@ sanitizer_env() {
 # run_one LABEL LOGDIR ENV... -- CMD... — run one suite, echo and tally its
 # lines; a non-zero exit without a FAIL line, or any report in LOGDIR, fails.
 run_one() {
-  local label=$1 logs=$2 out rc
+  local label=$1 logs=$2 out
   shift 2
   local -a env=()
   while [[ $1 != -- ]]; do env+=("$1"); shift; done
   shift
   out="$WORK/$(echo "$label" | tr -c 'a-zA-Z0-9_.\n' '_').log"
-  local t0=$SECONDS
-  (cd "$TOP" && env "${env[@]}" "$@") >"$out" 2>"$out.err"
-  rc=$?
-  echo "== $label ($((SECONDS - t0)) s)"
-  local p f
-  p=$(grep -c '^PASS: ' "$out")
-  f=$(grep -c '^FAIL: ' "$out")
-  grep -E '^(PASS|FAIL|SKIP): ' "$out" | sed 's/^/   /'
-  while IFS= read -r line; do failures+=("$label: ${line#FAIL: }"); done < <(grep '^FAIL: ' "$out")
-  if ((rc != 0 && f == 0)); then
-    f=1
-    failures+=("$label: exited with status $rc without a FAIL line; stderr: $(tail -n 3 "$out.err" | tr '\n' ' ')")
-    echo "   FAIL: $label exited with status $rc"
-  fi
+  tally_run "$label" "$out" env "${env[@]}" "$@"
+  local f=0
   local report
   for report in "$logs"/*; do
     [[ -s $report ]] || continue
@@ -75,7 +63,7 @@ run_one() {
     sed -n '1,40p' "$report" | sed 's/^/      /'
     mv "$report" "$WORK/reported.$(basename "$report")"
   done
-  passed=$((passed + p)) failed=$((failed + f))
+  failed=$((failed + f))
 }
 
 main() {
@@ -107,13 +95,7 @@ main() {
   # one short memcheck run of each normal binary (no sanitizer runtime)
   mkdir -p "$WORK/logs-valgrind"
   run_one "valgrind: valgrind.sh" "$WORK/logs-valgrind" -- bash "$TOP/tests/valgrind.sh"
-  echo
-  if ((${#failures[@]})); then
-    echo "Failed:"
-    printf '  %s\n' "${failures[@]}"
-  fi
-  echo "$passed passed, $failed failed"
-  ((failed == 0))
+  tally_summary
 }
 
 main "$@"
