@@ -5,7 +5,11 @@
 # loopback without perf.
 # Output protocol: PASS:/FAIL:/SKIP: lines on stdout; exit 0 iff nothing failed.
 # Every wait here is bounded; the sweeps are short (about 40 s in all).
+# The signal tests draw their seeds with $RANDOM and name them in the test name; replay one
+# with CB_TEST_SEED_<PHASE>=N (PHASE: SETUP, SWEEP_INT, SWEEP_TERM, PLOT).
 set -uo pipefail
+# Never apt-get from a test: the driver only says what it would install.
+export CB_NO_APT=1
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -118,6 +122,7 @@ bad_cases=(
 	"--bogus" "--threads 0" "--threads x" "--threads 1025" "--sizes 10" "--sizes 1Q"
 	"--sizes 128M" "--duration 0" "--duration -1" "--duration abc" "--warmup x" "--repeats 0"
 	"--repeats 1.5" "--mtu 10" "--mtu 70000" "--impls a4" "--impls ''" "--mode bogus" "--out"
+	"--pin bogus"
 )
 bad_fail=""
 args=()
@@ -135,12 +140,18 @@ for c in "${bad_cases[@]}"; do
 	fi
 done
 if [[ -z $bad_fail ]]; then pass driver_bad_options_exit_2; else fail driver_bad_options_exit_2 "$bad_fail"; fi
+"$DRIVER" --dry-run --pin bogus >/dev/null 2>"$TMP/err"
+if grep -q -- "--pin: unknown placement 'bogus' (split or same)" "$TMP/err"; then
+	pass driver_pin_bad_placement_named
+else
+	fail driver_pin_bad_placement_named "stderr: $(head -n 1 "$TMP/err")"
+fi
 
 ns_before=$(ip netns list 2>/dev/null | sort)
 rc=0
 "$DRIVER" --dry-run --quick --out "$TMP/dry/out.csv" >"$TMP/plan" 2>"$TMP/err" || rc=$?
 ns_after=$(ip netns list 2>/dev/null | sort)
-plan_lines=$(grep -cE '^ +[0-9]+ +1 +a[123] ' "$TMP/plan")
+plan_lines=$(grep -cE '^ +[0-9]+ +1 +stream +a[123] ' "$TMP/plan")
 if ((rc != 0)); then
 	fail driver_dry_run_quick "exit $rc: $(head -n 1 "$TMP/err")"
 elif ! grep -q '^copybench plan: 12 runs' "$TMP/plan"; then
@@ -160,7 +171,7 @@ fi
 # The default sweep: 288 interleaved runs, every configuration once per repeat, repeats in order.
 rc=0
 "$DRIVER" --dry-run --out "$TMP/none.csv" >"$TMP/plan" 2>/dev/null || rc=$?
-order_ok=$(awk '$1 ~ /^[0-9]+$/ && NF == 6 {
+order_ok=$(awk '$1 ~ /^[0-9]+$/ && NF == 7 {
 		n++; if ($1 != n) bad = 1
 		rep = int((n - 1) / 96) + 1; if ($2 != rep) bad = 1
 	} END { print (n == 288 && !bad) ? "yes" : "no (" n " runs)" }' "$TMP/plan")
@@ -172,6 +183,18 @@ elif ! grep -q '^estimated time: 1[0-9]m' "$TMP/plan"; then
 	fail driver_dry_run_default_interleaved "estimate not 10-19 min: $(grep '^estimated' "$TMP/plan")"
 else
 	pass driver_dry_run_default_interleaved
+fi
+
+# --mode both doubles the plan, and the plan says so: modes in the product and in the table.
+"$DRIVER" --dry-run --quick --mode both --out "$TMP/none.csv" >"$TMP/plan" 2>/dev/null
+rr_lines=$(grep -cE '^ +[0-9]+ +1 +rr +a[123] ' "$TMP/plan")
+st_lines=$(grep -cE '^ +[0-9]+ +1 +stream +a[123] ' "$TMP/plan")
+if ! grep -q '^copybench plan: 24 runs = 2 modes (stream rr) x 3 strategies x 2 sizes x 2 thread counts x 1 repeats' "$TMP/plan"; then
+	fail driver_dry_run_mode_both "plan header: $(head -n 1 "$TMP/plan")"
+elif ((rr_lines != 12 || st_lines != 12)); then
+	fail driver_dry_run_mode_both "$st_lines stream + $rr_lines rr lines in the table, want 12 + 12"
+else
+	pass driver_dry_run_mode_both
 fi
 
 # An existing CSV with another header is never touched.
@@ -187,8 +210,8 @@ fi
 # --interactive, driven on stdin: choose a2, size 4K, then plan the sweep (dry run).
 rc=0
 printf '1\na2\n2\n4K\n3\n1 2\n5\n' | "$DRIVER" --interactive --dry-run >"$TMP/plan" 2>"$TMP/err" || rc=$?
-n=$(grep -cE '^ +[0-9]+ +[0-9]+ +a2 +default +4K +[12]$' "$TMP/plan")
-others=$(grep -cE '^ +[0-9]+ +[0-9]+ +a[13] ' "$TMP/plan")
+n=$(grep -cE '^ +[0-9]+ +[0-9]+ +stream +a2 +default +4K +[12]$' "$TMP/plan")
+others=$(grep -cE '^ +[0-9]+ +[0-9]+ +[a-z]+ +a[13] ' "$TMP/plan")
 if ((rc != 0)); then
 	fail driver_interactive_menu "exit $rc: $(tail -n 1 "$TMP/err")"
 elif ((n != 6 || others != 0)); then
