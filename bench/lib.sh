@@ -6,14 +6,18 @@
 # pair, the traps, the process-group registry and cleanup are the driver's own code: one
 # piece of code per idea. From the driver the bench scripts use: err, die, die_usage, have,
 # setup_link (NS_S/NS_C, SRV_ADDR), install_traps/cleanup (PGROUPS, NETNS_CREATED),
-# stop_group, unregister_pg, first_cpus, perf_works, parse_perf, load_json, size_bytes,
-# is_uint. Must be sourced at the top level (the driver declares global arrays).
+# stop_group, unregister_pg, first_cpus, parse_perf, load_json, size_bytes,
+# is_uint, cell, last_line (BENCH_DRIVER_FUNCS; tests/test_bench.sh checks they exist, so a
+# change of the driver breaks a test, not a benchmark). Must be sourced at the top level
+# (the driver declares global arrays).
 #
 # What this file adds: option checks shared by the bench scripts, tool checks that install
 # with apt-get or say what to install, starting a process in a namespace under timeout(1)
 # in its own registered process group, bounded waits for a listening port, and statistics
 # (median, min, max) for the tables.
 
+readonly -a BENCH_DRIVER_FUNCS=(err die die_usage have setup_link install_traps cleanup stop_group
+	unregister_pg first_cpus parse_perf load_json size_bytes is_uint cell last_line)
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_TOP=$(dirname "$BENCH_DIR")
 readonly BENCH_DIR BENCH_TOP
@@ -51,6 +55,9 @@ check_size_list() {
 
 # ---------------------------------------------------------------------------------------
 # Tools.
+
+# bench_perf_works: 'perf stat -e task-clock' (a software event: no PMU needed) runs here.
+bench_perf_works() { have perf && perf stat -x, -o /dev/null -e task-clock -- true >/dev/null 2>&1; }
 
 # bench_require_root: namespaces and perf need root; say so in one line (exit 1).
 bench_require_root() {
@@ -175,6 +182,21 @@ bench_cpus() {
 	else
 		RECV_CPU=${cpus[0]}
 	fi
+}
+
+# veth_tx: "bytes packets" sent so far by the server side's veth (the data direction of
+# every tool here), or "NA NA" over loopback. A GSO/TSO packet counts once, so bytes per
+# packet shows how many writes TCP merged into one packet.
+veth_tx() {
+	if ((NO_NETNS)); then echo "NA NA"; return; fi
+	ip -n "$SRV_NS" -s link show veth0 2>/dev/null | awk '/TX:/ { getline; b = $1; p = $2 } END { print (p == "" ? "NA NA" : b " " p) }'
+}
+
+# per_packet B0 P0 B1 P1: bytes per packet between two veth_tx readings, or NA.
+per_packet() {
+	awk -v b0="$1" -v p0="$2" -v b1="$3" -v p1="$4" 'BEGIN {
+		if (b0 !~ /^[0-9]+$/ || b1 !~ /^[0-9]+$/ || p1 - p0 <= 0) { print "NA"; exit }
+		printf "%.0f\n", (b1 - b0) / (p1 - p0) }'
 }
 
 # machine_facts: one line each for CPU model, cores, kernel, date (for the README tables).

@@ -32,7 +32,7 @@ readonly DEF_ROUNDS=5 DEF_DURATION=2 DEF_WARMUP=1 DEF_PIN=split
 V_SIZES=$DEF_SIZES V_STREAMS=$DEF_STREAMS V_IMPLS=$DEF_IMPLS V_ROUNDS=$DEF_ROUNDS
 V_DURATION=$DEF_DURATION V_WARMUP=$DEF_WARMUP V_PIN=$DEF_PIN V_OUT="" V_MEMCPY=1
 MTU=$DEFAULT_MTU NO_NETNS=0
-declare -A GBPS=() NSB=() RNSB=()  # "tool|size|streams" -> blank-separated values, one per round
+declare -A GBPS=() NSB=() RNSB=() BPP=()  # "tool|size|streams" -> blank-separated values, one per round
 declare -A PAIR=()          # "tool|size|streams|round" -> gbps (for paired ratios)
 FAILED=0 RAW_CSV=""
 
@@ -113,21 +113,26 @@ ns_per_byte() {
 
 # record TOOL SIZE STREAMS ROUND STATUS GBPS BYTES SEND_MS RECV_MS REASON: one raw row and
 # the tables' values. BYTES: every byte the sender sent (both processes' whole lives).
+# TX0 (global): veth_tx before the run; bytes per packet over the run come from it.
+TX0="NA NA"
 record() {
 	local tool=$1 size=$2 st=$3 round=$4 status=$5 gbps=$6 bytes=$7 sms=$8 rms=$9 reason=${10}
-	local nsb=NA rnsb=NA key
+	local nsb=NA rnsb=NA key bpp tx1
+	tx1=$(veth_tx)
+	# shellcheck disable=SC2086 # two numbers each, split on purpose
+	bpp=$(per_packet $TX0 $tx1)
 	if [[ $status == ok ]]; then
 		nsb=$(ns_per_byte "$sms" "$bytes")
 		rnsb=$(ns_per_byte "$rms" "$bytes")
 		key="$tool|$size|$st"
-		GBPS[$key]+="$gbps " NSB[$key]+="$nsb " RNSB[$key]+="$rnsb "
+		GBPS[$key]+="$gbps " NSB[$key]+="$nsb " RNSB[$key]+="$rnsb " BPP[$key]+="$bpp "
 		PAIR[$key|$round]=$gbps
 	else
 		FAILED=$((FAILED + 1))
 	fi
-	printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$round" "$tool" "$size" "$st" "$status" "$gbps" \
-		"$bytes" "$sms" "$nsb" "$rms" "$rnsb" "$(cell "$reason")" >>"$RAW_CSV"
-	err "round $round $tool size=$size streams=$st: $status $(fmt "$gbps" 2) Gbit/s, sender $nsb ns/B, receiver $rnsb ns/B${reason:+ ($reason)}"
+	printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$round" "$tool" "$size" "$st" "$status" "$gbps" \
+		"$bytes" "$sms" "$nsb" "$rms" "$rnsb" "$bpp" "$(cell "$reason")" >>"$RAW_CSV"
+	err "round $round $tool size=$size streams=$st: $status $(fmt "$gbps" 2) Gbit/s, sender $nsb ns/B, receiver $rnsb ns/B, $bpp B/packet${reason:+ ($reason)}"
 }
 
 # perf_prefix FILE: the command prefix that wraps the sender in perf stat (none without perf).
@@ -143,6 +148,7 @@ run_ours() {
 	local impl=$1 size=$2 st=$3 round=$4 base port srv cli rc=0 rdy=0 srv_rc=0 reason=""
 	local -a pre rpre
 	base="$V_OUT/r$round-$impl-$size-t$st"
+	TX0=$(veth_tx)
 	next_port
 	port=$BENCH_PORT
 	mapfile -t pre < <(perf_prefix "$base.srv.perf")
@@ -183,6 +189,7 @@ run_iperf3() {
 	local size=$1 st=$2 round=$3 base port srv cli rc=0 rdy=0 srv_rc=0 reason="" f
 	local -a pre rpre fields
 	base="$V_OUT/r$round-iperf3-$size-t$st"
+	TX0=$(veth_tx)
 	next_port
 	port=$BENCH_PORT
 	mapfile -t rpre < <(perf_prefix "$base.srv.perf")
@@ -281,6 +288,19 @@ print_tables() {
 			printf '%s\n' "$row"
 		done
 	done
+	if ((NO_NETNS == 0)); then
+		printf '\n### Bytes per packet on the veth, sender to receiver (headers and the other connections of a run included; a GSO packet counts once): median (min-max)\n\n'
+		hdr="| size | streams |" sep="|---|---|"
+		for i in "${impls[@]}" iperf3; do hdr+=" $i |"; sep+="---|"; done
+		printf '%s\n%s\n' "$hdr" "$sep"
+		for size in "${sizes[@]}"; do
+			for st in "${streams[@]}"; do
+				row="| $size | $st |"
+				for i in "${impls[@]}" iperf3; do row+=" $(cellv BPP "$i|$size|$st" 0) |"; done
+				printf '%s\n' "$row"
+			done
+		done
+	fi
 	printf '\nRatios are of the medians; "paired" is the range of the per-round ratios (each\n'
 	printf 'round runs ours and iperf3 back to back). Below 1 = ours slower / cheaper.\n'
 }
@@ -322,14 +342,14 @@ main() {
 	have taskset || die "taskset not found: install util-linux"
 	bench_require_root
 	need_binaries a1_server a1_client a2_server a2_client a3_server a3_client
-	if perf_works; then PERF_OK=1; else err "perf stat does not work here: CPU columns will be NA (install linux-perf)"; fi
+	if bench_perf_works; then PERF_OK=1; else err "perf stat does not work here: CPU columns will be NA (install linux-perf)"; fi
 	read -r -a sizes <<<"${V_SIZES//,/ }"
 	read -r -a streams <<<"${V_STREAMS//,/ }"
 	read -r -a impls <<<"${V_IMPLS//,/ }"
 	if [[ -z $V_OUT ]]; then V_OUT=$(mktemp -d "${TMPDIR:-/tmp}/vs_iperf3.XXXXXX"); fi
 	mkdir -p "$V_OUT" || die "cannot create $V_OUT"
 	RAW_CSV=$V_OUT/runs.csv
-	printf 'round,tool,size,streams,status,gbps,bytes_sent,send_task_clock_ms,send_ns_per_byte,recv_task_clock_ms,recv_ns_per_byte,reason\n' >"$RAW_CSV"
+	printf 'round,tool,size,streams,status,gbps,bytes_sent,send_task_clock_ms,send_ns_per_byte,recv_task_clock_ms,recv_ns_per_byte,wire_bytes_per_packet,reason\n' >"$RAW_CSV"
 	install_traps
 	bench_cpus "$V_PIN"
 	bench_link

@@ -179,7 +179,7 @@ main() {
 	if [[ ,$W_TOOLS, == *,iperf3,* ]]; then need_tool iperf3 iperf3; need_tool python3 python3; fi
 	bench_require_root
 	need_binaries a1_server a1_client a2_server a2_client a3_server a3_client
-	perf_works || die "perf stat does not work here (install linux-perf; a container may forbid perf_event_open)"
+	bench_perf_works || die "perf stat does not work here (install linux-perf; a container may forbid perf_event_open)"
 	read -r -a tools <<<"${W_TOOLS//,/ }"
 	if [[ -z $W_OUT ]]; then W_OUT=$(mktemp -d "${TMPDIR:-/tmp}/where_time_goes.XXXXXX"); fi
 	mkdir -p "$W_OUT" || die "cannot create $W_OUT"

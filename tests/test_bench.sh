@@ -209,6 +209,16 @@ test_non_root() {
 # lib CMD...: run CMD in a bash that sourced bench/lib.sh.
 lib() { bash -c 'source "$0/bench/lib.sh" && "$@"' "$TOP" "$@"; }
 
+test_driver_functions() {
+	local missing
+	missing=$(bash -c 'source "$0/bench/lib.sh" && for f in "${BENCH_DRIVER_FUNCS[@]}"; do declare -F "$f" >/dev/null || printf "%s " "$f"; done' "$TOP" 2>&1)
+	if [[ -z $missing ]]; then
+		pass bench_lib_driver_functions_exist
+	else
+		fail bench_lib_driver_functions_exist "run_experiments.sh no longer defines: $missing"
+	fi
+}
+
 test_stats() {
 	local got bad=""
 	got=$(lib stats 3 1 2); [[ $got == "2 1 3 3" ]] || bad+="odd: '$got'; "
@@ -287,6 +297,7 @@ test_help_and_unknown
 test_bad_values
 test_missing_tools
 test_non_root
+test_driver_functions
 test_stats
 test_parsers
 test_shellcheck
