@@ -96,6 +96,37 @@ check_csv() {
 	return 0
 }
 
+# path_farm DIR NAME_RE: DIR gets a link to every command on PATH whose name does not
+# match NAME_RE (the first of each name, as PATH lookup finds it): PATH=DIR hides those.
+path_farm() {
+	local dir=$1 re=$2 d f
+	local -a files
+	mkdir -p "$dir"
+	local IFS=:
+	for d in $PATH; do
+		[[ -d $d ]] || continue
+		files=()
+		for f in "$d"/*; do
+			[[ -x $f && ! -d $f && ! ${f##*/} =~ $re && ! -e $dir/${f##*/} ]] && files+=("$f")
+		done
+		((${#files[@]} == 0)) || ln -s -- "${files[@]}" "$dir/" 2>/dev/null
+	done
+	return 0
+}
+
+# plot_python: a python3 on PATH that imports matplotlib (as the driver looks for one).
+plot_python() {
+	local py
+	while IFS= read -r py; do
+		if "$py" -c 'import matplotlib' >/dev/null 2>&1; then
+			printf '%s\n' "$py"
+			return 0
+		fi
+	done < <(type -aP python3)
+	return 1
+}
+PLOT_PY=$(plot_python) || PLOT_PY=""
+
 # ---------------------------------------------------------------------------------------
 # Tests that need neither root nor binaries.
 
@@ -237,7 +268,9 @@ if ((EUID != 0)); then
 		fail driver_refuses_non_root "exit $rc: $(head -n 1 "$TMP/err")"
 	fi
 	for t in driver_refuses_other_header driver_quick_netns \
-		driver_sigint_mid_sweep driver_sigterm_mid_sweep driver_rerun_after_kill driver_loopback_without_perf driver_failed_runs_recorded driver_mode_both_rr_rows; do
+		driver_timestamp_is_run_end driver_and_plot_together driver_header_matches_plot_columns \
+		driver_signal_during_setup driver_signal_mid_sweep driver_signal_during_plot driver_rerun_after_kill \
+		driver_loopback_without_perf driver_missing_ip driver_missing_matplotlib driver_failed_runs_recorded driver_mode_both_rr_rows; do
 		skip "$t" "needs root (network namespaces, perf)"
 	done
 	((FAILS == 0))
@@ -272,16 +305,19 @@ for b in a1_server a1_client a2_server a2_client a3_server a3_client; do
 	[[ -x $ROOT/$b ]] || have_binaries=0
 done
 if ((!have_binaries)) && ! make -C "$ROOT" >/dev/null 2>&1; then
-	for t in driver_quick_netns driver_sigint_mid_sweep driver_sigterm_mid_sweep driver_rerun_after_kill driver_loopback_without_perf driver_failed_runs_recorded driver_mode_both_rr_rows; do
+	for t in driver_quick_netns driver_timestamp_is_run_end driver_and_plot_together driver_header_matches_plot_columns \
+		driver_signal_during_setup driver_signal_mid_sweep driver_signal_during_plot driver_rerun_after_kill \
+		driver_loopback_without_perf driver_missing_ip driver_missing_matplotlib driver_failed_runs_recorded driver_mode_both_rr_rows; do
 		skip "$t" "binaries not built and make failed"
 	done
 	((FAILS == 0))
 	exit
 fi
 
-# --quick in namespaces: 12 ok rows, every column, raw files kept, nothing left behind.
+# --quick in namespaces, then plot_results.py on its CSV: 12 ok rows, every column, raw
+# files kept, nothing left behind, plots and report beside the CSV.
 rc=0
-driver --quick --no-plot --out "$TMP/quick/out.csv" >"$TMP/q.out" 2>"$TMP/q.err" || rc=$?
+driver --quick --out "$TMP/quick/out.csv" >"$TMP/q.out" 2>"$TMP/q.err" || rc=$?
 left=$(leftovers "$TMP/q.err")
 ns=$(namespaces_of "$TMP/q.err")
 if ((rc != 0)); then
@@ -305,24 +341,76 @@ elif check_csv driver_quick_netns "$TMP/quick/out.csv" 12 '^ok$'; then
 	else
 		pass driver_quick_netns
 	fi
+	# A row's timestamp is its run's end: never before the run's raw JSON was last written
+	# (the server's, written as it exits after the client).
+	late=""
+	while IFS=, read -r order ts; do
+		f=$(find "$TMP/quick/results" -name "$(printf '%04d' "$order")-*.srv.json" | head -n 1)
+		[[ -n $f ]] || { late+="row $order: no raw file; "; continue; }
+		if (($(date -u -d "$ts" +%s) < $(stat -c %Y "$f"))); then late+="row $order: $ts before $(date -u -d "@$(stat -c %Y "$f")" +%H:%M:%S); "; fi
+	done < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["order"] "," $c["timestamp"] }' "$TMP/quick/out.csv")
+	if [[ -n $late ]]; then fail driver_timestamp_is_run_end "$late"; else pass driver_timestamp_is_run_end; fi
+fi
+if [[ -z $PLOT_PY ]]; then
+	skip driver_and_plot_together "no python3 with matplotlib on PATH"
+	skip driver_header_matches_plot_columns "no python3 with matplotlib on PATH"
+else
+	missing=""
+	for f in throughput.png report.md summary.json; do
+		[[ -s $TMP/quick/plots/$f ]] || missing+=" $f"
+	done
+	if [[ -n $missing ]]; then
+		fail driver_and_plot_together "missing beside the CSV in plots/:$missing ($(tail -n 1 "$TMP/q.err"))"
+	else
+		pass driver_and_plot_together
+	fi
+	want=$(cd "$ROOT" && "$PLOT_PY" -c 'import plot_results; print(",".join(plot_results.COLUMNS))' 2>&1)
+	got=$(head -n 1 "$TMP/quick/out.csv" 2>/dev/null)
+	if [[ $got == "$want" ]]; then
+		pass driver_header_matches_plot_columns
+	else
+		fail driver_header_matches_plot_columns "driver: $(cut -c 1-60 <<<"$got")... plot_results.COLUMNS: $(cut -c 1-60 <<<"$want")... (diff: $(diff <(tr , '\n' <<<"$got") <(tr , '\n' <<<"$want") | grep '^[<>]' | tr '\n' ' '))"
+	fi
 fi
 
-# interrupt_test NAME SIGNAL WANT_RC: start a sweep, wait for its first row, signal it a
-# moment later (mid-run), then check: exit status, nothing left, every row complete.
-interrupt_test() {
-	local name=$1 sig=$2 want_rc=$3 out=$TMP/$1/out.csv i rc=0 left
+# signal_test PHASE SEED [SIG]: start a sweep, signal it at a moment drawn from SEED in
+# PHASE — setup (the CSV header is written, namespaces being made, no row yet), sweep
+# (after the first row), plot (the sweep is done, plot_results.py runs) — with SIG (or one
+# drawn from SEED), then check: exit status, no namespace or process left, every row
+# complete. Sets SIG_OUT to the CSV.
+signal_test() {
+	local phase=$1 seed=$2 sig=${3-} name out err i rc=0 left rows want_rc delay hex ns
+	local -a args=(--impls "a1 a3" --sizes "4K 64K" --threads "1 2" --repeats 1 --duration 1 --warmup 0.2 --no-plot)
+	RANDOM=$seed
+	if [[ -z $sig ]]; then
+		if ((RANDOM % 2)); then sig=TERM; else sig=INT; fi
+	fi
+	if [[ $sig == INT ]]; then want_rc=130; else want_rc=143; fi
+	name="driver_sig${sig,,}_during_${phase}_seed_$seed"
+	out=$TMP/$name/out.csv err=$TMP/$name.err SIG_OUT=$out
+	case $phase in
+	setup) delay=0.0$((RANDOM % 10)) ;;
+	sweep) delay=0.$((RANDOM % 9 + 1)) ;;
+	plot)
+		delay=0.$((RANDOM % 5))
+		args=(--impls a2 --sizes 4K --threads 1 --repeats 1 --duration 0.3 --warmup 0.1)
+		;;
+	esac
 	# Job control: a background job of a script would otherwise ignore SIGINT.
 	set -m
-	env CB_TEST_TAG="$TAG" "$DRIVER" --impls a1,a3 --sizes 4K,64K --threads 1,2 --repeats 1 \
-		--duration 1 --warmup 0.2 --no-plot --no-build --out "$out" >/dev/null 2>"$TMP/$name.err" &
+	env CB_TEST_TAG="$TAG" "$DRIVER" "${args[@]}" --no-build --out "$out" >/dev/null 2>"$err" &
 	BG_PID=$!
 	set +m
-	for ((i = 0; i < 300; i++)); do
-		[[ -f $out && $(wc -l <"$out") -ge 2 ]] && break
+	for ((i = 0; i < 3000; i++)); do
 		kill -0 "$BG_PID" 2>/dev/null || break
-		sleep 0.1
+		case $phase in
+		setup) [[ -f $out ]] && break ;;
+		sweep) [[ -f $out && $(wc -l <"$out") -ge 2 ]] && break ;;
+		plot) grep -q ': done: ' "$err" && break ;;
+		esac
+		sleep 0.01
 	done
-	sleep "0.$((RANDOM % 9 + 1))"
+	sleep "$delay"
 	kill "-$sig" "$BG_PID" 2>/dev/null
 	for ((i = 0; i < 300; i++)); do
 		kill -0 "$BG_PID" 2>/dev/null || break
@@ -333,29 +421,45 @@ interrupt_test() {
 		kill -KILL "$BG_PID" 2>/dev/null
 	fi
 	wait "$BG_PID" || rc=$?
+	hex=$(printf '%x' "$BG_PID")
 	BG_PID=""
-	left=$(leftovers "$TMP/$name.err")
-	if ((rc != want_rc)); then
-		fail "$name" "exit $rc, want $want_rc: $(tail -n 1 "$TMP/$name.err")"
-	elif [[ -z $(namespaces_of "$TMP/$name.err") ]]; then
-		fail "$name" "the driver did not announce its namespaces"
+	left=$(leftovers "$err")
+	# Namespaces made but not yet announced (a signal during setup): named cb<pid hex>....
+	for ns in /run/netns/cb"$hex"????[sc]; do
+		[[ -e $ns ]] && left+="namespace ${ns##*/} still exists; "
+	done
+	rows=$(($( (wc -l <"$out") 2>/dev/null || echo 1) - 1))
+	if ((rc != want_rc)) && ! [[ $phase == plot && $rc == 0 ]]; then
+		fail "$name" "exit $rc, want $want_rc: $(tail -n 1 "$err")"
 	elif [[ -n $left ]]; then
 		fail "$name" "$left"
-	elif check_csv "$name" "$out" "" '^(ok|failed)$'; then
-		rows=$(($(wc -l <"$out") - 1))
-		if ((rows < 1 || rows >= 8)); then
-			fail "$name" "$rows rows: the signal did not land mid-sweep"
-		else
-			pass "$name"
-		fi
+	elif ((rows > 0)) && ! check_csv "$name" "$out" "" '^(ok|failed)$'; then
+		: # check_csv said why
+	elif [[ $phase == setup ]] && ((rows != 0)); then
+		fail "$name" "$rows rows: the signal did not land during setup"
+	elif [[ $phase == sweep ]] && ((rows < 1 || rows >= 8)); then
+		fail "$name" "$rows rows: the signal did not land mid-sweep"
+	elif [[ $phase == plot ]] && ((rows != 1)); then
+		fail "$name" "$rows rows, want the sweep's 1"
+	elif [[ $phase == plot && $rc == 0 ]]; then
+		pass "$name (the plot finished before the signal)"
+	else
+		pass "$name"
 	fi
 }
-interrupt_test driver_sigint_mid_sweep INT 130
-interrupt_test driver_sigterm_mid_sweep TERM 143
+signal_test setup "${CB_TEST_SEED_SETUP:-$RANDOM}"
+signal_test sweep "${CB_TEST_SEED_SWEEP_TERM:-$RANDOM}" TERM
+signal_test sweep "${CB_TEST_SEED_SWEEP_INT:-$RANDOM}" INT
+killed_out=$SIG_OUT
+if [[ -z $PLOT_PY ]]; then
+	skip driver_signal_during_plot "no python3 with matplotlib on PATH"
+else
+	signal_test plot "${CB_TEST_SEED_PLOT:-$RANDOM}"
+fi
 
 # A re-run into the CSV of the killed run: works without manual cleanup, appends under a
 # new run_id below the same header.
-out=$TMP/driver_sigint_mid_sweep/out.csv
+out=$killed_out
 before=$(($(wc -l <"$out") - 1))
 old_ids=$(tail -n +2 "$out" | cut -d, -f1 | sort -u)
 rc=0
@@ -377,19 +481,24 @@ elif check_csv driver_rerun_after_kill "$out" "$after" '^(ok|failed)$' &&
 	pass driver_rerun_after_kill
 fi
 
-# Loopback, and no usable perf (a fake one on PATH fails): the run still measures, and the
-# counter columns are NA, never 0.
+# Loopback, and a perf that exists but does not work (a fake one on PATH fails, as with
+# perf_event_paranoid or in a container): the run still measures, the counter columns are
+# NA, never 0, the message quotes perf's own error, and apt-get is never called for a
+# command that exists — even without CB_NO_APT (a fake apt-get records any call).
 mkdir -p "$TMP/fakebin"
 printf '#!/bin/sh\necho "perf: not usable here" >&2\nexit 1\n' >"$TMP/fakebin/perf"
-chmod +x "$TMP/fakebin/perf"
+printf '#!/bin/sh\necho "$*" >>"%s"\nexit 1\n' "$TMP/apt_called" >"$TMP/fakebin/apt-get"
+chmod +x "$TMP/fakebin/perf" "$TMP/fakebin/apt-get"
 rc=0
-PATH="$TMP/fakebin:$PATH" driver --no-netns --impls a2 --sizes 4K --threads 1 --repeats 1 --duration 0.5 \
+PATH="$TMP/fakebin:$PATH" env -u CB_NO_APT CB_TEST_TAG="$TAG" "$DRIVER" --no-netns --impls a2 --sizes 4K --threads 1 --repeats 1 --duration 0.5 \
 	--warmup 0.1 --no-plot --no-build --out "$TMP/lo/out.csv" >/dev/null 2>"$TMP/lo.err" || rc=$?
 left=$(leftovers "$TMP/lo.err")
 if ((rc != 0)); then
 	fail driver_loopback_without_perf "exit $rc: $(tail -n 1 "$TMP/lo.err")"
-elif ! grep -q 'perf not usable' "$TMP/lo.err"; then
-	fail driver_loopback_without_perf "no message about perf"
+elif [[ -e $TMP/apt_called ]]; then
+	fail driver_loopback_without_perf "apt-get was called for a perf that exists: apt-get $(head -n 1 "$TMP/apt_called")"
+elif ! grep -q 'perf not usable.*perf: not usable here' "$TMP/lo.err"; then
+	fail driver_loopback_without_perf "no message about perf quoting its error: $(grep -m1 perf "$TMP/lo.err")"
 elif [[ -n $left ]]; then
 	fail driver_loopback_without_perf "$left"
 elif check_csv driver_loopback_without_perf "$TMP/lo/out.csv" 1 '^ok$'; then
@@ -400,6 +509,46 @@ elif check_csv driver_loopback_without_perf "$TMP/lo/out.csv" 1 '^ok$'; then
 		  if ($c["throughput_gbps"] !~ /^[0-9.]+$/ || $c["throughput_gbps"] + 0 <= 0) print "no throughput"
 		  if ($c["srv_cpu_ns_per_byte"] !~ /^[0-9.]+$/) print "no rusage cost per byte" }' "$TMP/lo/out.csv")
 	if [[ -n $bad ]]; then fail driver_loopback_without_perf "$(tr '\n' ';' <<<"$bad")"; else pass driver_loopback_without_perf; fi
+fi
+
+# No ip on PATH (CB_NO_APT=1): namespaces are refused with a message naming iproute2;
+# --no-netns still runs.
+path_farm "$TMP/noip" '^(ip|apt-get|apt)$'
+rc=0
+PATH="$TMP/noip" driver --impls a2 --sizes 1K --threads 1 --repeats 1 --duration 0.3 --warmup 0.1 --no-plot \
+	--no-build --out "$TMP/noip1/out.csv" >/dev/null 2>"$TMP/noip1.err" || rc=$?
+rc2=0
+PATH="$TMP/noip" driver --no-netns --impls a2 --sizes 1K --threads 1 --repeats 1 --duration 0.3 --warmup 0.1 \
+	--no-plot --no-build --out "$TMP/noip2/out.csv" >/dev/null 2>"$TMP/noip2.err" || rc2=$?
+if PATH="$TMP/noip" command -v ip >/dev/null; then
+	skip driver_missing_ip "could not hide ip from PATH"
+elif ((rc != 1)) || ! grep -q 'iproute2' "$TMP/noip1.err"; then
+	fail driver_missing_ip "namespaces without ip: exit $rc, want 1 and a message naming iproute2: $(tail -n 1 "$TMP/noip1.err")"
+elif [[ -n $(leftovers "$TMP/noip1.err") ]]; then
+	fail driver_missing_ip "$(leftovers "$TMP/noip1.err")"
+elif ((rc2 != 0)); then
+	fail driver_missing_ip "--no-netns without ip: exit $rc2: $(tail -n 1 "$TMP/noip2.err")"
+elif check_csv driver_missing_ip "$TMP/noip2/out.csv" 1 '^ok$'; then
+	pass driver_missing_ip
+fi
+
+# No Python with matplotlib (every python3 on PATH is a shim that fails the import): the
+# sweep still runs and writes its CSV, and its last lines say what to install.
+path_farm "$TMP/nompl" '^(python[0-9.]*|apt-get|apt)$'
+mkdir -p "$TMP/pyshim"
+printf '#!/bin/sh\necho "ModuleNotFoundError: No module named matplotlib" >&2\nexit 1\n' >"$TMP/pyshim/python3"
+chmod +x "$TMP/pyshim/python3"
+rc=0
+PATH="$TMP/pyshim:$TMP/nompl" driver --no-netns --impls a2 --sizes 1K --threads 1 --repeats 1 --duration 0.3 \
+	--warmup 0.1 --no-build --out "$TMP/nompl_out/out.csv" >/dev/null 2>"$TMP/nompl.err" || rc=$?
+if ((rc != 0)); then
+	fail driver_missing_matplotlib "exit $rc: $(tail -n 1 "$TMP/nompl.err")"
+elif ! tail -n 2 "$TMP/nompl.err" | grep -q 'apt-get install python3-matplotlib'; then
+	fail driver_missing_matplotlib "the last lines do not say what to install: $(tail -n 2 "$TMP/nompl.err" | tr '\n' '|')"
+elif [[ -e $TMP/nompl_out/plots ]]; then
+	fail driver_missing_matplotlib "plots/ exists without matplotlib"
+elif check_csv driver_missing_matplotlib "$TMP/nompl_out/out.csv" 1 '^ok$'; then
+	pass driver_missing_matplotlib
 fi
 
 # Failed runs are recorded with their reason and the sweep goes on; the exit status says so.
