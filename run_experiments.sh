@@ -1147,8 +1147,7 @@ plot() {
 	local dir pid rc=0
 	dir=$(dirname "$OUT")/plots
 	if [[ -z $PLOT_PY ]]; then
-		err "no plots: no Python with matplotlib. Install it with: apt-get install python3-matplotlib"
-		err "then plot this CSV with: python3 $SCRIPT_DIR/plot_results.py $OUT --out $dir"
+		err "no plots (no Python with matplotlib): install it with: apt-get install python3-matplotlib, then plot this CSV with: python3 $SCRIPT_DIR/plot_results.py $OUT --out $dir"
 		return 0
 	fi
 	# In the background and waited for, so that a signal is handled at once and cleanup()

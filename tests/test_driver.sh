@@ -543,8 +543,8 @@ PATH="$TMP/pyshim:$TMP/nompl" driver --no-netns --impls a2 --sizes 1K --threads 
 	--warmup 0.1 --no-build --out "$TMP/nompl_out/out.csv" >/dev/null 2>"$TMP/nompl.err" || rc=$?
 if ((rc != 0)); then
 	fail driver_missing_matplotlib "exit $rc: $(tail -n 1 "$TMP/nompl.err")"
-elif ! tail -n 2 "$TMP/nompl.err" | grep -q 'apt-get install python3-matplotlib'; then
-	fail driver_missing_matplotlib "the last lines do not say what to install: $(tail -n 2 "$TMP/nompl.err" | tr '\n' '|')"
+elif ! tail -n 1 "$TMP/nompl.err" | grep -q 'apt-get install python3-matplotlib.*plot_results.py'; then
+	fail driver_missing_matplotlib "the last line does not say what to install and how to plot: $(tail -n 1 "$TMP/nompl.err")"
 elif [[ -e $TMP/nompl_out/plots ]]; then
 	fail driver_missing_matplotlib "plots/ exists without matplotlib"
 elif check_csv driver_missing_matplotlib "$TMP/nompl_out/out.csv" 1 '^ok$'; then
