@@ -256,6 +256,23 @@ printf '6\n' | "$DRIVER" --interactive --dry-run >/dev/null 2>&1 || rc1=$?
 "$DRIVER" --interactive --dry-run </dev/null >/dev/null 2>&1 || rc2=$?
 if ((rc1 == 0 && rc2 == 0)); then pass driver_interactive_quit_and_eof; else fail driver_interactive_quit_and_eof "exit $rc1 / $rc2"; fi
 
+# A signal that lands between starting a background process and recording it in PGROUPS:
+# cleanup stops the shell's own jobs too (by PID). The driver's functions, sourced; the job
+# carries the tag so that a leftover is found.
+rc=0
+bash -c 'source "$1"; install_traps; env CB_TEST_TAG="$2" sleep 30 & kill -TERM $$; wait' _ "$DRIVER" "$TAG" \
+	>/dev/null 2>"$TMP/race.err" || rc=$?
+sleep 0.2
+left=$(tagged_pids)
+if ((rc != 143)); then
+	fail driver_signal_before_pid_recorded "exit $rc, want 143: $(tail -n 1 "$TMP/race.err")"
+elif [[ -n $left ]]; then
+	fail driver_signal_before_pid_recorded "the unrecorded background job survived: $left"
+	for p in $left; do kill -KILL "$p" 2>/dev/null; done
+else
+	pass driver_signal_before_pid_recorded
+fi
+
 # ---------------------------------------------------------------------------------------
 # Root-only tests.
 
