@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """Plot copybench results and write the analysis, from results.csv alone.
 
-Reads the CSV written by run_experiments.sh (one row per run, columns as fixed in the
-interface) and writes into the output directory:
+Reads the CSV written by run_experiments.sh (one row per run, columns as listed in
+README.md, section "CSV columns") and writes into the output directory:
 
   throughput, time_per_msg, latency, cache_misses, cpu_per_byte, context_switches,
   zc_copied, summary   (each as .png and .svg)
   report.md            the answers, in prose, with the numbers behind them
   summary.json         the same answers for scripts
 
-Only rows with status "ok" are measured; failed rows are counted and named in the report.
+The driver appends every sweep to the same CSV under a new run_id; by default only the
+latest run of each mode (stream, rr) is used (--run-id), so a quick smoke run never pools
+with a full sweep. Only rows with status "ok" are measured; failed rows are counted and
+named in the report.
 Repeats are reduced to their median, drawn with min-max error bars. Empty cells (not
 applicable) and NA cells (not available, e.g. no PMU) are skipped, never plotted as 0,
 and every figure says what was missing. Every number in the outputs comes from the CSV.
@@ -30,7 +33,7 @@ REEXEC_GUARD = "COPYBENCH_PLOT_REEXECED"   # set on re-exec so we never loop
 MISSING_MPL = ("matplotlib not found for {exe}; "
                "install it with: sudo apt-get install python3-matplotlib")
 
-# ---- the CSV contract (spec INTERFACE.md) -------------------------------------------
+# ---- the CSV contract (README.md, section "CSV columns") -----------------------------
 
 PERF_EVENTS = ("cycles", "instructions", "cache_references", "cache_misses",
                "l1_dcache_load_misses", "llc_load_misses", "context_switches",
@@ -186,6 +189,98 @@ def load_rows(path):
     return rows
 
 
+# ---- which runs ------------------------------------------------------------------------
+
+MODES = ("stream", "rr")
+# Within one (mode, strategy, variant, size, threads) group, pooled rows must agree on these.
+POOL_MUST_AGREE = ("duration_s", "warmup_s", "mtu", "link", "placement")
+
+
+def run_order(rows):
+    """run_ids oldest first: by their latest timestamp (ISO 8601 UTC sorts as text), then
+    by the run_id (`<UTC time>-<pid>` sorts by time), then by where they end in the file."""
+    key = {}
+    for i, r in enumerate(rows):
+        rid = r.raw["run_id"]
+        ts, _, last = key.get(rid, ("", rid, -1))
+        key[rid] = (max(ts, r.raw["timestamp"]), rid, i)
+    return sorted(key, key=lambda rid: key[rid])
+
+
+def parse_run_ids(text):
+    """argparse type: 'latest', 'all' or a comma-separated list of run_ids."""
+    t = text.strip()
+    if t in ("latest", "all"):
+        return t
+    ids = [i.strip() for i in t.split(",") if i.strip()]
+    if not ids:
+        raise argparse.ArgumentTypeError(f"no run_id in {text!r}")
+    return ids
+
+
+def select_runs(path, rows, spec):
+    """(rows used, runs info) for --run-id spec; InputError when the choice is unusable.
+
+    latest: per mode, the rows of the most recent run_id that has rows of that mode (a
+    stream sweep followed by an rr sweep shows both; a quick run followed by a full one
+    shows the full one). all / several ids: pooled, refused if a group's runs differ in
+    how they were measured (POOL_MUST_AGREE)."""
+    order = run_order(rows)
+    if spec == "latest":
+        by_mode = {}
+        for m in MODES:
+            with_mode = {r.raw["run_id"] for r in rows if r.raw["mode"] == m}
+            if with_mode:
+                by_mode[m] = max(with_mode, key=order.index)
+        chosen = set(by_mode.values()) or {order[-1]}
+        used = [r for r in rows if by_mode.get(r.raw["mode"]) == r.raw["run_id"]
+                or (r.raw["mode"] not in by_mode and r.raw["run_id"] in chosen)]
+    else:
+        wanted = order if spec == "all" else spec
+        unknown = [i for i in wanted if i not in order]
+        if unknown:
+            raise InputError(f"{path}: --run-id {', '.join(unknown)}: no such run_id "
+                             f"(the file has: {', '.join(order)})")
+        chosen = set(wanted)
+        by_mode = {m: sorted({r.raw["run_id"] for r in rows if r.raw["mode"] == m
+                              and r.raw["run_id"] in chosen}, key=order.index)
+                   for m in MODES}
+        by_mode = {m: ids for m, ids in by_mode.items() if ids}
+        used = [r for r in rows if r.raw["run_id"] in chosen]
+        if len(chosen) > 1:
+            check_poolable(path, used)
+    run_ids = [i for i in order if i in chosen]
+    info = {"selection": spec if isinstance(spec, str) else ",".join(spec),
+            "run_ids": run_ids, "by_mode": by_mode, "rows_used": len(used),
+            "rows_left_out": len(rows) - len(used),
+            "run_ids_left_out": [i for i in order if i not in run_ids]}
+    if not used:
+        raise InputError(f"{path}: --run-id {info['selection']}: no rows")
+    return used, info
+
+
+def check_poolable(path, rows):
+    """InputError naming the first group whose runs differ in a POOL_MUST_AGREE column."""
+    groups = defaultdict(list)
+    for r in rows:
+        if r.ok:
+            groups[(r.raw["mode"], r.series, r.size, r.threads)].append(r)
+    for (mode, series, size, threads), members in groups.items():
+        for c in POOL_MUST_AGREE:
+            seen = {}
+            for r in members:
+                v = r.num[c] if c in r.num else r.raw[c]
+                seen.setdefault(v, r)
+            if len(seen) > 1:
+                (v1, r1), (v2, r2) = list(seen.items())[:2]
+                show = lambda v: "NA" if v is None else f"{v:g}" if isinstance(v, float) else v
+                raise InputError(
+                    f"{path}: cannot pool runs {r1.raw['run_id']} (line {r1.line}) and "
+                    f"{r2.raw['run_id']} (line {r2.line}): {c} differs ({show(v1)} vs "
+                    f"{show(v2)}) for {mode} {style(series).label}, {fmt_size(size)}, "
+                    f"{plural(threads)}; choose runs with --run-id ID[,ID...]")
+
+
 # ---- numbers --------------------------------------------------------------------------
 
 def col(name):
@@ -207,10 +302,16 @@ def zc_copied_share(r):
     return None if copied is None or not done else copied / done
 
 
+def task_clock_ns_per_byte(side):
+    """CPU-ns per byte from perf's task-clock (msec, whole process life): the sender's over
+    srv_bytes_sent (whole life too), the receiver's over bytes (the measured window only,
+    so it reads high by the warm-up and set-up time)."""
+    return per_byte(f"{side}_task_clock", "srv_bytes_sent" if side == "srv" else "bytes", 1e6)
+
+
 def cpu_ns_per_byte(side):
-    """CPU-ns per byte from perf's task-clock (msec), falling back to rusage when NA."""
-    bytes_col = "srv_bytes_sent" if side == "srv" else "bytes"
-    from_clock = per_byte(f"{side}_task_clock", bytes_col, 1e6)
+    """CPU-ns per byte from perf's task-clock, falling back to rusage when NA."""
+    from_clock = task_clock_ns_per_byte(side)
     from_rusage = col(f"{side}_cpu_ns_per_byte")
 
     def metric(r):
@@ -327,9 +428,12 @@ def positive_int(text):
 class Data:
     """The loaded rows split the ways the figures and the report need them."""
 
-    def __init__(self, path, rows, want_threads=None, want_size=None):
+    def __init__(self, path, rows, want_threads=None, want_size=None, runs=None):
         self.path = path
         self.rows = rows
+        self.runs = runs or {"selection": "all", "run_ids": distinct(rows, "run_id"),
+                             "rows_used": len(rows), "rows_left_out": 0,
+                             "run_ids_left_out": []}
         self.ok = [r for r in rows if r.ok]
         self.failed = [r for r in rows if not r.ok]
         self.stream = [r for r in self.ok if r.raw["mode"] == "stream"]
@@ -394,16 +498,18 @@ def pick_series(data, strategy):
 def analyse(data):
     """Every answer of the report as plain data; summary.json is this, report.md its prose."""
     throughput = aggregate(data.stream, col("throughput_gbps"))
+    detail = crossover_detail(data, throughput)
     return {
         "source": data.path,
+        "runs": data.runs,
         "rows": {"total": len(data.rows), "ok": len(data.ok), "failed": len(data.failed),
                  "stream_ok": len(data.stream), "rr_ok": len(data.rr)},
         "repeats": repeat_counts(throughput),
         "failed_runs": [run_ref(r) | {"reason": r.raw["reason"]} for r in data.failed],
         "baseline": series_ref(data.baseline) if data.baseline else None,
         "baseline_note": data.baseline_note,
-        "crossover": crossovers(data, throughput),
-        "crossover_detail": crossover_detail(data, throughput),
+        "crossover": crossovers(detail),
+        "crossover_detail": detail,
         "best": best_per_point(data, throughput),
         "scaling_efficiency": scaling_efficiency(data, throughput),
         "zc_copied_share": zc_shares(data),
@@ -436,25 +542,18 @@ def repeat_counts(throughput):
     return {"min": min(ns), "max": max(ns)} if ns else {"min": 0, "max": 0}
 
 
-def crossovers(data, throughput):
-    """{"a2_vs_a1": {"<threads>": size|None}, "a3_vs_a1": {...}} for thread counts where
-    both were measured."""
-    out = {}
-    for strategy in ("a2", "a3"):
-        cand = pick_series(data, strategy)
-        answers = {}
-        if cand and data.baseline:
-            for t in data.threads:
-                c = medians_by_size(throughput, cand, t)
-                b = medians_by_size(throughput, data.baseline, t)
-                if set(c) & set(b):
-                    answers[str(t)] = crossover_size(c, b)
-        out[f"{strategy}_vs_a1"] = answers
-    return out
+def crossovers(detail):
+    """{"a2_vs_a1": {"<threads>": size|None}, "a3_vs_a1": {...}}, read off crossover_detail
+    for the thread counts where both were measured at a common size."""
+    return {key: {t: crossover_size({p["msg_size"]: p["median_gbps"] for p in pts},
+                                    {p["msg_size"]: p["a1_median_gbps"] for p in pts})
+                  for t, pts in per_t.items() if pts}
+            for key, per_t in detail.items()}
 
 
 def crossover_detail(data, throughput):
-    """Per comparison and thread count, the medians the crossover was decided on."""
+    """Per comparison and thread count, the medians at every size both were measured at:
+    the crossover is decided on these (crossovers())."""
     out = {}
     for strategy in ("a2", "a3"):
         cand = pick_series(data, strategy)
@@ -520,8 +619,10 @@ def zc_shares(data):
     return out
 
 
-CPU_METRICS = {
+CPU_METRICS = {   # *_task_clock_*: perf task-clock; *_cpu_ns_per_byte: rusage (the CSV's)
+    "srv_task_clock_ns_per_byte": task_clock_ns_per_byte("srv"),
     "srv_cpu_ns_per_byte": col("srv_cpu_ns_per_byte"),
+    "cli_task_clock_ns_per_byte": task_clock_ns_per_byte("cli"),
     "cli_cpu_ns_per_byte": col("cli_cpu_ns_per_byte"),
     "host_cpu_ns_per_byte": col("host_cpu_ns_per_byte"),
     "host_softirq_ns_per_byte": per_byte("host_cpu_softirq_s", "bytes", 1e9),
@@ -529,7 +630,8 @@ CPU_METRICS = {
 
 
 def cpu_per_byte_table(data):
-    """Median CPU-ns per byte per (series, msg_size, threads): sender, receiver, host, softirq."""
+    """Median CPU-ns per byte per (series, msg_size, threads): sender and receiver from both
+    perf task-clock and rusage, host-wide, host softirq."""
     aggs = {name: aggregate(data.stream, m) for name, m in CPU_METRICS.items()}
     keys = set().union(*(a.stats for a in aggs.values()))
     out = []
@@ -785,14 +887,24 @@ def report_cpu(a, data):
     if not entries:
         return out + ["No ok stream rows: the data cannot answer this.", ""]
     out += [f"CPU-ns per payload byte at {t} thread{'s' if t != 1 else ''} (medians; "
-            "summary.json has every thread count): sender = server rusage user+sys, "
-            "receiver = client rusage, host = all CPUs' user+sys+irq+softirq over the "
-            "client's window, softirq = host softirq alone. On one host the receive path "
-            "and deferred copies run in softirq, which per-process figures miss.", ""]
-    rows = [[fmt_size(e["msg_size"]), e["label"], fmt_num(e["srv_cpu_ns_per_byte"]),
+            "summary.json has every thread count), each process's CPU time from two "
+            "sources: **task-clock** = perf stat task-clock over the process's whole life; "
+            "**rusage** = getrusage user+sys (the CSV's srv_/cli_cpu_ns_per_byte). Sender = "
+            "server, per byte it sent in its whole life; receiver = client, per byte "
+            "received in the measured window (its task-clock includes warm-up and set-up, "
+            "so it reads high; its rusage covers the window only). Host = all CPUs' "
+            "user+sys+irq+softirq over the client's window, softirq = host softirq alone. "
+            "On one host the receive path and deferred copies run in softirq, which "
+            "per-process figures miss.", ""]
+    shown = "; ".join(f"{SIDES[side]}: {cpu_cost_metric(data.stream, side)[1]}".replace(
+        "\n", " ") for side in ("srv", "cli"))
+    out += [f"Figure 4 (cpu_per_byte) plots {shown}.", ""]
+    rows = [[fmt_size(e["msg_size"]), e["label"], fmt_num(e["srv_task_clock_ns_per_byte"]),
+             fmt_num(e["srv_cpu_ns_per_byte"]), fmt_num(e["cli_task_clock_ns_per_byte"]),
              fmt_num(e["cli_cpu_ns_per_byte"]), fmt_num(e["host_cpu_ns_per_byte"]),
              fmt_num(e["host_softirq_ns_per_byte"])] for e in entries]
-    out += md_table(["size", "strategy", "sender ns/B", "receiver ns/B", "host ns/B",
+    out += md_table(["size", "strategy", "sender ns/B (task-clock)", "sender ns/B (rusage)",
+                     "receiver ns/B (task-clock)", "receiver ns/B (rusage)", "host ns/B",
                      "host softirq ns/B"], rows) + [""]
     cmp_ = a["a3_vs_a2_cpu"]
     if not cmp_["points"]:
@@ -892,6 +1004,23 @@ def report_environment(a, data):
     return out + [""]
 
 
+def runs_text(runs):
+    """The report's line on which run_ids were used and what was left out."""
+    by_mode = runs.get("by_mode", {})
+    per_mode = "; ".join(f"{m}: {', '.join(f'`{i}`' for i in ([v] if isinstance(v, str) else v))}"
+                         for m, v in by_mode.items())
+    used = per_mode or ", ".join(f"`{i}`" for i in runs["run_ids"])
+    text = f"Runs used (--run-id {runs['selection']}): {used}."
+    if runs["rows_left_out"]:
+        text += (f" {plural(runs['rows_left_out'], 'row')} of "
+                 f"{plural(len(runs['run_ids_left_out']), 'other run')} "
+                 f"({', '.join(f'`{i}`' for i in runs['run_ids_left_out'])}) left out; "
+                 "choose them with --run-id.")
+    else:
+        text += " No rows left out."
+    return text
+
+
 def write_report(a, data, path):
     """report.md: the assignment's questions answered from the data."""
     r = a["rows"]
@@ -902,7 +1031,8 @@ def write_report(a, data, path):
              f"Source: `{a['source']}` — {r['total']} rows: {r['ok']} ok "
              f"({r['stream_ok']} stream, {r['rr_ok']} request-response), {r['failed']} failed. "
              f"Medians over {reps_text} per "
-             "configuration (ok rows only). Every number below is computed from the CSV.", ""]
+             "configuration (ok rows only). Every number below is computed from the CSV.", "",
+             runs_text(a["runs"]), ""]
     if a["failed_runs"]:
         lines += ["Failed runs (excluded from every figure and answer):", ""]
         lines += [f"- {describe_run(f)}: {f['reason'] or 'no reason recorded'}"
@@ -1137,7 +1267,9 @@ def env_line(data):
 
     def one(v):
         return "mixed" if isinstance(v, list) else (v if v is not None else "?")
-    return (f"{os.path.basename(data.path)}: kernel {one(env['kernel'])}; "
+    ids = data.runs["run_ids"]
+    return (f"{os.path.basename(data.path)}, run{'s' if len(ids) != 1 else ''} "
+            f"{', '.join(ids)}: kernel {one(env['kernel'])}; "
             f"{one(env['cpu_model'])}; link {one(env['link'])}, MTU {one(env['mtu'])}. "
             "Medians over repeats, error bars min–max; NA/empty cells skipped, never "
             "plotted as 0.")
@@ -1268,15 +1400,21 @@ def cpu_cost_metric(rows, side):
     """
     cycles = col(f"{side}_cycles_per_byte")
     if any(cycles(r) is not None for r in rows):
-        return cycles, "cycles per byte", ""
-    clock = per_byte(f"{side}_task_clock", "srv_bytes_sent" if side == "srv" else "bytes",
-                     1e6)
-    from_rusage = sum(1 for r in rows if clock(r) is None and
-                      r.num[f"{side}_cpu_ns_per_byte"] is not None)
+        return cycles, "cycles per byte (perf)", ""
+    clock = task_clock_ns_per_byte(side)
+    rusage = col(f"{side}_cpu_ns_per_byte")
+    from_clock = sum(1 for r in rows if clock(r) is not None)
+    from_rusage = sum(1 for r in rows if clock(r) is None and rusage(r) is not None)
+    if not from_clock and from_rusage:
+        return (rusage, "CPU-ns per byte (rusage)",
+                "cycles and task-clock not available: showing CPU-ns per byte from rusage")
     text = "cycles not available (no PMU): showing CPU-ns per byte from task-clock"
+    label = "CPU-ns per byte (perf task-clock)"
     if from_rusage:
-        text += f"\n(task-clock NA in {from_rusage} rows: rusage CPU time used there)"
-    return cpu_ns_per_byte(side), "CPU-ns per byte", text
+        text += (f"\n(task-clock NA in {plural(from_rusage, 'row')}: rusage CPU time "
+                 "used there)")
+        label = "CPU-ns per byte (task-clock;\nrusage where NA)"
+    return cpu_ns_per_byte(side), label, text
 
 
 def plot_cpu_panels(axes, data, t):
@@ -1476,6 +1614,10 @@ def parse_args(argv):
     p.add_argument("--size", type=parse_size, metavar="SIZE",
                    help="message size for time per message vs threads, e.g. 64K "
                         "(default: 64K, else the nearest measured)")
+    p.add_argument("--run-id", type=parse_run_ids, default="latest", metavar="ID[,ID...]",
+                   help="runs to use: 'latest' (default: per mode, stream and rr, the most "
+                        "recent run_id with rows of that mode), 'all', or run_ids; pooled "
+                        "runs must agree on duration, warm-up, MTU, link and placement")
     return p.parse_args(argv)
 
 
@@ -1490,14 +1632,14 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     try:
-        rows = load_rows(args.csv)
+        rows, runs = select_runs(args.csv, load_rows(args.csv), args.run_id)
     except InputError as e:
         return die(str(e))
     try:
         import_pyplot(from_command_line, argv)
     except ImportError:
         return die(MISSING_MPL.format(exe=sys.executable))
-    data = Data(args.csv, rows, args.threads, args.size)
+    data = Data(args.csv, rows, args.threads, args.size, runs)
     analysis = analyse(data)
     try:
         os.makedirs(args.out, exist_ok=True)

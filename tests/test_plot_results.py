@@ -34,12 +34,12 @@ FIGURES = ("throughput", "time_per_msg", "latency", "cache_misses", "cpu_per_byt
            "context_switches", "zc_copied", "summary")
 KIB = 1024
 
-# The column list exactly as spec INTERFACE.md writes it, typed out independently of the
-# script so that a drift in either is caught.
+# The column list exactly as README.md ("CSV columns") and run_experiments.sh write it,
+# typed out independently of the script so that a drift in either is caught.
 EVENTS = ["cycles", "instructions", "cache_references", "cache_misses",
           "l1_dcache_load_misses", "llc_load_misses", "context_switches", "cpu_migrations",
           "page_faults", "task_clock"]
-INTERFACE_COLUMNS = (
+CSV_COLUMNS = (
     "run_id timestamp order repeat status reason strategy variant mode msg_size threads "
     "duration_s warmup_s bytes messages throughput_gbps msgs_per_sec us_per_msg transactions "
     "transactions_per_sec rtt_min_us rtt_mean_us rtt_p50_us rtt_p90_us rtt_p99_us rtt_p999_us "
@@ -81,8 +81,9 @@ class Sweep:
     """Builds rows with the full column list; derived columns follow from the inputs."""
 
     def __init__(self, kernel="6.1.0-test", cpu_model="Test CPU @ 1.00GHz", link="veth",
-                 mtu=1500, duration=2.0):
+                 mtu=1500, duration=2.0, run_id="20250101T000000Z", hour=0):
         self.rows = []
+        self.run_id, self.hour = run_id, hour
         self.env = {"kernel": kernel, "cpu_model": cpu_model, "link": link, "mtu": mtu,
                     "placement": "unpinned"}
         self.duration = duration
@@ -90,11 +91,11 @@ class Sweep:
     def add(self, strategy, size, threads, repeat, gbps, variant="default", mode="stream",
             status="ok", reason="", pmu=False, **cells):
         d = self.duration
-        r = dict.fromkeys(INTERFACE_COLUMNS, "")
+        r = dict.fromkeys(CSV_COLUMNS, "")
         order = len(self.rows) + 1
         nbytes = int(gbps * 1e9 / 8 * d) if gbps is not None else None
         msgs = nbytes // size if nbytes is not None else None
-        r.update(run_id="20250101T000000Z", timestamp=f"2025-01-01T00:{order // 60:02d}:"
+        r.update(run_id=self.run_id, timestamp=f"2025-01-01T{self.hour:02d}:{order // 60:02d}:"
                  f"{order % 60:02d}Z", order=order, repeat=repeat, status=status,
                  reason=reason, strategy=strategy, variant=variant, mode=mode,
                  msg_size=size, threads=threads, duration_s=d, warmup_s=0.5, **self.env)
@@ -134,12 +135,14 @@ class Sweep:
         self.rows.append(r)
         return r
 
-    def text(self):
+    def text(self, *more):
+        """The CSV of this sweep, followed by the rows of more sweeps appended to it (as
+        the driver appends every sweep to the same file under a new run_id)."""
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\n")
-        w.writerow(INTERFACE_COLUMNS)
-        for r in self.rows:
-            w.writerow([cell(r[c]) for c in INTERFACE_COLUMNS])
+        w.writerow(CSV_COLUMNS)
+        for r in self.rows + [r for sw in more for r in sw.rows]:
+            w.writerow([cell(r[c]) for c in CSV_COLUMNS])
         return out.getvalue()
 
 
@@ -226,6 +229,45 @@ def pmu_sweep():
     return sw
 
 
+# Two sweeps appended to one file: a --quick smoke run (1 s, one repeat), then a full sweep
+# (2 s, three repeats). Only the full one may be used by default.
+QUICK_ID, FULL_ID = "20250101T000000Z-100", "20250101T010000Z-200"
+QUICK_GBPS = {"a1": {64: 50.0, 64 * KIB: 50.0}, "a2": {64: 90.0, 64 * KIB: 90.0}}
+FULL_GBPS = {"a1": {64: [1, 2, 3], 64 * KIB: [4, 5, 6]},
+             "a2": {64: [0.5, 1, 1.5], 64 * KIB: [7, 8, 9]}}   # medians 2, 5, 1, 8
+
+
+def quick_then_full():
+    quick = Sweep(duration=1.0, run_id=QUICK_ID, hour=0)
+    for strategy, per_size in QUICK_GBPS.items():
+        for size, gbps in per_size.items():
+            quick.add(strategy, size, 1, 1, gbps)
+    full = Sweep(duration=2.0, run_id=FULL_ID, hour=1)
+    for rep in range(3):
+        for strategy, per_size in FULL_GBPS.items():
+            for size, reps in per_size.items():
+                full.add(strategy, size, 1, rep + 1, float(reps[rep]))
+    return quick, full
+
+
+# A stream sweep, then an rr sweep, in one file: both are the latest of their mode.
+STREAM_ID, RR_ID = "20250102T000000Z-300", "20250102T020000Z-400"
+
+
+def stream_then_rr():
+    stream = Sweep(run_id=STREAM_ID, hour=0)
+    for strategy in ("a1", "a2"):
+        for size in (64, 64 * KIB):
+            stream.add(strategy, size, 1, 1, 3.0 if strategy == "a2" else 2.0)
+    rr = Sweep(run_id=RR_ID, hour=2)
+    for strategy in ("a1", "a2"):
+        for size in (64, 64 * KIB):
+            rr.add(strategy, size, 1, 1, 0.5, mode="rr", transactions=1000,
+                   transactions_per_sec=500, rtt_p50_us=20.0 if strategy == "a1" else 30.0,
+                   rtt_p99_us=50.0)
+    return stream, rr
+
+
 def bad_fixtures():
     """name -> text of the malformed CSVs."""
     good = crossover_sweep().text().splitlines(keepends=True)
@@ -248,6 +290,10 @@ def bad_fixtures():
 def fixture_texts():
     texts = {"crossover.csv": crossover_sweep().text(), "rr_only.csv": rr_only_sweep().text(),
              "pmu.csv": pmu_sweep().text()}
+    quick, full = quick_then_full()
+    texts["runs_quick_full.csv"] = quick.text(full)
+    stream, rr = stream_then_rr()
+    texts["runs_stream_rr.csv"] = stream.text(rr)
     texts.update(bad_fixtures())
     return texts
 
@@ -373,7 +419,7 @@ class Outputs:
 
 class TestContract(unittest.TestCase):
     def test_columns_match_interface(self):
-        self.assertEqual(list(pr.COLUMNS), INTERFACE_COLUMNS)
+        self.assertEqual(list(pr.COLUMNS), CSV_COLUMNS)
 
     def test_fixtures_up_to_date(self):
         for name, text in fixture_texts().items():
@@ -483,10 +529,10 @@ class TestData(unittest.TestCase):
         rows = pr.load_rows(fixture("crossover.csv"))
         ok = [r for r in rows if r.ok]
         metric, label, text = pr.cpu_cost_metric(ok, "srv")
-        self.assertEqual(label, "CPU-ns per byte")
+        self.assertEqual(label, "CPU-ns per byte (task-clock;\nrusage where NA)")
         self.assertIn("cycles not available (no PMU): showing CPU-ns per byte from "
                       "task-clock", text)
-        self.assertIn("task-clock NA in 1 rows", text)
+        self.assertIn("task-clock NA in 1 row: rusage CPU time used there", text)
         by_order = {int(r.raw["order"]): r for r in ok}
         r = by_order[2]   # a1 1 KiB, 1 thread, 2 Gbit/s for 2 s, task-clock 1500 ms
         self.assertAlmostEqual(metric(r), 1500e6 / 500_000_000)
@@ -495,7 +541,7 @@ class TestData(unittest.TestCase):
     def test_cpu_uses_cycles_with_pmu(self):
         rows = [r for r in pr.load_rows(fixture("pmu.csv")) if r.ok]
         metric, label, text = pr.cpu_cost_metric(rows, "srv")
-        self.assertEqual((label, text), ("cycles per byte", ""))
+        self.assertEqual((label, text), ("cycles per byte (perf)", ""))
         self.assertAlmostEqual(metric(rows[0]), 3.3e9 / (8e9 / 8 * 2))
 
     def test_na_is_skipped_never_zero(self):
@@ -574,6 +620,114 @@ class TestData(unittest.TestCase):
         self.assertIn("only the per-field variant of a1 was measured", report)
         self.assertEqual(summary["crossover"]["a2_vs_a1"], {"1": 4 * KIB})
         self.assertEqual(summary["environment"]["mtu"], 65536)
+
+
+def medians(summary):
+    """{(strategy, msg_size): median Gbit/s} at 1 thread, from crossover_detail and best."""
+    out = {}
+    for p in summary["crossover_detail"]["a2_vs_a1"].get("1", []):
+        out[("a2", p["msg_size"])] = p["median_gbps"]
+        out[("a1", p["msg_size"])] = p["a1_median_gbps"]
+    return out
+
+
+class TestRuns(unittest.TestCase):
+    """Sweeps appended to one CSV are not pooled unless asked, and never silently."""
+
+    def test_default_uses_latest_full_sweep_not_quick(self):
+        _, summary, report, _ = Outputs.of("runs_quick_full.csv")
+        self.assertEqual(summary["repeats"], {"min": 3, "max": 3})
+        self.assertEqual(medians(summary), {("a1", 64): 2, ("a1", 64 * KIB): 5,
+                                            ("a2", 64): 1, ("a2", 64 * KIB): 8})
+        self.assertEqual(summary["crossover"]["a2_vs_a1"], {"1": 64 * KIB})
+        runs = summary["runs"]
+        self.assertEqual((runs["selection"], runs["run_ids"], runs["by_mode"]),
+                         ("latest", [FULL_ID], {"stream": FULL_ID}))
+        self.assertEqual((runs["rows_left_out"], runs["run_ids_left_out"]), (4, [QUICK_ID]))
+        self.assertEqual(summary["rows"]["total"], 12)
+        self.assertIn("Medians over 3 repeats", report)
+        self.assertIn(f"Runs used (--run-id latest): stream: `{FULL_ID}`. 4 rows of 1 other "
+                      f"run (`{QUICK_ID}`) left out", report)
+
+    def test_explicit_run_id(self):
+        _, summary, report, _ = Outputs.of("runs_quick_full.csv", "--run-id", QUICK_ID)
+        self.assertEqual(summary["repeats"], {"min": 1, "max": 1})
+        self.assertEqual(medians(summary), {("a1", 64): 50, ("a1", 64 * KIB): 50,
+                                            ("a2", 64): 90, ("a2", 64 * KIB): 90})
+        self.assertEqual(summary["runs"]["run_ids"], [QUICK_ID])
+        self.assertEqual(summary["runs"]["rows_left_out"], 12)
+        self.assertIn(f"Runs used (--run-id {QUICK_ID}): stream: `{QUICK_ID}`.", report)
+
+    def test_stream_then_rr_both_used(self):
+        _, summary, report, _ = Outputs.of("runs_stream_rr.csv")
+        self.assertEqual((summary["rows"]["stream_ok"], summary["rows"]["rr_ok"]), (4, 4))
+        self.assertEqual(summary["runs"]["by_mode"], {"stream": STREAM_ID, "rr": RR_ID})
+        self.assertEqual(summary["runs"]["rows_left_out"], 0)
+        self.assertEqual(len(summary["best"]), 2)
+        self.assertEqual([e["p50"]["strategy"] for e in summary["latency"]], ["a1", "a1"])
+        self.assertIn("No rows left out.", report)
+
+    def test_all_pools_runs_of_different_modes(self):
+        _, summary, _, _ = Outputs.of("runs_stream_rr.csv", "--run-id", "all")
+        self.assertEqual(summary["runs"]["run_ids"], [STREAM_ID, RR_ID])
+
+    def refused(self, run_ids, message):
+        path = fixture("runs_quick_full.csv")
+        proc = run_script(path, "--run-id", run_ids,
+                          "--out", os.path.join(tempfile.gettempdir(), "never-written"))
+        self.assertEqual((proc.returncode, proc.stdout), (1, ""), proc.stderr)
+        self.assertEqual(proc.stderr, f"fatal: {path}: {message}\n")
+
+    def test_all_with_different_durations_refused(self):
+        message = (f"cannot pool runs {QUICK_ID} (line 2) and {FULL_ID} (line 6): "
+                   "duration_s differs (1 vs 2) for stream a1 two-copy, 64 B, 1 thread; "
+                   "choose runs with --run-id ID[,ID...]")
+        self.refused("all", message)
+        self.refused(f"{QUICK_ID},{FULL_ID}", message)
+
+    def test_unknown_run_id_refused(self):
+        self.refused("nope", f"--run-id nope: no such run_id (the file has: {QUICK_ID}, "
+                     f"{FULL_ID})")
+
+
+class TestCpuSources(unittest.TestCase):
+    """Sender/receiver CPU per byte: which source each number is from, in both outputs."""
+
+    def test_report_shows_both_sources_labelled(self):
+        _, summary, report, _ = Outputs.of("crossover.csv")
+        cpu = section(report, "Where the CPU went")
+        self.assertIn("| size | strategy | sender ns/B (task-clock) | sender ns/B (rusage) | "
+                      "receiver ns/B (task-clock) | receiver ns/B (rusage) |", cpu)
+        # a1, 1 KiB, 1 thread: 2 Gbit/s for 2 s = 5e8 B; task-clock 1500 ms; rusage 1.4/1.5 s
+        self.assertIn("| 1 KiB | a1 two-copy | 3.00 | 2.80 | 3.00 | 3.00 |", cpu)
+        self.assertIn("Figure 4 (cpu_per_byte) plots sender (server): CPU-ns per byte "
+                      "(task-clock; rusage where NA); receiver (client): CPU-ns per byte "
+                      "(perf task-clock).", cpu)
+        e = next(e for e in summary["cpu_per_byte"] if (e["strategy"], e["msg_size"],
+                                                         e["threads"]) == ("a1", KIB, 1))
+        self.assertAlmostEqual(e["srv_task_clock_ns_per_byte"], 3.0)
+        self.assertAlmostEqual(e["srv_cpu_ns_per_byte"], 2.8)
+
+    def test_figure_labels_its_source(self):
+        out, _, _, _ = Outputs.of("crossover.csv")
+        with open(os.path.join(out, "cpu_per_byte.svg"), encoding="utf-8") as f:
+            svg = f.read()
+        self.assertIn("CPU-ns per byte (perf task-clock)", svg)
+        self.assertIn("rusage where NA)", svg)
+
+    def test_pmu_figure_named_in_report(self):
+        _, _, report, _ = Outputs.of("pmu.csv")
+        self.assertIn("Figure 4 (cpu_per_byte) plots sender (server): cycles per byte (perf); "
+                      "receiver (client): cycles per byte (perf).", report)
+
+    def test_rusage_only(self):
+        rows = [r for r in pr.load_rows(fixture("crossover.csv")) if r.ok]
+        for r in rows:
+            r.num["srv_task_clock"] = None
+        metric, label, text = pr.cpu_cost_metric(rows, "srv")
+        self.assertEqual(label, "CPU-ns per byte (rusage)")
+        self.assertIn("showing CPU-ns per byte from rusage", text)
+        self.assertAlmostEqual(metric(rows[1]), 2.8)
 
 
 class TestFigures(unittest.TestCase):
@@ -656,7 +810,7 @@ class TestBadInput(unittest.TestCase):
 
     def test_ragged_row(self):
         path = fixture("ragged.csv")
-        n = len(INTERFACE_COLUMNS)
+        n = len(CSV_COLUMNS)
         self.refused(path, f"fatal: {path}:4: {n + 1} fields, the header has {n}")
 
     def test_bad_usage_exit_2(self):
@@ -754,7 +908,8 @@ def main(argv):
         return 0
     suite = unittest.TestSuite()
     loader = unittest.defaultTestLoader
-    for case in (TestContract, TestCrossover, TestData, TestFigures, TestBadInput):
+    for case in (TestContract, TestCrossover, TestData, TestRuns, TestCpuSources, TestFigures,
+                 TestBadInput):
         suite.addTests(loader.loadTestsFromTestCase(case))
     result = ProtocolResult()
     try:
