@@ -128,7 +128,8 @@ ${RUN_OVERHEAD_S} s overhead each: about 13.5 minutes on a 2-vCPU KVM guest (mea
 per default run). --dry-run prints the estimate for any option set.
 
 Needs root (namespaces, perf), gcc/make, iproute2, perf and a Python with matplotlib; as
-root on Debian/Ubuntu missing packages are installed with apt-get. Without perf the sweep
+root on Debian/Ubuntu missing packages are installed with apt-get (only for a command that
+is missing; CB_NO_APT=1: never, just say what to install). Without a working perf the sweep
 still runs and the counter columns are NA. Progress goes to stderr, one line per run.
 Exit status: 0 all runs ok, 1 a run failed or setup failed, 2 usage error,
 130/143 interrupted (complete rows are kept).

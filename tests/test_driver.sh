@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # tests/test_driver.sh — run_experiments.sh: options, --dry-run, --interactive, and (as root,
 # with the binaries built) real sweeps in namespaces: rows complete and ok, namespaces and
-# processes gone afterwards, SIGINT/SIGTERM in the middle, a re-run after a killed run,
-# loopback without perf.
+# processes gone afterwards, plot_results.py on the CSV, SIGINT/SIGTERM during setup,
+# mid-sweep and while plotting, a re-run after a killed run, no perf / ip / matplotlib.
 # Output protocol: PASS:/FAIL:/SKIP: lines on stdout; exit 0 iff nothing failed.
-# Every wait here is bounded; the sweeps are short (about 40 s in all).
+# Every wait here is bounded; the sweeps are short (about 50 s in all).
 # The signal tests draw their seeds with $RANDOM and name them in the test name; replay one
 # with CB_TEST_SEED_<PHASE>=N (PHASE: SETUP, SWEEP_INT, SWEEP_TERM, PLOT).
 set -uo pipefail
