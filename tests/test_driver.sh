@@ -114,18 +114,8 @@ path_farm() {
 	return 0
 }
 
-# plot_python: a python3 on PATH that imports matplotlib (as the driver looks for one).
-plot_python() {
-	local py
-	while IFS= read -r py; do
-		if "$py" -c 'import matplotlib' >/dev/null 2>&1; then
-			printf '%s\n' "$py"
-			return 0
-		fi
-	done < <(type -aP python3)
-	return 1
-}
-PLOT_PY=$(plot_python) || PLOT_PY=""
+# PLOT_PY: the Python with matplotlib the driver will use (its own find_plot_python).
+PLOT_PY=$(bash -c 'source "$1" && find_plot_python' _ "$DRIVER") || PLOT_PY=""
 
 # ---------------------------------------------------------------------------------------
 # Tests that need neither root nor binaries.
