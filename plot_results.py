@@ -303,10 +303,10 @@ def zc_copied_share(r):
 
 
 def task_clock_ns_per_byte(side):
-    """CPU-ns per byte from perf's task-clock (msec, whole process life): the sender's over
-    srv_bytes_sent (whole life too), the receiver's over bytes (the measured window only,
-    so it reads high by the warm-up and set-up time)."""
-    return per_byte(f"{side}_task_clock", "srv_bytes_sent" if side == "srv" else "bytes", 1e6)
+    """CPU-ns per byte from perf's task-clock (msec, whole process life), over the bytes of
+    the whole life for both sides: srv_bytes_sent, which equals everything the client
+    received (warm-up and end of stream included; the binaries guarantee it)."""
+    return per_byte(f"{side}_task_clock", "srv_bytes_sent", 1e6)
 
 
 def cpu_ns_per_byte(side):
@@ -890,9 +890,9 @@ def report_cpu(a, data):
             "summary.json has every thread count), each process's CPU time from two "
             "sources: **task-clock** = perf stat task-clock over the process's whole life; "
             "**rusage** = getrusage user+sys (the CSV's srv_/cli_cpu_ns_per_byte). Sender = "
-            "server, per byte it sent in its whole life; receiver = client, per byte "
-            "received in the measured window (its task-clock includes warm-up and set-up, "
-            "so it reads high; its rusage covers the window only). Host = all CPUs' "
+            "server; receiver = client; task-clock per byte over every byte of the run "
+            "(srv_bytes_sent = all the client received), rusage: the sender's over its "
+            "whole life, the receiver's over the measured window. Host = all CPUs' "
             "user+sys+irq+softirq over the client's window, softirq = host softirq alone. "
             "On one host the receive path and deferred copies run in softirq, which "
             "per-process figures miss.", ""]
