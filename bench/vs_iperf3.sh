@@ -18,9 +18,11 @@
 # Measured: throughput (ours: the client's gbps over the measured window after --warmup;
 # iperf3: end.sum_sent.bits_per_second after -O omit seconds) and the sending process's CPU
 # per byte: perf stat -e task-clock around the whole sender process / every byte it sent
-# (ours: bytes_sent; iperf3: end.sum_sent.bytes + the omitted intervals' bytes).
-# Reports medians with min-max over the rounds and ours/iperf3 ratios (of the medians),
-# as markdown tables on stdout; progress on stderr; raw files under --out.
+# (ours: bytes_sent; iperf3: end.sum_sent.bytes + the omitted intervals' bytes); the
+# receiving process's CPU per byte the same way, as a control; and the veth's bytes per
+# packet over each run (how many writes TCP merged into one packet: at 1 KiB throughput
+# follows it). Reports medians with min-max over the rounds and ours/iperf3 ratios (of the
+# medians), as markdown tables on stdout; progress on stderr; raw files under --out.
 
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -42,7 +44,8 @@ Usage: sudo bench/vs_iperf3.sh [options]
 
 copybench's a1, a2, a3 against iperf3 on one veth namespace pair: throughput and the sending
 process's CPU per byte, median (min-max) over rounds in which the tools alternate, and the
-ratios ours/iperf3. Prints markdown tables on stdout, progress on stderr.
+ratios ours/iperf3; the receiver's CPU per byte (control) and bytes per packet on the veth.
+Prints markdown tables on stdout, progress on stderr.
 
   --sizes LIST     message sizes = iperf3 -l, bytes with K/M       (default: $DEF_SIZES)
   --streams LIST   our client threads = iperf3 -P                   (default: $DEF_STREAMS)
