@@ -239,70 +239,49 @@ paired() {
 	if ((s[3] == 0)); then echo "NA"; else printf '%s-%s\n' "$(fmt "${s[1]}" 2)" "$(fmt "${s[2]}" 2)"; fi
 }
 
+# metric_table TITLE METRIC DIGITS RATIOS — one markdown table: a row per
+# (size, streams), a median (min-max) cell per tool, then unless RATIOS is
+# none a column per ours/iperf3 ratio of the medians (paired: with the range
+# of the per-round ratios).  Uses print_tables' impls, sizes and streams.
+metric_table() {
+	local title=$1 metric=$2 digits=$3 ratios=$4 size st i k ki hdr sep row cell suffix=""
+	[[ $ratios == paired ]] && suffix=" (paired)"
+	printf '\n### %s\n\n' "$title"
+	hdr="| size | streams |" sep="|---|---|"
+	for i in "${impls[@]}" iperf3; do hdr+=" $i |"; sep+="---|"; done
+	if [[ $ratios != none ]]; then
+		for i in "${impls[@]}"; do hdr+=" $i/iperf3$suffix |"; sep+="---|"; done
+	fi
+	printf '%s\n%s\n' "$hdr" "$sep"
+	for size in "${sizes[@]}"; do
+		for st in "${streams[@]}"; do
+			row="| $size | $st |"
+			for i in "${impls[@]}" iperf3; do row+=" $(cellv "$metric" "$i|$size|$st" "$digits") |"; done
+			ki="iperf3|$size|$st"
+			if [[ $ratios != none ]]; then
+				for i in "${impls[@]}"; do
+					k="$i|$size|$st"
+					cell=$(ratio "$(medianv "$metric" "$k")" "$(medianv "$metric" "$ki")")
+					[[ $ratios == paired ]] && cell+=" ($(paired "$k" "$ki"))"
+					row+=" $cell |"
+				done
+			fi
+			printf '%s\n' "$row"
+		done
+	done
+}
+
 print_tables() {
 	local -a impls sizes streams
-	local size st i hdr sep row k ki
 	read -r -a impls <<<"${V_IMPLS//,/ }"
 	read -r -a sizes <<<"${V_SIZES//,/ }"
 	read -r -a streams <<<"${V_STREAMS//,/ }"
 
-	printf '\n### Throughput, Gbit/s: median (min-max) of %s rounds\n\n' "$V_ROUNDS"
-	hdr="| size | streams |" sep="|---|---|"
-	for i in "${impls[@]}" iperf3; do hdr+=" $i |"; sep+="---|"; done
-	for i in "${impls[@]}"; do hdr+=" $i/iperf3 (paired) |"; sep+="---|"; done
-	printf '%s\n%s\n' "$hdr" "$sep"
-	for size in "${sizes[@]}"; do
-		for st in "${streams[@]}"; do
-			row="| $size | $st |"
-			for i in "${impls[@]}" iperf3; do row+=" $(cellv GBPS "$i|$size|$st" 2) |"; done
-			ki="iperf3|$size|$st"
-			for i in "${impls[@]}"; do
-				k="$i|$size|$st"
-				row+=" $(ratio "$(medianv GBPS "$k")" "$(medianv GBPS "$ki")") ($(paired "$k" "$ki")) |"
-			done
-			printf '%s\n' "$row"
-		done
-	done
-
-	printf '\n### Sending process CPU, ns per byte sent (perf stat -e task-clock / bytes): median (min-max)\n\n'
-	hdr="| size | streams |" sep="|---|---|"
-	for i in "${impls[@]}" iperf3; do hdr+=" $i |"; sep+="---|"; done
-	for i in "${impls[@]}"; do hdr+=" $i/iperf3 |"; sep+="---|"; done
-	printf '%s\n%s\n' "$hdr" "$sep"
-	for size in "${sizes[@]}"; do
-		for st in "${streams[@]}"; do
-			row="| $size | $st |"
-			for i in "${impls[@]}" iperf3; do row+=" $(cellv NSB "$i|$size|$st" 3) |"; done
-			ki="iperf3|$size|$st"
-			for i in "${impls[@]}"; do
-				row+=" $(ratio "$(medianv NSB "$i|$size|$st")" "$(medianv NSB "$ki")") |"
-			done
-			printf '%s\n' "$row"
-		done
-	done
-	printf '\n### Receiving process CPU, ns per byte (the control: same read size; ours scatters into 8 fields)\n\n'
-	hdr="| size | streams |" sep="|---|---|"
-	for i in "${impls[@]}" iperf3; do hdr+=" $i |"; sep+="---|"; done
-	printf '%s\n%s\n' "$hdr" "$sep"
-	for size in "${sizes[@]}"; do
-		for st in "${streams[@]}"; do
-			row="| $size | $st |"
-			for i in "${impls[@]}" iperf3; do row+=" $(cellv RNSB "$i|$size|$st" 3) |"; done
-			printf '%s\n' "$row"
-		done
-	done
+	metric_table "Throughput, Gbit/s: median (min-max) of $V_ROUNDS rounds" GBPS 2 paired
+	metric_table "Sending process CPU, ns per byte sent (perf stat -e task-clock / bytes): median (min-max)" NSB 3 plain
+	metric_table "Receiving process CPU, ns per byte (the control: same read size; ours scatters into 8 fields)" RNSB 3 none
 	if ((NO_NETNS == 0)); then
-		printf '\n### Bytes per packet on the veth, sender to receiver (headers and the other connections of a run included; a GSO packet counts once): median (min-max)\n\n'
-		hdr="| size | streams |" sep="|---|---|"
-		for i in "${impls[@]}" iperf3; do hdr+=" $i |"; sep+="---|"; done
-		printf '%s\n%s\n' "$hdr" "$sep"
-		for size in "${sizes[@]}"; do
-			for st in "${streams[@]}"; do
-				row="| $size | $st |"
-				for i in "${impls[@]}" iperf3; do row+=" $(cellv BPP "$i|$size|$st" 0) |"; done
-				printf '%s\n' "$row"
-			done
-		done
+		metric_table "Bytes per packet on the veth, sender to receiver (headers and the other connections of a run included; a GSO packet counts once): median (min-max)" BPP 0 none
 	fi
 	printf '\nRatios are of the medians; "paired" is the range of the per-round ratios (each\n'
 	printf 'round runs ours and iperf3 back to back). Below 1 = ours slower / cheaper.\n'

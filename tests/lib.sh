@@ -44,22 +44,27 @@ free_port() {
   return 1
 }
 
-# start_server NAME PORT ARGS... — start ./NAME in the background, wait until
-# it listens (bounded), set SRV_PID, output in $T_TMP/srv.{json,err}.
-start_server() {
-  local name=$1 port=$2
-  shift 2
-  : >"$T_TMP/srv.err"
-  "$BIN_DIR/$name" -p "$port" --json "$@" >"$T_TMP/srv.json" 2>"$T_TMP/srv.err" &
+# start_server_as TAG NAME PORT ARGS... — start $BIN_DIR/NAME in the
+# background with --json, output in $T_TMP/TAG.{json,err}; wait (bounded)
+# until it listens; set SRV_PID.  Status 1 if it died or never listened.
+start_server_as() {
+  local tag=$1 name=$2 port=$3
+  shift 3
+  : >"$T_TMP/$tag.err"
+  "$BIN_DIR/$name" -p "$port" --json "$@" >"$T_TMP/$tag.json" 2>"$T_TMP/$tag.err" &
   SRV_PID=$!
   T_PIDS+=("$SRV_PID")
-  for _ in $(seq 1 100); do
-    grep -q 'listening on' "$T_TMP/srv.err" && return 0
+  for _ in $(seq 1 200); do
+    grep -q 'listening on' "$T_TMP/$tag.err" && return 0
     kill -0 "$SRV_PID" 2>/dev/null || return 1
     sleep 0.05
   done
   return 1
 }
+
+# start_server NAME PORT ARGS... — start_server_as with output in
+# $T_TMP/srv.{json,err}.
+start_server() { start_server_as srv "$@"; }
 
 # wait_pid PID SECONDS — wait for a process to exit, bounded; status in $?.
 wait_pid() {

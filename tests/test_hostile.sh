@@ -49,19 +49,10 @@ now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 # background (output in $T_TMP/TAG.{json,err}), wait until it listens
 # (bounded); its PID goes to SPID[TAG].
 srv_up() {
-  local tag=$1 name=$2 port=$3 pid
-  shift 3
-  : >"$T_TMP/$tag.err"
-  "$BIN/$name" -p "$port" --json "$@" >"$T_TMP/$tag.json" 2>"$T_TMP/$tag.err" &
-  pid=$!
-  T_PIDS+=("$pid")
-  SPID[$tag]=$pid
-  for _ in $(seq 1 200); do
-    grep -q 'listening on' "$T_TMP/$tag.err" && return 0
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
+  local tag=$1 rc=0
+  start_server_as "$@" || rc=$?
+  SPID[$tag]=$SRV_PID
+  return "$rc"
 }
 
 # bg_timed TAG LIMIT_S CMD... — run CMD in the background (killed after
