@@ -25,8 +25,8 @@ test: all tests/unit
 
 bench: all bench/memcpy_bw
 
-bench/memcpy_bw: bench/memcpy_bw.c
-	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+bench/memcpy_bw: bench/memcpy_bw.c common.o common.h
+	$(CC) $(CFLAGS) -I. -o $@ $< common.o $(LDFLAGS) $(LDLIBS)
 
 clean:
 	rm -f $(BINS) common.o tests/unit bench/memcpy_bw
@@ -54,21 +54,19 @@ TSAN_BINS := $(addprefix build/tsan/,$(BINS) unit)
 sanitize: all $(ASAN_BINS) $(TSAN_BINS)
 	bash tests/sanitize.sh build/asan build/tsan
 
-build/asan/common.o: common.c common.h
-	@mkdir -p $(@D)
-	$(SAN_CC) $(SAN_CFLAGS) $(ASAN_FLAGS) -c -o $@ common.c
-build/asan/unit: tests/unit.c build/asan/common.o common.h
-	$(SAN_CC) $(SAN_CFLAGS) $(ASAN_FLAGS) -I. -o $@ tests/unit.c build/asan/common.o $(LDFLAGS) $(LDLIBS)
-build/asan/%: %.c build/asan/common.o common.h
-	$(SAN_CC) $(SAN_CFLAGS) $(ASAN_FLAGS) -o $@ $< build/asan/common.o $(LDFLAGS) $(LDLIBS)
-
-build/tsan/common.o: common.c common.h
-	@mkdir -p $(@D)
-	$(SAN_CC) $(SAN_CFLAGS) $(TSAN_FLAGS) -c -o $@ common.c
-build/tsan/unit: tests/unit.c build/tsan/common.o common.h
-	$(SAN_CC) $(SAN_CFLAGS) $(TSAN_FLAGS) -I. -o $@ tests/unit.c build/tsan/common.o $(LDFLAGS) $(LDLIBS)
-build/tsan/%: %.c build/tsan/common.o common.h
-	$(SAN_CC) $(SAN_CFLAGS) $(TSAN_FLAGS) -o $@ $< build/tsan/common.o $(LDFLAGS) $(LDLIBS)
+# $(call san_rules,KIND,FLAGS): common.o, the unit tests and the six
+# binaries of one sanitizer build in build/KIND
+define san_rules
+build/$(1)/common.o: common.c common.h
+	@mkdir -p $$(@D)
+	$$(SAN_CC) $$(SAN_CFLAGS) $(2) -c -o $$@ common.c
+build/$(1)/unit: tests/unit.c build/$(1)/common.o common.h
+	$$(SAN_CC) $$(SAN_CFLAGS) $(2) -I. -o $$@ tests/unit.c build/$(1)/common.o $$(LDFLAGS) $$(LDLIBS)
+build/$(1)/%: %.c build/$(1)/common.o common.h
+	$$(SAN_CC) $$(SAN_CFLAGS) $(2) -o $$@ $$< build/$(1)/common.o $$(LDFLAGS) $$(LDLIBS)
+endef
+$(eval $(call san_rules,asan,$(ASAN_FLAGS)))
+$(eval $(call san_rules,tsan,$(TSAN_FLAGS)))
 
 # FUZZ_STRICT=1 (default): stricter properties (see tests/fuzz/run.sh);
 # FUZZ_STRICT= (empty) for the basic ones, in their own build dir

@@ -25,6 +25,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common.h"   /* parse_size, now_ns: the suite's own */
+
 #define DEFAULT_CACHE_BYTES (64ULL << 10)
 #define DEFAULT_DRAM_BYTES  (256ULL << 20)
 #define DEFAULT_REPS        5
@@ -42,13 +44,6 @@ struct result {
 	int reps;
 	double median, min, max;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void usage(FILE *f)
 {
@@ -79,28 +74,11 @@ static _Noreturn void usage_error(const char *what, const char *arg)
 	exit(2);
 }
 
-/* parse_bytes: "64", "64K", "256M", "1G" (powers of 1024); -1 if malformed. */
+/* parse_bytes: copybench's size syntax (parse_size: 64, 64K, 256M, 1G,
+ * 1024-based), capped at BYTES_MAX; -1 if malformed or too large. */
 static int parse_bytes(const char *s, uint64_t *out)
 {
-	char *end;
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		return -1;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	uint64_t mult = 1;
-	switch (*end) {
-	case '\0': break;
-	case 'k': case 'K': mult = 1ull << 10; end++; break;
-	case 'm': case 'M': mult = 1ull << 20; end++; break;
-	case 'g': case 'G': mult = 1ull << 30; end++; break;
-	default: return -1;
-	}
-	if (*end || v > BYTES_MAX / mult)
-		return -1;
-	*out = v * mult;
-	return 0;
+	return parse_size(s, out) < 0 || *out > BYTES_MAX ? -1 : 0;
 }
 
 static int cmp_double(const void *a, const void *b)
