@@ -95,15 +95,12 @@ record() {
 
 # run_ours SIZE ROUND
 run_ours() {
-	local size=$1 round=$2 base port srv cli rc=0 rdy=0 srv_rc=0 reason=""
+	local size=$1 round=$2 base port srv cli rc=0 srv_rc=0 reason=""
 	base="$L_OUT/r$round-a2-$size"
 	next_port
 	port=$BENCH_PORT
-	spawn srv $((L_DURATION + 30)) "$SRV_NS" "$base.srv.json" "$base.srv.err" \
-		"$BENCH_TOP/a2_server" -p "$port" -B "$SRV_IP" -n 1 --json -A "$SEND_CPU"
-	wait_listen "$SRV_NS" "$port" "$srv" || rdy=$?
-	if ((rdy != 0)); then
-		stop_group "$srv"
+	if ! spawn_listening srv "$port" $((L_DURATION + 30)) "$SRV_NS" "$base.srv.json" "$base.srv.err" \
+		"$BENCH_TOP/a2_server" -p "$port" -B "$SRV_IP" -n 1 --json -A "$SEND_CPU"; then
 		record a2 "$size" "$round" failed NA NA "server not listening: $(last_line "$base.srv.err")"
 		return
 	fi
@@ -130,15 +127,12 @@ run_ours() {
 
 # run_sockperf SIZE ROUND
 run_sockperf() {
-	local size=$1 round=$2 base port srv cli rc=0 rdy=0 reason="" p50 p99
+	local size=$1 round=$2 base port srv cli rc=0 reason="" p50 p99
 	base="$L_OUT/r$round-sockperf-$size"
 	next_port
 	port=$BENCH_PORT
-	spawn srv $((L_DURATION + 30)) "$SRV_NS" "$base.sr.out" "$base.sr.err" \
-		taskset -c "$SEND_CPU" sockperf sr --tcp -i "$SRV_IP" -p "$port"
-	wait_listen "$SRV_NS" "$port" "$srv" || rdy=$?
-	if ((rdy != 0)); then
-		stop_group "$srv"
+	if ! spawn_listening srv "$port" $((L_DURATION + 30)) "$SRV_NS" "$base.sr.out" "$base.sr.err" \
+		taskset -c "$SEND_CPU" sockperf sr --tcp -i "$SRV_IP" -p "$port"; then
 		record sockperf "$size" "$round" failed NA NA "sockperf sr not listening: $(last_line "$base.sr.err")"
 		return
 	fi

@@ -150,6 +150,18 @@ wait_listen() {
 	return 1
 }
 
+# spawn_listening VAR PORT LIMIT NS OUT ERR CMD...: spawn (as above) a server and wait
+# (bounded) until it listens on PORT in NS; when it does not, stop it and return 1.
+spawn_listening() {
+	local -n _srv=$1
+	local port=$2
+	shift 2
+	spawn _srv "$@"
+	wait_listen "$2" "$port" "$_srv" && return 0
+	stop_group "$_srv"
+	return 1
+}
+
 # next_port: a fresh port for every run (no TIME_WAIT from the previous one matters).
 BENCH_PORT=0
 next_port() {

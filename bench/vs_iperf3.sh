@@ -148,18 +148,15 @@ perf_prefix() {
 
 # run_ours IMPL SIZE STREAMS ROUND
 run_ours() {
-	local impl=$1 size=$2 st=$3 round=$4 base port srv cli rc=0 rdy=0 srv_rc=0 reason=""
+	local impl=$1 size=$2 st=$3 round=$4 base port srv cli rc=0 srv_rc=0 reason=""
 	local -a pre rpre
 	base="$V_OUT/r$round-$impl-$size-t$st"
 	TX0=$(veth_tx)
 	next_port
 	port=$BENCH_PORT
 	mapfile -t pre < <(perf_prefix "$base.srv.perf")
-	spawn srv $((V_DURATION + V_WARMUP + 30)) "$SRV_NS" "$base.srv.json" "$base.srv.err" \
-		"${pre[@]}" "$BENCH_TOP/${impl}_server" -p "$port" -B "$SRV_IP" -n "$st" --json -A "$SEND_CPU"
-	wait_listen "$SRV_NS" "$port" "$srv" || rdy=$?
-	if ((rdy != 0)); then
-		stop_group "$srv"
+	if ! spawn_listening srv "$port" $((V_DURATION + V_WARMUP + 30)) "$SRV_NS" "$base.srv.json" "$base.srv.err" \
+		"${pre[@]}" "$BENCH_TOP/${impl}_server" -p "$port" -B "$SRV_IP" -n "$st" --json -A "$SEND_CPU"; then
 		record "$impl" "$size" "$st" "$round" failed NA NA NA NA "server not listening: $(last_line "$base.srv.err")"
 		return
 	fi
@@ -189,18 +186,15 @@ run_ours() {
 
 # run_iperf3 SIZE STREAMS ROUND
 run_iperf3() {
-	local size=$1 st=$2 round=$3 base port srv cli rc=0 rdy=0 srv_rc=0 reason="" f
+	local size=$1 st=$2 round=$3 base port srv cli rc=0 srv_rc=0 reason="" f
 	local -a pre rpre fields
 	base="$V_OUT/r$round-iperf3-$size-t$st"
 	TX0=$(veth_tx)
 	next_port
 	port=$BENCH_PORT
 	mapfile -t rpre < <(perf_prefix "$base.srv.perf")
-	spawn srv $((V_DURATION + V_WARMUP + 30)) "$CLI_NS" "$base.srv.out" "$base.srv.err" \
-		"${rpre[@]}" iperf3 -s -1 -B "$CLI_IP" -p "$port" -A "$RECV_CPU"
-	wait_listen "$CLI_NS" "$port" "$srv" || rdy=$?
-	if ((rdy != 0)); then
-		stop_group "$srv"
+	if ! spawn_listening srv "$port" $((V_DURATION + V_WARMUP + 30)) "$CLI_NS" "$base.srv.out" "$base.srv.err" \
+		"${rpre[@]}" iperf3 -s -1 -B "$CLI_IP" -p "$port" -A "$RECV_CPU"; then
 		record iperf3 "$size" "$st" "$round" failed NA NA NA NA "iperf3 -s not listening: $(last_line "$base.srv.err")"
 		return
 	fi

@@ -122,16 +122,15 @@ declare -A SHARE=() NSMSG=() TOTAL_NS=()
 
 # profile_one TOOL SIZE
 profile_one() {
-	local tool=$1 size=$2 base port srv cli rc=0 rdy=0 msgs cat cnt total=0 bytes
+	local tool=$1 size=$2 base port srv cli rc=0 msgs cat cnt total=0 bytes
 	local -A counts=()
 	base="$W_OUT/$tool-$size"
 	next_port
 	port=$BENCH_PORT
 	if [[ $tool == iperf3 ]]; then
-		spawn srv $((W_DURATION + 30)) "$CLI_NS" "$base.rcv.out" "$base.rcv.err" \
-			iperf3 -s -1 -B "$CLI_IP" -p "$port" -A "$RECV_CPU"
-		wait_listen "$CLI_NS" "$port" "$srv" || rdy=$?
-		((rdy == 0)) || { stop_group "$srv"; err "$tool $size: iperf3 -s not listening"; return 1; }
+		spawn_listening srv "$port" $((W_DURATION + 30)) "$CLI_NS" "$base.rcv.out" "$base.rcv.err" \
+			iperf3 -s -1 -B "$CLI_IP" -p "$port" -A "$RECV_CPU" ||
+			{ err "$tool $size: iperf3 -s not listening"; return 1; }
 		spawn cli $((W_DURATION + 15)) "$SRV_NS" "$base.json" "$base.err" \
 			perf record -q -g -e cpu-clock -F "$DEF_FREQ" -o "$base.perf.data" -- \
 			iperf3 -c "$CLI_IP" -p "$port" -l "$(size_bytes "$size")" -t "$W_DURATION" -A "$SEND_CPU" -J
@@ -141,11 +140,10 @@ profile_one() {
 		[[ $bytes =~ ^[0-9]+$ ]] || { err "$tool $size: no iperf3 result (exit $rc)"; return 1; }
 		msgs=$((bytes / $(size_bytes "$size")))
 	else
-		spawn srv $((W_DURATION + 30)) "$SRV_NS" "$base.json" "$base.err" \
+		spawn_listening srv "$port" $((W_DURATION + 30)) "$SRV_NS" "$base.json" "$base.err" \
 			perf record -q -g -e cpu-clock -F "$DEF_FREQ" -o "$base.perf.data" -- \
-			"$BENCH_TOP/${tool}_server" -p "$port" -B "$SRV_IP" -n 1 --json -A "$SEND_CPU"
-		wait_listen "$SRV_NS" "$port" "$srv" || rdy=$?
-		((rdy == 0)) || { stop_group "$srv"; err "$tool $size: server not listening"; return 1; }
+			"$BENCH_TOP/${tool}_server" -p "$port" -B "$SRV_IP" -n 1 --json -A "$SEND_CPU" ||
+			{ err "$tool $size: server not listening"; return 1; }
 		spawn cli $((W_DURATION + 15)) "$CLI_NS" "$base.cli.json" "$base.cli.err" \
 			"$BENCH_TOP/${tool}_client" -H "$SRV_IP" -p "$port" -s "$size" -d "$W_DURATION" \
 			--warmup 0 --json -A "$RECV_CPU"
