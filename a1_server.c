@@ -24,7 +24,7 @@ static int a1_open(struct conn *c)
 	struct a1_state *st = calloc(1, sizeof(*st));
 	if (!st || msg_alloc(&st->msg, c->hello.msg_size) < 0) {
 		free(st);
-		strcpy(c->err, "server out of memory for the message");
+		conn_fail(c, "server out of memory for the message");
 		return -1;
 	}
 	if (!(c->hello.flags & HELLO_F_PER_FIELD)) {
@@ -32,7 +32,7 @@ static int a1_open(struct conn *c)
 		if (!st->staging) {
 			msg_free(&st->msg);
 			free(st);
-			strcpy(c->err, "server out of memory for the staging buffer");
+			conn_fail(c, "server out of memory for the staging buffer");
 			return -1;
 		}
 	}

@@ -16,7 +16,7 @@ static int a2_open(struct conn *c)
 	struct msg *m = calloc(1, sizeof(*m));
 	if (!m || msg_alloc(m, c->hello.msg_size) < 0) {
 		free(m);
-		strcpy(c->err, "server out of memory for the message");
+		conn_fail(c, "server out of memory for the message");
 		return -1;
 	}
 	c->priv = m;

@@ -81,10 +81,10 @@ static int a3_listen_setup(int fd)
 	int one = 1;
 	if (setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) < 0) {
 		if (errno == ENOPROTOOPT || errno == EOPNOTSUPP || errno == EINVAL)
-			warnx_("SO_ZEROCOPY is not supported here (%s): a3 needs Linux >= 4.14 with TCP MSG_ZEROCOPY",
+			warning("SO_ZEROCOPY is not supported here (%s): a3 needs Linux >= 4.14 with TCP MSG_ZEROCOPY",
 			       strerror(errno));
 		else
-			warnx_("setsockopt SO_ZEROCOPY: %s", strerror(errno));
+			warning("setsockopt SO_ZEROCOPY: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -131,7 +131,7 @@ static int zc_drain(struct a3_state *st)
 				return 0;
 			if (errno == EINTR)
 				continue;
-			snprintf(c->err, sizeof(c->err), "reading zero-copy completions: %s", strerror(errno));
+			conn_fail(c, "reading zero-copy completions: %s", strerror(errno));
 			return -1;
 		}
 		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
@@ -141,7 +141,7 @@ static int zc_drain(struct a3_state *st)
 			struct sock_extended_err ee;
 			memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
 			if (ee.ee_origin != SO_EE_ORIGIN_ZEROCOPY || ee.ee_errno != 0) {
-				snprintf(c->err, sizeof(c->err), "unexpected error-queue message (origin %u, errno %u)",
+				conn_fail(c, "unexpected error-queue message (origin %u, errno %u)",
 					 ee.ee_origin, ee.ee_errno);
 				return -1;
 			}
@@ -151,7 +151,7 @@ static int zc_drain(struct a3_state *st)
 			if (ee.ee_code & SO_EE_CODE_ZEROCOPY_COPIED)
 				c->zc.copied += n;
 			if (zc_complete(st, ee.ee_info, n) < 0) {
-				snprintf(c->err, sizeof(c->err), "completion range %u..%u does not match the calls in flight",
+				conn_fail(c, "completion range %u..%u does not match the calls in flight",
 					 ee.ee_info, ee.ee_data);
 				return -1;
 			}
@@ -165,7 +165,7 @@ static int zc_wait(struct a3_state *st, int timeout_ms)
 	struct pollfd pfd = { .fd = st->c->fd, .events = 0 };
 	int r = poll(&pfd, 1, timeout_ms);
 	if (r < 0 && errno != EINTR) {
-		snprintf(st->c->err, sizeof(st->c->err), "poll: %s", strerror(errno));
+		conn_fail(st->c, "poll: %s", strerror(errno));
 		return -1;
 	}
 	return zc_drain(st);
@@ -181,9 +181,8 @@ static int a3_retry(void *ctx, int err)
 	uint64_t now = now_ns();
 	if (!st->enobufs_since_ns)
 		st->enobufs_since_ns = now;
-	else if (now - st->enobufs_since_ns > (uint64_t)IO_TIMEOUT_S * 1000000000ull) {
-		snprintf(st->c->err, sizeof(st->c->err),
-			 "ENOBUFS for %d s: raise net.core.optmem_max or the memlock limit (ulimit -l)", IO_TIMEOUT_S);
+	else if (now - st->enobufs_since_ns > (uint64_t)IO_TIMEOUT_S * NS_PER_S) {
+		conn_fail(st->c, "ENOBUFS for %d s: raise net.core.optmem_max or the memlock limit (ulimit -l)", IO_TIMEOUT_S);
 		errno = ENOBUFS;
 		return -1;
 	}
@@ -224,7 +223,7 @@ static int a3_open(struct conn *c)
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ZEROCOPY, &on, &len) < 0 || !on) {
 		on = 1;
 		if (setsockopt(c->fd, SOL_SOCKET, SO_ZEROCOPY, &on, sizeof(on)) < 0) {
-			snprintf(c->err, sizeof(c->err), "SO_ZEROCOPY on the connection: %s", strerror(errno));
+			conn_fail(c, "SO_ZEROCOPY on the connection: %s", strerror(errno));
 			return -1;
 		}
 	}
@@ -234,7 +233,7 @@ static int a3_open(struct conn *c)
 		st->slot = calloc(depth, sizeof(*st->slot));
 	if (!st || !st->slot) {
 		free(st);
-		snprintf(c->err, sizeof(c->err), "server out of memory for a %llu-message pool",
+		conn_fail(c, "server out of memory for a %llu-message pool",
 			 (unsigned long long)depth);
 		return -1;
 	}
@@ -243,7 +242,7 @@ static int a3_open(struct conn *c)
 	for (uint64_t i = 0; i < depth; i++) {
 		if (msg_alloc(&st->slot[i].msg, size) < 0) {
 			a3_free(st);
-			snprintf(c->err, sizeof(c->err), "server out of memory for a %llu x %llu-byte pool",
+			conn_fail(c, "server out of memory for a %llu x %llu-byte pool",
 				 (unsigned long long)depth, (unsigned long long)size);
 			return -1;
 		}
@@ -258,7 +257,7 @@ static int a3_send(struct conn *c, uint64_t seq)
 	struct a3_state *st = c->priv;
 	if (st->count == st->depth) {
 		/* the oldest buffer is still the kernel's: wait for it */
-		uint64_t deadline = now_ns() + (uint64_t)IO_TIMEOUT_S * 1000000000ull;
+		uint64_t deadline = deadline_in_s(IO_TIMEOUT_S);
 		c->zc.pool_waits++;
 		while (st->count == st->depth) {
 			if (zc_wait(st, 100) < 0) {
@@ -266,7 +265,7 @@ static int a3_send(struct conn *c, uint64_t seq)
 				return -1;
 			}
 			if (st->count == st->depth && now_ns() > deadline) {
-				snprintf(c->err, sizeof(c->err), "no zero-copy completion for %d s", IO_TIMEOUT_S);
+				conn_fail(c, "no zero-copy completion for %d s", IO_TIMEOUT_S);
 				errno = ETIMEDOUT;
 				return -1;
 			}
@@ -315,21 +314,21 @@ static int a3_close(struct conn *c)
 		return 0;
 	if (c->aborted)   /* the stream failed: nobody will read what is queued */
 		zc_disconnect(c);
-	uint64_t deadline = now_ns() + (uint64_t)ZC_CLOSE_TIMEOUT_S * 1000000000ull;
+	uint64_t deadline = deadline_in_s(ZC_CLOSE_TIMEOUT_S);
 	int r = zc_wait_all(st, deadline);
 	if (r == 0 && st->count && !c->aborted) {
 		/* the peer left data unread: drop it so the kernel lets go */
 		zc_disconnect(c);
-		r = zc_wait_all(st, now_ns() + 1000000000ull);
+		r = zc_wait_all(st, deadline_in_s(1));
 		if (r == 0 && !st->count)
-			snprintf(c->err, sizeof(c->err), "peer stopped reading; connection dropped to recover the zero-copy buffers");
+			conn_fail(c, "peer stopped reading; connection dropped to recover the zero-copy buffers");
 	}
 	c->priv = NULL;
 	if (st->count) {
 		for (uint64_t i = 0; i < st->count; i++)
 			c->zc.missing += st->slot[(st->head + i) % st->depth].outstanding;
 		if (r == 0)
-			snprintf(c->err, sizeof(c->err), "%llu zero-copy completions missing after %d s",
+			conn_fail(c, "%llu zero-copy completions missing after %d s",
 				 (unsigned long long)c->zc.missing, ZC_CLOSE_TIMEOUT_S);
 		/* the kernel may still read these buffers: leak them, never free */
 		return -1;

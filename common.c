@@ -39,6 +39,9 @@ const char *prog_name = "copybench";
  * errors
  * ====================================================================== */
 
+#define CLI_STR_(x) #x
+#define CLI_STR(x)  CLI_STR_(x)
+
 static void vreport(int err, const char *fmt, va_list ap)
 {
 	char line[512];
@@ -58,7 +61,7 @@ void die(int status, int err, const char *fmt, ...)
 	exit(status);
 }
 
-void warnx_(const char *fmt, ...)
+void warning(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -83,24 +86,30 @@ static void usage_error(const char *fmt, ...)
  * names
  * ====================================================================== */
 
+static const struct strategy_info strategies[] = {
+	{ STRAT_A1, "a1", "two-copy" },
+	{ STRAT_A2, "a2", "one-copy" },
+	{ STRAT_A3, "a3", "zero-copy" },
+};
+
+const struct strategy_info *strategy_info(int id)
+{
+	for (size_t i = 0; i < sizeof(strategies) / sizeof(strategies[0]); i++)
+		if (strategies[i].id == id)
+			return &strategies[i];
+	return NULL;
+}
+
 const char *strategy_name(int id)
 {
-	switch (id) {
-	case STRAT_A1: return "a1";
-	case STRAT_A2: return "a2";
-	case STRAT_A3: return "a3";
-	}
-	return "?";
+	const struct strategy_info *si = strategy_info(id);
+	return si ? si->name : "?";
 }
 
 const char *strategy_title(int id)
 {
-	switch (id) {
-	case STRAT_A1: return "two-copy";
-	case STRAT_A2: return "one-copy";
-	case STRAT_A3: return "zero-copy";
-	}
-	return "?";
+	const struct strategy_info *si = strategy_info(id);
+	return si ? si->title : "?";
 }
 
 const char *mode_name(int mode)
@@ -569,13 +578,18 @@ uint64_t now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t deadline_in_s(double s)
+{
+	return now_ns() + (uint64_t)(s * 1e9);
 }
 
 static void sleep_until_ns(uint64_t t)
 {
-	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull),
-			       .tv_nsec = (long)(t % 1000000000ull) };
+	struct timespec ts = { .tv_sec = (time_t)(t / NS_PER_S),
+			       .tv_nsec = (long)(t % NS_PER_S) };
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
 }
@@ -805,6 +819,18 @@ static void out_host(struct out *o, const struct host_cpu *a, const struct host_
 	out_dbl(o, "host_cpu_softirq_s", ok ? b->softirq_s - a->softirq_s : NAN);
 }
 
+static void out_zc(struct out *o, const struct zc_stats *z)
+{
+	out_u64(o, "zc_sends", z->sends);
+	out_u64(o, "zc_completions", z->completions);
+	out_u64(o, "zc_copied", z->copied);
+	out_u64(o, "zc_notifications", z->notifications);
+	out_u64(o, "zc_enobufs", z->enobufs);
+	out_u64(o, "zc_pool_depth", z->pool_depth);
+	out_u64(o, "zc_pool_waits", z->pool_waits);
+	out_u64(o, "zc_missing", z->missing);
+}
+
 static void out_tcp(struct out *o, const struct tcp_totals *t)
 {
 	out_u64(o, "tcp_retrans", t->retrans);
@@ -812,10 +838,10 @@ static void out_tcp(struct out *o, const struct tcp_totals *t)
 }
 
 /* ======================================================================
- * the command line
+ * the command line — every option declared once, in cli_opts[]
  * ====================================================================== */
 
-enum role { ROLE_SERVER, ROLE_CLIENT };
+enum role { ROLE_SERVER = 1, ROLE_CLIENT = 2 };
 
 struct config {
 	enum role role;
@@ -839,10 +865,78 @@ struct config {
 	int mode;
 };
 
+/* Long-only options get codes above any short letter. */
 enum {
 	OPT_VERSION = 1000, OPT_JSON, OPT_WARMUP, OPT_VERIFY, OPT_MODE, OPT_PER_FIELD, OPT_ZC_POOL,
 	OPT_MEM_BUDGET,
 };
+
+#define FOR_SERVER  ROLE_SERVER
+#define FOR_CLIENT  ROLE_CLIENT
+#define FOR_BOTH    (ROLE_SERVER | ROLE_CLIENT)
+#define ALL_STRATS  0u
+
+/* One option: the getopt tables, --help and the "does not apply" check
+ * are all made from this; cli_set() only converts its value. */
+struct cli_opt {
+	int id;             /* the short letter, or an OPT_* code */
+	const char *name;   /* long name, without "--" */
+	const char *arg;    /* value name in --help; NULL: a flag */
+	unsigned roles;     /* FOR_SERVER / FOR_CLIENT */
+	unsigned strats;    /* STRAT_BIT()s it applies to; ALL_STRATS = every one */
+	const char *def;    /* default, applied through cli_set() before the
+			     * command line and shown as "(default DEF)"; NULL = none */
+	const char *help;   /* "\n" continues the text on the next line */
+};
+
+static const struct cli_opt cli_opts[] = {
+	{ 'H', "host", "HOST", FOR_CLIENT, ALL_STRATS, "127.0.0.1", "server address" },
+	{ 'p', "port", "PORT", FOR_BOTH, ALL_STRATS, "9090", "TCP port, 1-65535" },
+	{ 'B', "bind", "ADDR", FOR_SERVER, ALL_STRATS, "0.0.0.0", "address to listen on" },
+	{ 'n', "connections", "N", FOR_SERVER, ALL_STRATS, NULL,
+	  "exit after N served connections, 1-1000000\n(default: run until SIGINT/SIGTERM)" },
+	{ 's', "size", "BYTES", FOR_CLIENT, ALL_STRATS, "64K",
+	  "message size, 64..64M, K/M/G = 1024-based" },
+	{ 't', "threads", "N", FOR_CLIENT, ALL_STRATS, "1",
+	  "connections, one thread each, 1-" CLI_STR(THREADS_MAX) },
+	{ 'd', "duration", "SECONDS", FOR_CLIENT, ALL_STRATS, "10",
+	  "measured time, > 0, fractions allowed" },
+	{ OPT_WARMUP, "warmup", "SECONDS", FOR_CLIENT, ALL_STRATS, "0", "unmeasured time before it" },
+	{ OPT_VERIFY, "verify", NULL, FOR_CLIENT, ALL_STRATS, NULL,
+	  "check every byte, not only sequence numbers" },
+	{ OPT_MODE, "mode", "stream|rr", FOR_CLIENT, ALL_STRATS, "stream",
+	  "stream: the server sends messages back to back and\n"
+	  "throughput is measured (default); rr: each thread\n"
+	  "sends an " CLI_STR(RR_REQ_LEN) "-byte request and waits for one message,\n"
+	  "and every round trip is timed (latency percentiles)" },
+	{ 'A', "cpus", "LIST", FOR_BOTH, ALL_STRATS, NULL,
+	  "pin this program's threads (one per connection)\nround-robin to CPUs, e.g. 0,2-3" },
+	{ OPT_MEM_BUDGET, "mem-budget", "BYTES", FOR_SERVER, ALL_STRATS, NULL,
+	  "message buffers of all connections together; a\n"
+	  "connection beyond it is refused (default: half the RAM)" },
+	{ OPT_ZC_POOL, "zc-pool", "BYTES", FOR_SERVER, STRAT_BIT(STRAT_A3), NULL,
+	  "zero-copy buffer pool per connection, K/M/G suffixes\n"
+	  "(default: tcp_wmem max + 2 messages; at least 2 messages)" },
+	{ OPT_PER_FIELD, "per-field", NULL, FOR_CLIENT, STRAT_BIT(STRAT_A1), NULL,
+	  "server sends with one send() per field" },
+	{ OPT_JSON, "json", NULL, FOR_BOTH, ALL_STRATS, NULL, "print one JSON object on stdout at exit" },
+	{ 'h', "help", NULL, FOR_BOTH, ALL_STRATS, NULL, "this help" },
+	{ OPT_VERSION, "version", NULL, FOR_BOTH, ALL_STRATS, NULL, "print the version" },
+};
+#define CLI_NOPTS (sizeof(cli_opts) / sizeof(cli_opts[0]))
+
+static const struct cli_opt *cli_find(int id)
+{
+	for (size_t i = 0; i < CLI_NOPTS; i++)
+		if (cli_opts[i].id == id)
+			return &cli_opts[i];
+	return NULL;
+}
+
+static bool cli_applies(const struct cli_opt *o, const struct config *c)
+{
+	return (o->roles & c->role) && (o->strats == ALL_STRATS || (o->strats & STRAT_BIT(c->strategy)));
+}
 
 /* Every -A CPU must be one this process may run on: a usage error now,
  * not a failure when the first thread starts. */
@@ -858,176 +952,172 @@ static void check_cpus_allowed(const struct config *c, const char *text)
 				    text, c->cpus[i], CPU_COUNT(&allowed));
 }
 
+/* One option's help: "  -p, --port PORT          text (default 9090)";
+ * "(default)" in the text is where the default goes, else at the end. */
+static void print_opt_help(const struct cli_opt *o)
+{
+	char head[64], text[512], def[64] = "";
+	snprintf(head, sizeof(head), "  %c%c%c --%s%s%s", o->id < 256 ? '-' : ' ',
+		 o->id < 256 ? o->id : ' ', o->id < 256 ? ',' : ' ', o->name, o->arg ? " " : "",
+		 o->arg ? o->arg : "");
+	if (o->def)
+		snprintf(def, sizeof(def), "(default %s)", o->def);
+	const char *mark = strstr(o->help, "(default)");
+	if (mark)
+		snprintf(text, sizeof(text), "%.*s%s%s", (int)(mark - o->help), o->help, def,
+			 mark + strlen("(default)"));
+	else
+		snprintf(text, sizeof(text), "%s%s%s", o->help, def[0] ? " " : "", def);
+	printf("%-27s", head);
+	for (const char *p = text; *p; p++) {
+		putchar(*p);
+		if (*p == '\n')
+			printf("%27s", "");
+	}
+	putchar('\n');
+}
+
 static void print_help(const struct config *c)
 {
-	const char *s = strategy_name(c->strategy);
-	if (c->role == ROLE_SERVER) {
+	const char *s = strategy_name(c->strategy), *title = strategy_title(c->strategy);
+	if (c->role == ROLE_SERVER)
 		printf("Usage: %s_server [options]\n"
 		       "copybench %s (%s) sender: accepts clients and streams messages of 8 heap\n"
-		       "fields to each, one thread per connection.\n\n"
-		       "  -p, --port PORT          TCP port, 1-65535 (default %d)\n"
-		       "  -B, --bind ADDR          address to listen on (default 0.0.0.0)\n"
-		       "  -n, --connections N      exit after N served connections, 1-1000000\n"
-		       "                           (default: run until SIGINT/SIGTERM)\n"
-		       "  -A, --cpus LIST          pin connection threads round-robin to CPUs, e.g. 0,2-3\n"
-		       "      --mem-budget BYTES   message buffers of all connections together; a\n"
-		       "                           connection beyond it is refused (default: half the RAM)\n",
-		       s, s, strategy_title(c->strategy), DEFAULT_PORT);
-		if (c->strategy == STRAT_A3)
-			printf("      --zc-pool BYTES      zero-copy buffer pool per connection, K/M/G suffixes\n"
-			       "                           (default: tcp_wmem max + 2 messages; at least 2 messages)\n");
-		printf("      --json               print one JSON object on stdout at exit\n"
-		       "  -h, --help               this help\n"
-		       "      --version            print the version\n");
-		return;
+		       "fields to each, one thread per connection.\n\n", s, s, title);
+	else
+		printf("Usage: %s_client [options]\n"
+		       "copybench %s (%s) receiver: asks a %s_server for messages and receives them\n"
+		       "with recvmsg() into 8 field buffers (the same way for every strategy).\n\n",
+		       s, s, title, s);
+	for (size_t i = 0; i < CLI_NOPTS; i++)
+		if (cli_applies(&cli_opts[i], c))
+			print_opt_help(&cli_opts[i]);
+	if (c->role == ROLE_CLIENT)
+		printf("\nus_per_msg is time per message (1e6 / msgs_per_sec), not latency.\n");
+	printf("%sExit status: 0 ok, 1 runtime failure%s, 2 usage error.\n",
+	       c->role == ROLE_CLIENT ? "" : "\n", c->role == ROLE_CLIENT ? " or data errors" : "");
+}
+
+/* Convert one option's value into c; a bad value is a usage error. */
+static void cli_set(struct config *c, int id, const char *arg)
+{
+	uint64_t v;
+	switch (id) {
+	case 'p':
+		if (parse_uint_range(arg, 1, 65535, &v))
+			usage_error("bad port '%s' (expected 1-65535)", arg);
+		c->port = (uint16_t)v;
+		break;
+	case 'B':
+		c->bind_addr = arg;
+		break;
+	case 'n':
+		if (parse_uint_range(arg, 1, 1000000, &c->max_conns))
+			usage_error("bad connection count '%s' (expected 1-1000000)", arg);
+		break;
+	case 'A':
+		c->ncpus = parse_cpu_list(arg, c->cpus, THREADS_MAX);
+		if (c->ncpus < 1)
+			usage_error("bad CPU list '%s' (expected e.g. 0,2-3; CPUs < %d)", arg, CPU_SETSIZE);
+		snprintf(c->cpus_text, sizeof(c->cpus_text), "%s", arg);
+		check_cpus_allowed(c, arg);
+		break;
+	case 'H':
+		c->host = arg;
+		break;
+	case 's':
+		if (parse_size(arg, &c->msg_size) || c->msg_size < MSG_SIZE_MIN || c->msg_size > MSG_SIZE_MAX)
+			usage_error("bad message size '%s' (expected 64..64M bytes; K/M/G suffixes are 1024-based)", arg);
+		break;
+	case 't':
+		if (parse_uint_range(arg, 1, THREADS_MAX, &c->threads))
+			usage_error("bad thread count '%s' (expected 1-%d)", arg, THREADS_MAX);
+		break;
+	case 'd':
+		if (parse_seconds(arg, &c->duration_s) || c->duration_s <= 0)
+			usage_error("bad duration '%s' (expected seconds > 0, at most %g)", arg, DURATION_MAX_S);
+		break;
+	case OPT_WARMUP:
+		if (parse_seconds(arg, &c->warmup_s))
+			usage_error("bad warmup '%s' (expected seconds >= 0, at most %g)", arg, DURATION_MAX_S);
+		break;
+	case OPT_VERIFY:
+		c->verify = true;
+		break;
+	case OPT_MODE:
+		if (strcmp(arg, "stream") == 0)
+			c->mode = MODE_STREAM;
+		else if (strcmp(arg, "rr") == 0)
+			c->mode = MODE_RR;
+		else
+			usage_error("bad mode '%s' (expected stream or rr)", arg);
+		break;
+	case OPT_PER_FIELD:
+		c->per_field = true;
+		break;
+	case OPT_ZC_POOL:
+		if (parse_size(arg, &c->sopts.zc_pool_bytes) || c->sopts.zc_pool_bytes == 0 ||
+		    c->sopts.zc_pool_bytes > (64ULL << 30))
+			usage_error("bad pool size '%s' (expected 1..64G bytes)", arg);
+		break;
+	case OPT_MEM_BUDGET:
+		if (parse_size(arg, &c->mem_budget) || c->mem_budget == 0)
+			usage_error("bad memory budget '%s' (expected bytes > 0, K/M/G suffixes)", arg);
+		break;
+	case OPT_JSON:
+		c->json = true;
+		break;
+	case 'h':
+		print_help(c);
+		exit(0);
+	case OPT_VERSION:
+		printf("%s copybench %s\n", prog_name, COPYBENCH_VERSION);
+		exit(0);
 	}
-	printf("Usage: %s_client [options]\n"
-	       "copybench %s (%s) receiver: asks a %s_server for messages and receives them\n"
-	       "with recvmsg() into 8 field buffers (the same way for every strategy).\n\n"
-	       "  -H, --host HOST          server address (default 127.0.0.1)\n"
-	       "  -p, --port PORT          TCP port, 1-65535 (default %d)\n"
-	       "  -s, --size BYTES         message size, 64..64M, K/M/G = 1024-based (default 64K)\n"
-	       "  -t, --threads N          connections, one thread each, 1-%d (default 1)\n"
-	       "  -d, --duration SECONDS   measured time, > 0, fractions allowed (default %g)\n"
-	       "      --warmup SECONDS     unmeasured time before it (default 0)\n"
-	       "      --verify             check every byte, not only sequence numbers\n"
-	       "      --mode stream|rr     stream: the server sends messages back to back and\n"
-	       "                           throughput is measured (default); rr: each thread\n"
-	       "                           sends an %d-byte request and waits for one message,\n"
-	       "                           and every round trip is timed (latency percentiles)\n"
-	       "  -A, --cpus LIST          pin client threads round-robin to CPUs, e.g. 0,2-3\n",
-	       s, s, strategy_title(c->strategy), s, DEFAULT_PORT, THREADS_MAX, DEFAULT_DURATION_S, RR_REQ_LEN);
-	if (c->strategy == STRAT_A1)
-		printf("      --per-field          server sends with one send() per field\n");
-	printf("      --json               print one JSON object on stdout at exit\n"
-	       "  -h, --help               this help\n"
-	       "      --version            print the version\n\n"
-	       "us_per_msg is time per message (1e6 / msgs_per_sec), not latency.\n"
-	       "Exit status: 0 ok, 1 runtime failure or data errors, 2 usage error.\n");
+}
+
+/* getopt's tables from cli_opts[]: every option of every program, so one
+ * meant for another program is told apart from an unknown one. */
+static void cli_tables(struct option *longopts, char *shortopts)
+{
+	char *sp = shortopts;
+	*sp++ = ':';
+	for (size_t i = 0; i < CLI_NOPTS; i++) {
+		const struct cli_opt *o = &cli_opts[i];
+		longopts[i] = (struct option){ o->name, o->arg ? required_argument : no_argument, NULL, o->id };
+		if (o->id < 256) {
+			*sp++ = (char)o->id;
+			if (o->arg)
+				*sp++ = ':';
+		}
+	}
+	longopts[CLI_NOPTS] = (struct option){ NULL, 0, NULL, 0 };
+	*sp = '\0';
 }
 
 static void parse_cli(int argc, char **argv, struct config *c)
 {
-	static const struct option longopts[] = {
-		{ "port", required_argument, NULL, 'p' },
-		{ "bind", required_argument, NULL, 'B' },
-		{ "connections", required_argument, NULL, 'n' },
-		{ "cpus", required_argument, NULL, 'A' },
-		{ "host", required_argument, NULL, 'H' },
-		{ "size", required_argument, NULL, 's' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "warmup", required_argument, NULL, OPT_WARMUP },
-		{ "verify", no_argument, NULL, OPT_VERIFY },
-		{ "mode", required_argument, NULL, OPT_MODE },
-		{ "per-field", no_argument, NULL, OPT_PER_FIELD },
-		{ "zc-pool", required_argument, NULL, OPT_ZC_POOL },
-		{ "mem-budget", required_argument, NULL, OPT_MEM_BUDGET },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool server = c->role == ROLE_SERVER;
-	uint64_t v;
+	struct option longopts[CLI_NOPTS + 1];
+	char shortopts[2 * CLI_NOPTS + 2];
 	int opt;
 
-	c->port = DEFAULT_PORT;
-	c->bind_addr = "0.0.0.0";
-	c->host = "127.0.0.1";
-	c->msg_size = DEFAULT_SIZE;
-	c->threads = 1;
-	c->duration_s = DEFAULT_DURATION_S;
-	c->mode = MODE_STREAM;
+	cli_tables(longopts, shortopts);
 	snprintf(c->cpus_text, sizeof(c->cpus_text), "unpinned");
-
+	for (size_t i = 0; i < CLI_NOPTS; i++)
+		if (cli_opts[i].def)
+			cli_set(c, cli_opts[i].id, cli_opts[i].def);
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:B:n:A:H:s:t:d:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		const char *name = optind > 1 && optind - 1 < argc ? argv[optind - 1] : "?";
-		/* options of the other role are unknown here */
-		if ((server && strchr("Hstd", opt) && opt < 256) ||
-		    (server && (opt == OPT_WARMUP || opt == OPT_VERIFY || opt == OPT_MODE || opt == OPT_PER_FIELD)) ||
-		    (!server && (opt == 'B' || opt == 'n' || opt == OPT_ZC_POOL || opt == OPT_MEM_BUDGET)) ||
-		    (opt == OPT_PER_FIELD && c->strategy != STRAT_A1) ||
-		    (opt == OPT_ZC_POOL && c->strategy != STRAT_A3))
-			usage_error("option '%s' does not apply to %s_%s", name,
-				    strategy_name(c->strategy), server ? "server" : "client");
-		switch (opt) {
-		case 'p':
-			if (parse_uint_range(optarg, 1, 65535, &v))
-				usage_error("bad port '%s' (expected 1-65535)", optarg);
-			c->port = (uint16_t)v;
-			break;
-		case 'B':
-			c->bind_addr = optarg;
-			break;
-		case 'n':
-			if (parse_uint_range(optarg, 1, 1000000, &c->max_conns))
-				usage_error("bad connection count '%s' (expected 1-1000000)", optarg);
-			break;
-		case 'A':
-			c->ncpus = parse_cpu_list(optarg, c->cpus, THREADS_MAX);
-			if (c->ncpus < 1)
-				usage_error("bad CPU list '%s' (expected e.g. 0,2-3; CPUs < %d)", optarg, CPU_SETSIZE);
-			snprintf(c->cpus_text, sizeof(c->cpus_text), "%s", optarg);
-			check_cpus_allowed(c, optarg);
-			break;
-		case 'H':
-			c->host = optarg;
-			break;
-		case 's':
-			if (parse_size(optarg, &c->msg_size) || c->msg_size < MSG_SIZE_MIN || c->msg_size > MSG_SIZE_MAX)
-				usage_error("bad message size '%s' (expected 64..64M bytes; K/M/G suffixes are 1024-based)", optarg);
-			break;
-		case 't':
-			if (parse_uint_range(optarg, 1, THREADS_MAX, &c->threads))
-				usage_error("bad thread count '%s' (expected 1-%d)", optarg, THREADS_MAX);
-			break;
-		case 'd':
-			if (parse_seconds(optarg, &c->duration_s) || c->duration_s <= 0)
-				usage_error("bad duration '%s' (expected seconds > 0, at most %g)", optarg, DURATION_MAX_S);
-			break;
-		case OPT_WARMUP:
-			if (parse_seconds(optarg, &c->warmup_s))
-				usage_error("bad warmup '%s' (expected seconds >= 0, at most %g)", optarg, DURATION_MAX_S);
-			break;
-		case OPT_VERIFY:
-			c->verify = true;
-			break;
-		case OPT_MODE:
-			if (strcmp(optarg, "stream") == 0)
-				c->mode = MODE_STREAM;
-			else if (strcmp(optarg, "rr") == 0)
-				c->mode = MODE_RR;
-			else
-				usage_error("bad mode '%s' (expected stream or rr)", optarg);
-			break;
-		case OPT_PER_FIELD:
-			c->per_field = true;
-			break;
-		case OPT_ZC_POOL:
-			if (parse_size(optarg, &c->sopts.zc_pool_bytes) || c->sopts.zc_pool_bytes == 0 ||
-			    c->sopts.zc_pool_bytes > (64ULL << 30))
-				usage_error("bad pool size '%s' (expected 1..64G bytes)", optarg);
-			break;
-		case OPT_MEM_BUDGET:
-			if (parse_size(optarg, &c->mem_budget) || c->mem_budget == 0)
-				usage_error("bad memory budget '%s' (expected bytes > 0, K/M/G suffixes)", optarg);
-			break;
-		case OPT_JSON:
-			c->json = true;
-			break;
-		case 'h':
-			print_help(c);
-			exit(0);
-		case OPT_VERSION:
-			printf("%s copybench %s\n", prog_name, COPYBENCH_VERSION);
-			exit(0);
-		case ':':
+		const struct cli_opt *o = cli_find(opt);
+		if (opt == ':')
 			usage_error("option '%s' needs a value", name);
-		default:
+		if (!o)
 			usage_error("unknown option '%s'", name);
-		}
+		if (!cli_applies(o, c))
+			usage_error("option '--%s' does not apply to %s_%s", o->name,
+				    strategy_name(c->strategy), c->role == ROLE_SERVER ? "server" : "client");
+		cli_set(c, opt, optarg);
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
@@ -1108,11 +1198,33 @@ int conn_send(struct conn *c, const void *buf, size_t len)
 	return net_sendv_all(c->fd, &iov, 1, 0, NULL, NULL, NULL, c->deadline_ns);
 }
 
+int conn_fail(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void zc_stats_add(struct zc_stats *into, const struct zc_stats *z)
+{
+	into->sends += z->sends;
+	into->completions += z->completions;
+	into->copied += z->copied;
+	into->notifications += z->notifications;
+	into->enobufs += z->enobufs;
+	into->pool_waits += z->pool_waits;
+	into->missing += z->missing;
+	if (z->pool_depth > into->pool_depth)
+		into->pool_depth = z->pool_depth;
+}
+
 /* From now on, sends must end by the client's announced stop plus slack. */
 static void conn_set_deadline(struct conn *c)
 {
 	uint64_t ms = c->hello.duration_ms ? c->hello.duration_ms : (uint64_t)(DURATION_MAX_S * 1000);
-	c->deadline_ns = now_ns() + ms * 1000000ull + (uint64_t)STREAM_GRACE_S * 1000000000ull;
+	c->deadline_ns = now_ns() + ms * 1000000ull + (uint64_t)STREAM_GRACE_S * NS_PER_S;
 }
 
 /* True when the client asked us to stop (FIN or any byte) — or left. */
@@ -1133,7 +1245,7 @@ static void serve_reject(int fd, struct server *srv, const char *why)
 	uint8_t reply[REPLY_LEN];
 	reply_encode(REPLY_REJECT, why, reply);
 	(void)net_send_all(fd, reply, sizeof(reply));
-	warnx_("refused a connection: %s", why);
+	warning("refused a connection: %s", why);
 	pthread_mutex_lock(&srv->lock);
 	srv->rejected++;
 	pthread_mutex_unlock(&srv->lock);
@@ -1149,23 +1261,23 @@ static int serve_stream(struct conn *c, const struct strategy *s,
 	uint64_t seq = 0, since_check = 0;
 	char go;
 
-	int r = net_recv_by(c->fd, &go, 1, now_ns() + (uint64_t)IO_TIMEOUT_S * 1000000000ull);
+	int r = net_recv_by(c->fd, &go, 1, deadline_in_s(IO_TIMEOUT_S));
 	if (r <= 0 || go != START_BYTE) {
-		snprintf(c->err, sizeof(c->err), "client never sent its start byte");
+		conn_fail(c, "client never sent its start byte");
 		return -1;
 	}
 	conn_set_deadline(c);
 	for (;;) {
 		if (s->send(c, seq) < 0) {
 			if (errno == EPIPE || errno == ECONNRESET)
-				snprintf(c->err, sizeof(c->err), "client reset the connection mid-stream");
+				conn_fail(c, "client reset the connection mid-stream");
 			else if (errno == EAGAIN || errno == EWOULDBLOCK)
-				snprintf(c->err, sizeof(c->err), "send blocked for %d s: client stopped reading", IO_TIMEOUT_S);
+				conn_fail(c, "send blocked for %d s: client stopped reading", IO_TIMEOUT_S);
 			else if (errno == ETIMEDOUT)
-				snprintf(c->err, sizeof(c->err), "client stopped reading: still sending %d s past its announced end",
+				conn_fail(c, "client stopped reading: still sending %d s past its announced end",
 					 STREAM_GRACE_S);
 			else if (!c->err[0])
-				snprintf(c->err, sizeof(c->err), "send: %s", strerror(errno));
+				conn_fail(c, "send: %s", strerror(errno));
 			return -1;
 		}
 		seq++;
@@ -1177,12 +1289,12 @@ static int serve_stream(struct conn *c, const struct strategy *s,
 			if (stop_signal)
 				return 0;
 			if (now_ns() > c->deadline_ns) {
-				snprintf(c->err, sizeof(c->err), "client did not stop %d s past its announced end", STREAM_GRACE_S);
+				conn_fail(c, "client did not stop %d s past its announced end", STREAM_GRACE_S);
 				return -1;
 			}
 			if (peer_stopped(c->fd, &reset)) {
 				if (reset) {
-					snprintf(c->err, sizeof(c->err), "client reset the connection mid-stream");
+					conn_fail(c, "client reset the connection mid-stream");
 					return -1;
 				}
 				return 0;
@@ -1209,33 +1321,33 @@ static int serve_rr(struct conn *c, const struct strategy *s, uint64_t *bytes, u
 	conn_set_deadline(c);
 	for (;;) {
 		if (now_ns() > c->deadline_ns) {
-			snprintf(c->err, sizeof(c->err), "client kept asking %d s past its announced end", STREAM_GRACE_S);
+			conn_fail(c, "client kept asking %d s past its announced end", STREAM_GRACE_S);
 			return -1;
 		}
 		int r = net_recv_all(c->fd, req, sizeof(req));
 		if (r == 0) {   /* a client that finished says goodbye first */
-			snprintf(c->err, sizeof(c->err), "client reset the connection: closed without its goodbye");
+			conn_fail(c, "client reset the connection: closed without its goodbye");
 			return -1;
 		}
 		if (r > 0 && get_le(req, 8) == RR_BYE)
 			return 0;
 		if (r < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				snprintf(c->err, sizeof(c->err), "client sent no request for %d s", IO_TIMEOUT_S);
+				conn_fail(c, "client sent no request for %d s", IO_TIMEOUT_S);
 			else if (errno == EPIPE)
-				snprintf(c->err, sizeof(c->err), "client closed the connection mid-request");
+				conn_fail(c, "client closed the connection mid-request");
 			else
-				snprintf(c->err, sizeof(c->err), "client reset the connection mid-stream");
+				conn_fail(c, "client reset the connection mid-stream");
 			return -1;
 		}
 		if (get_le(req, 8) != seq) {
-			snprintf(c->err, sizeof(c->err), "request %" PRIu64 " arrived as number %" PRIu64,
+			conn_fail(c, "request %" PRIu64 " arrived as number %" PRIu64,
 				 seq, get_le(req, 8));
 			return -1;
 		}
 		if (s->send(c, seq) < 0) {
 			if (!c->err[0])
-				snprintf(c->err, sizeof(c->err), "send: %s", strerror(errno));
+				conn_fail(c, "send: %s", strerror(errno));
 			return -1;
 		}
 		seq++;
@@ -1246,46 +1358,43 @@ static int serve_rr(struct conn *c, const struct strategy *s, uint64_t *bytes, u
 	}
 }
 
-static void *conn_thread_main(void *arg)
+/* What one connection did, for the server's totals. */
+struct conn_result {
+	uint64_t bytes, messages;
+	struct tcp_totals tcp;
+	uint64_t reserved;       /* bytes of the memory budget this connection holds */
+	bool served, failed;
+};
+
+/* Read and decode the hello within HELLO_TIMEOUT_S of the accept.
+ * Returns 0, or -1 with the reason in why. */
+static int conn_read_hello(const struct conn_thread *ct, struct conn *c, char *why, size_t whylen)
 {
-	struct conn_thread *ct = arg;
-	struct server *srv = ct->srv;
-	const struct strategy *s = srv->strat;
-	struct conn c;
-	uint8_t hbuf[HELLO_LEN], reply[REPLY_LEN];
-	char why[200];   /* the wire copy is cut to REPLY_REASON_MAX - 1 */
-	uint64_t bytes = 0, messages = 0;
-	struct tcp_totals tcp = { 0 };
-	bool served = false, failed = false;
-	uint64_t reserved = 0;
-
-	memset(&c, 0, sizeof(c));
-	c.fd = ct->fd;
-	c.opts = &srv->cfg->sopts;
-	pin_self(srv->cfg, ct->index);
-	set_timeout(c.fd, SO_RCVTIMEO, HELLO_TIMEOUT_S);
-	set_timeout(c.fd, SO_SNDTIMEO, IO_TIMEOUT_S);
-
-	int r = net_recv_by(c.fd, hbuf, sizeof(hbuf), ct->accepted_ns + (uint64_t)HELLO_TIMEOUT_S * 1000000000ull);
+	uint8_t hbuf[HELLO_LEN];
+	int r = net_recv_by(c->fd, hbuf, sizeof(hbuf), ct->accepted_ns + (uint64_t)HELLO_TIMEOUT_S * NS_PER_S);
 	if (r <= 0) {
 		const char *what = r == 0 ? "closed before its hello" :
 			errno == ETIMEDOUT ? "sent no complete hello within the timeout" :
 			errno == EPIPE ? "sent a truncated hello" : "failed while sending its hello";
-		snprintf(why, sizeof(why), "peer %s", what);
-		serve_reject(c.fd, srv, why);
-		goto out;
+		snprintf(why, whylen, "peer %s", what);
+		return -1;
 	}
-	if (hello_decode(hbuf, sizeof(hbuf), &c.hello, why, sizeof(why)) < 0) {
-		serve_reject(c.fd, srv, why);
-		goto out;
+	if (hello_decode(hbuf, sizeof(hbuf), &c->hello, why, whylen) < 0)
+		return -1;
+	if (c->hello.strategy != ct->srv->strat->id) {
+		snprintf(why, whylen, "strategy mismatch: server runs %s, client asked for %s",
+			 strategy_name(ct->srv->strat->id), strategy_name(c->hello.strategy));
+		return -1;
 	}
-	if (c.hello.strategy != s->id) {
-		snprintf(why, sizeof(why), "strategy mismatch: server runs %s, client asked for %s",
-			 strategy_name(s->id), strategy_name(c.hello.strategy));
-		serve_reject(c.fd, srv, why);
-		goto out;
-	}
-	uint64_t mem = s->mem_bytes(&c);
+	return 0;
+}
+
+/* Take this connection's message buffers out of the memory budget.
+ * Returns 0, or -1 with the reason in why. */
+static int conn_reserve(struct server *srv, const struct conn *c, struct conn_result *res,
+			char *why, size_t whylen)
+{
+	uint64_t mem = srv->strat->mem_bytes(c);
 	pthread_mutex_lock(&srv->lock);
 	bool fits = srv->mem_in_use + mem <= srv->mem_budget;
 	if (fits)
@@ -1293,78 +1402,111 @@ static void *conn_thread_main(void *arg)
 	uint64_t in_use = srv->mem_in_use;
 	pthread_mutex_unlock(&srv->lock);
 	if (!fits) {
-		snprintf(why, sizeof(why), "server memory budget: needs %llu MiB, %llu of %llu MiB in use",
+		snprintf(why, whylen, "server memory budget: needs %llu MiB, %llu of %llu MiB in use",
 			 (unsigned long long)((mem + (1 << 20) - 1) >> 20), (unsigned long long)(in_use >> 20),
 			 (unsigned long long)(srv->mem_budget >> 20));
-		serve_reject(c.fd, srv, why);
-		goto out;
+		return -1;
 	}
-	reserved = mem;
-	if (s->open(&c) < 0) {
-		snprintf(why, sizeof(why), "%s", c.err[0] ? c.err : "server could not set up the connection");
-		serve_reject(c.fd, srv, why);
-		goto out;
+	res->reserved = mem;
+	return 0;
+}
+
+/* Admit a connection: hello, strategy, memory budget, the strategy's open.
+ * A refused peer has been answered; returns 0 admitted, -1 refused. */
+static int conn_admit(const struct conn_thread *ct, struct conn *c, struct conn_result *res)
+{
+	struct server *srv = ct->srv;
+	char why[200];   /* the wire copy is cut to REPLY_REASON_MAX - 1 */
+	if (conn_read_hello(ct, c, why, sizeof(why)) < 0 ||
+	    conn_reserve(srv, c, res, why, sizeof(why)) < 0) {
+		serve_reject(c->fd, srv, why);
+		return -1;
 	}
+	if (srv->strat->open(c) < 0) {
+		serve_reject(c->fd, srv, c->err[0] ? c->err : "server could not set up the connection");
+		return -1;
+	}
+	return 0;
+}
+
+/* Accept, stream (or answer requests), close the strategy.  The stream's
+ * error is the cause; a close error after it is kept beside it.  Returns
+ * true when the connection failed (c->err says why). */
+static bool conn_serve(struct conn *c, const struct strategy *s, struct conn_result *res)
+{
+	uint8_t reply[REPLY_LEN];
+	bool failed = false;
 	reply_encode(REPLY_ACCEPT, "", reply);
-	served = true;
-	set_timeout(c.fd, SO_RCVTIMEO, IO_TIMEOUT_S);
-	if (net_send_all(c.fd, reply, sizeof(reply)) < 0) {
-		snprintf(c.err, sizeof(c.err), "could not answer the hello: %s", strerror(errno));
+	set_timeout(c->fd, SO_RCVTIMEO, IO_TIMEOUT_S);
+	if (net_send_all(c->fd, reply, sizeof(reply)) < 0)
+		failed = conn_fail(c, "could not answer the hello: %s", strerror(errno)) < 0;
+	else if ((c->hello.mode == MODE_RR ? serve_rr : serve_stream)(c, s, &res->bytes, &res->messages) < 0)
 		failed = true;
-	} else if ((c.hello.mode == MODE_RR ? serve_rr : serve_stream)(&c, s, &bytes, &messages) < 0) {
-		failed = true;
-	}
-	char stream_err[sizeof(c.err)];
-	snprintf(stream_err, sizeof(stream_err), "%s", c.err);
-	c.err[0] = '\0';
-	c.aborted = failed;
-	if (s->close(&c) < 0) {
-		if (stream_err[0]) {   /* the stream's error is the cause; keep both */
-			char close_err[sizeof(c.err)];
-			snprintf(close_err, sizeof(close_err), "%s", c.err);
-			snprintf(c.err, sizeof(c.err), "%.90s; %.60s", stream_err, close_err);
+	char stream_err[sizeof(c->err)];
+	snprintf(stream_err, sizeof(stream_err), "%s", c->err);
+	c->err[0] = '\0';
+	c->aborted = failed;
+	if (s->close(c) < 0) {
+		if (stream_err[0]) {
+			char close_err[sizeof(c->err)];
+			snprintf(close_err, sizeof(close_err), "%s", c->err);
+			conn_fail(c, "%.90s; %.60s", stream_err, close_err);
 		}
 		failed = true;
 	} else if (stream_err[0]) {
-		snprintf(c.err, sizeof(c.err), "%s", stream_err);
+		conn_fail(c, "%s", stream_err);
 	}
-	tcp_totals_add(&tcp, c.fd);
-	if (failed)
-		warnx_("connection %" PRIu64 " failed: %s", ct->index, c.err);
-out:
-	shutdown(c.fd, SHUT_WR);
-	close(c.fd);
+	return failed;
+}
+
+/* Add a finished connection into the server's totals. */
+static void conn_account(struct server *srv, const struct conn *c, const struct conn_result *res)
+{
 	pthread_mutex_lock(&srv->lock);
 	srv->active--;
 	/* a3 may have leaked a pool the kernel still holds: keep it counted */
-	if (!c.zc.missing)
-		srv->mem_in_use -= reserved;
-	if (served) {
+	if (!c->zc.missing)
+		srv->mem_in_use -= res->reserved;
+	if (res->served) {
 		srv->served++;
-		srv->failed += failed;
-		srv->bytes_sent += bytes;
-		srv->messages_sent += messages;
-		srv->msg_size = c.hello.msg_size;
-		srv->per_field_conns += (c.hello.flags & HELLO_F_PER_FIELD) != 0;
-		srv->rr_conns += c.hello.mode == MODE_RR;
-		srv->zc.sends += c.zc.sends;
-		srv->zc.completions += c.zc.completions;
-		srv->zc.copied += c.zc.copied;
-		srv->zc.notifications += c.zc.notifications;
-		srv->zc.enobufs += c.zc.enobufs;
-		srv->zc.pool_waits += c.zc.pool_waits;
-		srv->zc.missing += c.zc.missing;
-		if (c.zc.pool_depth > srv->zc.pool_depth)
-			srv->zc.pool_depth = c.zc.pool_depth;
-		tcp_totals_merge(&srv->tcp, &tcp);
-		if (failed)
-			snprintf(srv->last_error, sizeof(srv->last_error), "%s", c.err);
+		srv->failed += res->failed;
+		srv->bytes_sent += res->bytes;
+		srv->messages_sent += res->messages;
+		srv->msg_size = c->hello.msg_size;
+		srv->per_field_conns += (c->hello.flags & HELLO_F_PER_FIELD) != 0;
+		srv->rr_conns += c->hello.mode == MODE_RR;
+		zc_stats_add(&srv->zc, &c->zc);
+		tcp_totals_merge(&srv->tcp, &res->tcp);
+		if (res->failed)
+			snprintf(srv->last_error, sizeof(srv->last_error), "%s", c->err);
 	}
 	pthread_mutex_unlock(&srv->lock);
 	uint64_t one = 1;
 	if (write(srv->event_fd, &one, sizeof(one)) < 0) {
 		/* the main loop also wakes up on its poll timeout */
 	}
+}
+
+static void *conn_thread_main(void *arg)
+{
+	struct conn_thread *ct = arg;
+	struct server *srv = ct->srv;
+	struct conn c = { .fd = ct->fd, .opts = &srv->cfg->sopts };
+	struct conn_result res = { 0 };
+
+	pin_self(srv->cfg, ct->index);
+	set_timeout(c.fd, SO_RCVTIMEO, HELLO_TIMEOUT_S);
+	set_timeout(c.fd, SO_SNDTIMEO, IO_TIMEOUT_S);
+	if (conn_admit(ct, &c, &res) == 0) {
+		res.served = true;
+		res.failed = conn_serve(&c, srv->strat, &res);
+		tcp_totals_add(&res.tcp, c.fd);
+		if (res.failed)
+			warning("connection %" PRIu64 " failed: %s", ct->index, c.err);
+	}
+	shutdown(c.fd, SHUT_WR);
+	close(c.fd);
+	conn_account(srv, &c, &res);
 	free(ct);
 	return NULL;
 }
@@ -1383,7 +1525,7 @@ static void raise_fd_limit(void)
 	(void)setrlimit(RLIMIT_NOFILE, &rl);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
 		conn_cap = rl.rlim_cur > 96 ? rl.rlim_cur - 64 : 32;
-		warnx_("open-file limit %llu: serving at most %llu connections at once",
+		warning("open-file limit %llu: serving at most %llu connections at once",
 		       (unsigned long long)rl.rlim_cur, (unsigned long long)conn_cap);
 	}
 }
@@ -1443,16 +1585,8 @@ static void server_report(struct server *srv, const struct cpu_usage *cpu0, cons
 	out_tcp(&o, &srv->tcp);
 	out_host(&o, srv->host_started ? &srv->host0 : host0, &host1);
 	out_str(&o, "cpus", cfg->cpus_text);
-	if (srv->strat->has_zc_stats) {
-		out_u64(&o, "zc_sends", srv->zc.sends);
-		out_u64(&o, "zc_completions", srv->zc.completions);
-		out_u64(&o, "zc_copied", srv->zc.copied);
-		out_u64(&o, "zc_notifications", srv->zc.notifications);
-		out_u64(&o, "zc_enobufs", srv->zc.enobufs);
-		out_u64(&o, "zc_pool_depth", srv->zc.pool_depth);
-		out_u64(&o, "zc_pool_waits", srv->zc.pool_waits);
-		out_u64(&o, "zc_missing", srv->zc.missing);
-	}
+	if (srv->strat->has_zc_stats)
+		out_zc(&o, &srv->zc);
 	out_str(&o, "status", srv->failed ? "failed" : "ok");
 	out_str(&o, "reason", srv->failed ? srv->last_error : "");
 	out_end(&o);
@@ -1460,6 +1594,105 @@ static void server_report(struct server *srv, const struct cpu_usage *cpu0, cons
 		fprintf(stderr, "%s: the kernel reported %" PRIu64 " of %" PRIu64
 			" zero-copy sends as copied (%.1f%%)\n", prog_name, srv->zc.copied,
 			srv->zc.completions, 100.0 * (double)srv->zc.copied / (double)srv->zc.completions);
+}
+
+/* Start a thread for an accepted connection, or refuse it when the server
+ * is at its cap or out of threads. */
+static void server_start_conn(struct server *srv, int fd, const pthread_attr_t *attr)
+{
+	pthread_mutex_lock(&srv->lock);
+	bool busy = srv->active >= conn_cap;
+	if (!busy) {
+		srv->active++;
+		if (!srv->host_started) {
+			host_cpu_now(&srv->host0);
+			srv->host_started = true;
+		}
+	}
+	uint64_t index = srv->next_index++;
+	pthread_mutex_unlock(&srv->lock);
+	if (busy) {
+		char why[REPLY_REASON_MAX];
+		snprintf(why, sizeof(why), "server busy: %llu connections active", (unsigned long long)conn_cap);
+		serve_reject(fd, srv, why);
+		close(fd);
+		return;
+	}
+	struct conn_thread *ct = malloc(sizeof(*ct));
+	pthread_t tid;
+	int err = ENOMEM;
+	if (ct) {
+		*ct = (struct conn_thread){ .srv = srv, .fd = fd, .index = index, .accepted_ns = now_ns() };
+		err = pthread_create(&tid, attr, conn_thread_main, ct);
+	}
+	if (err) {
+		free(ct);
+		serve_reject(fd, srv, "server out of threads");
+		close(fd);
+		pthread_mutex_lock(&srv->lock);
+		srv->active--;
+		pthread_mutex_unlock(&srv->lock);
+	}
+}
+
+/* Accept connections until -n of them were served or a signal came. */
+static void server_accept_loop(struct server *srv, int lfd)
+{
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	bool emfile_warned = false;
+	for (;;) {
+		pthread_mutex_lock(&srv->lock);
+		bool done = srv->cfg->max_conns && srv->served >= srv->cfg->max_conns;
+		pthread_mutex_unlock(&srv->lock);
+		if (done || stop_signal)
+			break;
+		struct pollfd pfd[2] = { { .fd = lfd, .events = POLLIN }, { .fd = srv->event_fd, .events = POLLIN } };
+		if (poll(pfd, 2, 500) < 0) {
+			if (errno == EINTR)
+				continue;
+			die(1, errno, "poll");
+		}
+		uint64_t n;
+		if (pfd[1].revents && read(srv->event_fd, &n, sizeof(n)) < 0) {
+			/* nothing to drain */
+		}
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0) {
+			emfile_warned = false;
+			server_start_conn(srv, fd, &attr);
+		} else if (errno == EMFILE || errno == ENFILE) {
+			if (!emfile_warned)
+				warning("accept: %s; waiting for connections to end", strerror(errno));
+			emfile_warned = true;
+			poll(NULL, 0, 100);
+		} else if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
+			die(1, errno, "accept");
+		}
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* Let running connections finish: they see stop_signal within one check
+ * interval, and each is bounded by its I/O timeouts. */
+static void server_wait_conns(struct server *srv)
+{
+	uint64_t deadline = deadline_in_s(IO_TIMEOUT_S + DRAIN_TIMEOUT_S);
+	for (;;) {
+		pthread_mutex_lock(&srv->lock);
+		uint64_t active = srv->active;
+		pthread_mutex_unlock(&srv->lock);
+		if (!active)
+			break;
+		if (now_ns() > deadline) {
+			warning("%" PRIu64 " connections still running at exit", active);
+			break;
+		}
+		poll(NULL, 0, 20);
+	}
 }
 
 int server_main(int argc, char **argv, const struct strategy *s)
@@ -1491,96 +1724,9 @@ int server_main(int argc, char **argv, const struct strategy *s)
 	int lfd = server_listen(&cfg, s);
 	fprintf(stderr, "%s: listening on %s:%u (%s, %s)\n", prog_name, cfg.bind_addr, cfg.port,
 		strategy_name(s->id), strategy_title(s->id));
-
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	bool emfile_warned = false;
-	for (;;) {
-		pthread_mutex_lock(&srv.lock);
-		bool done = cfg.max_conns && srv.served >= cfg.max_conns;
-		pthread_mutex_unlock(&srv.lock);
-		if (done || stop_signal)
-			break;
-		struct pollfd pfd[2] = { { .fd = lfd, .events = POLLIN }, { .fd = srv.event_fd, .events = POLLIN } };
-		if (poll(pfd, 2, 500) < 0) {
-			if (errno == EINTR)
-				continue;
-			die(1, errno, "poll");
-		}
-		if (pfd[1].revents) {
-			uint64_t n;
-			if (read(srv.event_fd, &n, sizeof(n)) < 0) {
-				/* nothing to drain */
-			}
-		}
-		if (!(pfd[0].revents & POLLIN))
-			continue;
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd >= 0)
-			emfile_warned = false;
-		if (fd < 0) {
-			if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED)
-				continue;
-			if (errno == EMFILE || errno == ENFILE) {
-				if (!emfile_warned)
-					warnx_("accept: %s; waiting for connections to end", strerror(errno));
-				emfile_warned = true;
-				poll(NULL, 0, 100);
-				continue;
-			}
-			die(1, errno, "accept");
-		}
-		pthread_mutex_lock(&srv.lock);
-		bool busy = srv.active >= conn_cap;
-		if (!busy) {
-			srv.active++;
-			if (!srv.host_started) {
-				host_cpu_now(&srv.host0);
-				srv.host_started = true;
-			}
-		}
-		uint64_t index = srv.next_index++;
-		pthread_mutex_unlock(&srv.lock);
-		if (busy) {
-			char why[REPLY_REASON_MAX];
-			snprintf(why, sizeof(why), "server busy: %llu connections active", (unsigned long long)conn_cap);
-			serve_reject(fd, &srv, why);
-			close(fd);
-			continue;
-		}
-		struct conn_thread *ct = malloc(sizeof(*ct));
-		pthread_t tid;
-		int err = ENOMEM;
-		if (ct) {
-			*ct = (struct conn_thread){ .srv = &srv, .fd = fd, .index = index, .accepted_ns = now_ns() };
-			err = pthread_create(&tid, &attr, conn_thread_main, ct);
-		}
-		if (err) {
-			free(ct);
-			serve_reject(fd, &srv, "server out of threads");
-			close(fd);
-			pthread_mutex_lock(&srv.lock);
-			srv.active--;
-			pthread_mutex_unlock(&srv.lock);
-		}
-	}
+	server_accept_loop(&srv, lfd);
 	close(lfd);
-	/* Let running connections finish: they see stop_signal within one
-	 * check interval, and each is bounded by its I/O timeouts. */
-	uint64_t deadline = now_ns() + (uint64_t)(IO_TIMEOUT_S + DRAIN_TIMEOUT_S) * 1000000000ull;
-	for (;;) {
-		pthread_mutex_lock(&srv.lock);
-		uint64_t active = srv.active;
-		pthread_mutex_unlock(&srv.lock);
-		if (!active)
-			break;
-		if (now_ns() > deadline) {
-			warnx_("%" PRIu64 " connections still running at exit", active);
-			break;
-		}
-		poll(NULL, 0, 20);
-	}
+	server_wait_conns(&srv);
 	pthread_mutex_lock(&srv.lock);
 	server_report(&srv, &cpu0, &host0);
 	int status = srv.failed ? 1 : 0;
@@ -1614,6 +1760,18 @@ struct client_thread {
 	char err[200];
 };
 
+/* Record why this connection failed; returns -1. */
+static int client_fail(struct client_thread *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int client_fail(struct client_thread *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t->err, sizeof(t->err), fmt, ap);
+	va_end(ap);
+	t->failed = true;
+	return -1;
+}
+
 static int client_connect(struct client_thread *t)
 {
 	const struct config *cfg = t->cl->cfg;
@@ -1624,12 +1782,12 @@ static int client_connect(struct client_thread *t)
 
 	t->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (t->fd < 0) {
-		snprintf(t->err, sizeof(t->err), "socket: %s", strerror(errno));
+		client_fail(t, "socket: %s", strerror(errno));
 		return -1;
 	}
 	set_timeout(t->fd, SO_SNDTIMEO, HELLO_TIMEOUT_S);
 	if (connect(t->fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		snprintf(t->err, sizeof(t->err), "connect to %s port %u: %s", cfg->host, cfg->port, strerror(errno));
+		client_fail(t, "connect to %s port %u: %s", cfg->host, cfg->port, strerror(errno));
 		return -1;
 	}
 	t->connected = true;
@@ -1640,22 +1798,22 @@ static int client_connect(struct client_thread *t)
 	hello_encode(&h, hbuf);
 	set_timeout(t->fd, SO_RCVTIMEO, HELLO_TIMEOUT_S);
 	if (net_send_all(t->fd, hbuf, sizeof(hbuf)) < 0) {
-		snprintf(t->err, sizeof(t->err), "sending hello: %s", strerror(errno));
+		client_fail(t, "sending hello: %s", strerror(errno));
 		return -1;
 	}
 	int r = net_recv_all(t->fd, rbuf, sizeof(rbuf));
 	if (r <= 0) {
-		snprintf(t->err, sizeof(t->err), "%s:%u did not answer the hello: %s", cfg->host, cfg->port,
+		client_fail(t, "%s:%u did not answer the hello: %s", cfg->host, cfg->port,
 			 r == 0 ? "connection closed" :
 			 (errno == EAGAIN || errno == EWOULDBLOCK) ? "timed out" : strerror(errno));
 		return -1;
 	}
 	if (reply_decode(rbuf, sizeof(rbuf), &status, reason, sizeof(reason)) < 0) {
-		snprintf(t->err, sizeof(t->err), "%s:%u is not a copybench server", cfg->host, cfg->port);
+		client_fail(t, "%s:%u is not a copybench server", cfg->host, cfg->port);
 		return -1;
 	}
 	if (status != REPLY_ACCEPT) {
-		snprintf(t->err, sizeof(t->err), "server refused: %s", reason);
+		client_fail(t, "server refused: %s", reason);
 		return -1;
 	}
 	return 0;
@@ -1671,18 +1829,18 @@ static int client_recv_msg(struct client_thread *t, struct msg *m, uint64_t *seq
 	int r = net_recvv_all(t->fd, iov, MSG_FIELDS);
 	if (r < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			snprintf(t->err, sizeof(t->err), "server sent nothing for %d s", CLIENT_STALL_S);
+			client_fail(t, "server sent nothing for %d s", CLIENT_STALL_S);
 		else if (errno == EPIPE)
-			snprintf(t->err, sizeof(t->err), "server closed the connection mid-message");
+			client_fail(t, "server closed the connection mid-message");
 		else
-			snprintf(t->err, sizeof(t->err), "receive: %s", strerror(errno));
+			client_fail(t, "receive: %s", strerror(errno));
 		return -1;
 	}
 	if (r == 0)
 		return 0;
 	if (msg_verify(m, *seq, t->cl->cfg->verify, why, sizeof(why)) < 0) {
 		if (t->verify_errors++ < 3)
-			warnx_("connection %" PRIu64 ": %s", t->index, why);
+			warning("connection %" PRIu64 ": %s", t->index, why);
 		*seq = msg_seq(m);   /* resynchronise so one loss counts once */
 	}
 	(*seq)++;
@@ -1700,8 +1858,7 @@ static void client_stream(struct client_thread *t, struct msg *m)
 	char go = START_BYTE;
 
 	if (net_send_all(t->fd, &go, 1) < 0) {
-		snprintf(t->err, sizeof(t->err), "sending start: %s", strerror(errno));
-		t->failed = true;
+		client_fail(t, "sending start: %s", strerror(errno));
 		return;
 	}
 	/* Answering the server's reply this quickly (hello, reply, start byte)
@@ -1715,14 +1872,11 @@ static void client_stream(struct client_thread *t, struct msg *m)
 	uint64_t pending_b = 0, pending_m = 0;
 	for (;;) {
 		int r = client_recv_msg(t, m, &seq);
-		if (r < 0) {
-			t->failed = true;
+		if (r < 0)
 			return;
-		}
 		if (r == 0) {
-			snprintf(t->err, sizeof(t->err), "server closed the connection early, after %" PRIu64 " messages",
+			client_fail(t, "server closed the connection early, after %" PRIu64 " messages",
 				 t->messages_total);
-			t->failed = true;
 			return;
 		}
 		pending_b += m->size;
@@ -1741,15 +1895,14 @@ static void client_stream(struct client_thread *t, struct msg *m)
 	/* Ask the server to stop, then take everything it already sent: every
 	 * byte is received and checked, so bytes_total equals its bytes_sent. */
 	shutdown(t->fd, SHUT_WR);
-	uint64_t deadline = now_ns() + (uint64_t)DRAIN_TIMEOUT_S * 1000000000ull;
+	uint64_t deadline = deadline_in_s(DRAIN_TIMEOUT_S);
 	for (;;) {
 		int r = client_recv_msg(t, m, &seq);
 		if (r == 0)
 			break;
 		if (r < 0 || now_ns() > deadline) {
 			if (r > 0)
-				snprintf(t->err, sizeof(t->err), "server kept sending %d s after stop", DRAIN_TIMEOUT_S);
-			t->failed = true;
+				client_fail(t, "server kept sending %d s after stop", DRAIN_TIMEOUT_S);
 			return;
 		}
 	}
@@ -1769,17 +1922,15 @@ static void client_rr(struct client_thread *t, struct msg *m)
 			break;
 		put_le(req, seq, 8);
 		if (net_send_all(t->fd, req, sizeof(req)) < 0) {
-			snprintf(t->err, sizeof(t->err), "sending request: %s", strerror(errno));
-			t->failed = true;
+			client_fail(t, "sending request: %s", strerror(errno));
 			return;
 		}
 		int r = client_recv_msg(t, m, &seq);
 		uint64_t t1 = now_ns();
 		if (r <= 0) {
 			if (r == 0)
-				snprintf(t->err, sizeof(t->err), "server closed the connection after %" PRIu64 " round trips",
+				client_fail(t, "server closed the connection after %" PRIu64 " round trips",
 					 t->messages_total);
-			t->failed = true;
 			return;
 		}
 		if (t0 >= cl->warm_ns) {
@@ -1790,16 +1941,14 @@ static void client_rr(struct client_thread *t, struct msg *m)
 	}
 	put_le(req, RR_BYE, 8);
 	if (net_send_all(t->fd, req, sizeof(req)) < 0) {
-		snprintf(t->err, sizeof(t->err), "sending goodbye: %s", strerror(errno));
-		t->failed = true;
+		client_fail(t, "sending goodbye: %s", strerror(errno));
 		return;
 	}
 	shutdown(t->fd, SHUT_WR);
 	int r = client_recv_msg(t, m, &seq);
 	if (r != 0) {
 		if (r > 0)
-			snprintf(t->err, sizeof(t->err), "server sent a message nobody asked for");
-		t->failed = true;
+			client_fail(t, "server sent a message nobody asked for");
 	}
 }
 
@@ -1812,8 +1961,7 @@ static void *client_thread_main(void *arg)
 
 	pin_self(cl->cfg, t->index);
 	if (msg_alloc(&m, cl->cfg->msg_size) < 0) {
-		snprintf(t->err, sizeof(t->err), "out of memory for a %" PRIu64 "-byte message", cl->cfg->msg_size);
-		t->failed = true;
+		client_fail(t, "out of memory for a %" PRIu64 "-byte message", cl->cfg->msg_size);
 	} else {
 		have_msg = true;
 		if (client_connect(t) < 0)
@@ -1843,6 +1991,20 @@ static void *client_thread_main(void *arg)
 	return NULL;
 }
 
+/* The keys that say what a client run was, first in every client object. */
+static void out_client_header(struct out *o, const struct config *cfg)
+{
+	out_str(o, "version", COPYBENCH_VERSION);
+	out_str(o, "role", "client");
+	out_str(o, "strategy", strategy_name(cfg->strategy));
+	out_str(o, "variant", cfg->per_field ? "per-field" : "default");
+	out_str(o, "mode", mode_name(cfg->mode));
+	out_str(o, "host", cfg->host);
+	out_u64(o, "port", cfg->port);
+	out_u64(o, "msg_size", cfg->msg_size);
+	out_u64(o, "threads", cfg->threads);
+}
+
 /* Nothing could start: say why, and with --json still print one object
  * (status failed) so a script never mistakes it for a measurement. */
 static int client_fail_early(const struct config *cfg, const char *why)
@@ -1851,15 +2013,7 @@ static int client_fail_early(const struct config *cfg, const char *why)
 	if (cfg->json) {
 		struct out o;
 		out_begin(&o, true);
-		out_str(&o, "version", COPYBENCH_VERSION);
-		out_str(&o, "role", "client");
-		out_str(&o, "strategy", strategy_name(cfg->strategy));
-		out_str(&o, "variant", cfg->per_field ? "per-field" : "default");
-		out_str(&o, "mode", mode_name(cfg->mode));
-		out_str(&o, "host", cfg->host);
-		out_u64(&o, "port", cfg->port);
-		out_u64(&o, "msg_size", cfg->msg_size);
-		out_u64(&o, "threads", cfg->threads);
+		out_client_header(&o, cfg);
 		out_str(&o, "status", "failed");
 		out_str(&o, "reason", why);
 		out_end(&o);
@@ -1883,150 +2037,184 @@ static uint64_t mem_allowance(void)
 	return avail / 2;
 }
 
+/* Refuse (usage error) a request whose receive buffers cannot fit. */
+static void client_check_memory(const struct config *cfg)
+{
+	uint64_t need = cfg->threads * msg_mem_bytes(cfg->msg_size), allow = mem_allowance();
+	if (need > allow)
+		usage_error("%llu threads x %llu-byte messages need %llu MiB of receive buffers, more than"
+			    " half of this machine's available memory (%llu MiB)",
+			    (unsigned long long)cfg->threads, (unsigned long long)cfg->msg_size,
+			    (unsigned long long)(need >> 20), (unsigned long long)(allow >> 20));
+}
+
+static struct client_thread *client_start_threads(struct client *cl)
+{
+	uint64_t n = cl->cfg->threads;
+	struct client_thread *th = calloc(n, sizeof(*th));
+	if (!th)
+		die(1, ENOMEM, "thread table");
+	pthread_barrier_init(&cl->barrier, NULL, (unsigned)n + 1);
+	for (uint64_t i = 0; i < n; i++) {
+		th[i].cl = cl;
+		th[i].index = i;
+		th[i].fd = -1;
+		hist_init(&th[i].rtt);
+		int e = pthread_create(&th[i].tid, NULL, client_thread_main, &th[i]);
+		if (e)
+			die(1, e, "cannot start thread %" PRIu64, i);
+	}
+	return th;
+}
+
+/* The process and host CPU over the measured window. */
+struct client_window {
+	struct cpu_usage cpu0, cpu1;
+	struct host_cpu host0, host1;
+	bool aborted;        /* a connection failed before the clock started */
+};
+
+/* Start the clock once every thread is connected, sample CPU at the
+ * window's edges, wait for the threads. */
+static void client_measure(struct client *cl, struct client_thread *th, struct client_window *w)
+{
+	const struct config *cfg = cl->cfg;
+	pthread_barrier_wait(&cl->barrier);
+	cl->start_ns = now_ns();
+	cl->warm_ns = cl->start_ns + (uint64_t)(cfg->warmup_s * 1e9);
+	cl->end_ns = cl->warm_ns + (uint64_t)(cfg->duration_s * 1e9);
+	w->aborted = atomic_load(&cl->abort);
+	pthread_barrier_wait(&cl->barrier);
+	if (!w->aborted) {
+		sleep_until_ns(cl->warm_ns);
+		cpu_usage_now(&w->cpu0);
+		host_cpu_now(&w->host0);
+		sleep_until_ns(cl->end_ns);
+		cpu_usage_now(&w->cpu1);
+		host_cpu_now(&w->host1);
+	}
+	for (uint64_t i = 0; i < cfg->threads; i++)
+		pthread_join(th[i].tid, NULL);
+	pthread_barrier_destroy(&cl->barrier);
+}
+
+/* Every thread's counters, summed after join. */
+struct client_totals {
+	uint64_t bytes, messages, bytes_total, messages_total, verify_errors, failed;
+	struct tcp_totals tcp;
+	struct hist rtt;
+	const char *first_err;
+};
+
+static void client_sum(const struct client_thread *th, uint64_t n, struct client_totals *tot)
+{
+	hist_init(&tot->rtt);
+	for (uint64_t i = 0; i < n; i++) {
+		tot->bytes += th[i].bytes;
+		tot->messages += th[i].messages;
+		tot->bytes_total += th[i].bytes_total;
+		tot->messages_total += th[i].messages_total;
+		tot->verify_errors += th[i].verify_errors;
+		tcp_totals_merge(&tot->tcp, &th[i].tcp);
+		hist_merge(&tot->rtt, &th[i].rtt);
+		if (th[i].failed) {
+			tot->failed++;
+			if (!tot->first_err)
+				tot->first_err = th[i].err;
+		}
+	}
+}
+
+/* Why the run failed, "" when it did not. */
+static void client_reason(const struct client_totals *tot, uint64_t n, bool aborted, char *reason, size_t len)
+{
+	reason[0] = '\0';
+	if (aborted)   /* nothing was measured: the object still says why */
+		snprintf(reason, len, "%s", tot->first_err ? tot->first_err : "aborted");
+	else if (tot->failed)
+		snprintf(reason, len, "%" PRIu64 " of %" PRIu64 " connections failed: %s",
+			 tot->failed, n, tot->first_err);
+	else if (tot->verify_errors)
+		snprintf(reason, len, "%" PRIu64 " messages failed verification", tot->verify_errors);
+}
+
+static void out_rtt(struct out *o, const struct hist *rtt, double secs)
+{
+	bool any = rtt->count > 0;
+	out_u64(o, "transactions", rtt->count);
+	out_dbl(o, "transactions_per_sec", (double)rtt->count / secs);
+	out_dbl(o, "rtt_min_us", any ? (double)rtt->min_ns / 1e3 : NAN);
+	out_dbl(o, "rtt_mean_us", any ? (double)rtt->sum_ns / (double)rtt->count / 1e3 : NAN);
+	out_dbl(o, "rtt_p50_us", any ? hist_quantile(rtt, 0.50) / 1e3 : NAN);
+	out_dbl(o, "rtt_p90_us", any ? hist_quantile(rtt, 0.90) / 1e3 : NAN);
+	out_dbl(o, "rtt_p99_us", any ? hist_quantile(rtt, 0.99) / 1e3 : NAN);
+	out_dbl(o, "rtt_p999_us", any ? hist_quantile(rtt, 0.999) / 1e3 : NAN);
+	out_dbl(o, "rtt_max_us", any ? (double)rtt->max_ns / 1e3 : NAN);
+}
+
+static void client_report(const struct config *cfg, const struct client_totals *tot,
+			  const struct client_window *w, const char *reason)
+{
+	double secs = cfg->duration_s;
+	double mps = (double)tot->messages / secs;
+	struct out o;
+	if (!cfg->json)
+		printf("%s_client (%s) results\n", strategy_name(cfg->strategy), strategy_title(cfg->strategy));
+	out_begin(&o, cfg->json);
+	out_client_header(&o, cfg);
+	out_bool(&o, "per_field", cfg->per_field);
+	out_dbl(&o, "seconds", secs);
+	out_dbl(&o, "warmup_s", cfg->warmup_s);
+	out_u64(&o, "bytes", tot->bytes);
+	out_u64(&o, "messages", tot->messages);
+	out_u64(&o, "bytes_total", tot->bytes_total);
+	out_u64(&o, "messages_total", tot->messages_total);
+	out_dbl(&o, "gbps", (double)tot->bytes * 8 / secs / 1e9);
+	out_dbl(&o, "msgs_per_sec", mps);
+	out_dbl(&o, "us_per_msg", tot->messages ? 1e6 / mps : NAN);
+	if (cfg->mode == MODE_RR)
+		out_rtt(&o, &tot->rtt, secs);
+	out_bool(&o, "verify", cfg->verify);
+	out_u64(&o, "verify_errors", tot->verify_errors);
+	out_cpu(&o, &w->cpu0, &w->cpu1);
+	out_tcp(&o, &tot->tcp);
+	out_host(&o, &w->host0, &w->host1);
+	out_str(&o, "cpus", cfg->cpus_text);
+	out_str(&o, "status", reason[0] ? "failed" : "ok");
+	out_str(&o, "reason", reason);
+	out_end(&o);
+}
+
 int client_main(int argc, char **argv, int strategy_id)
 {
 	static struct config cfg;
-	struct client cl;
+	static struct client_totals tot;   /* static: the histogram is ~58 KiB */
+	struct client cl = { .cfg = &cfg };
+	struct client_window w = { 0 };
+	char reason[256];
 
 	set_prog_name(argv[0], "client");
 	cfg.role = ROLE_CLIENT;
 	cfg.strategy = strategy_id;
 	parse_cli(argc, argv, &cfg);
 	signal(SIGPIPE, SIG_IGN);
-	uint64_t need = cfg.threads * msg_mem_bytes(cfg.msg_size), allow = mem_allowance();
-	if (need > allow)
-		usage_error("%llu threads x %llu-byte messages need %llu MiB of receive buffers, more than"
-			    " half of this machine's available memory (%llu MiB)",
-			    (unsigned long long)cfg.threads, (unsigned long long)cfg.msg_size,
-			    (unsigned long long)(need >> 20), (unsigned long long)(allow >> 20));
+	client_check_memory(&cfg);
 
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	char port[8];
 	snprintf(port, sizeof(port), "%u", cfg.port);
-	memset(&cl, 0, sizeof(cl));
-	cl.cfg = &cfg;
 	int err = getaddrinfo(cfg.host, port, &hints, &cl.addr);
 	if (err) {
-		char why[256];
-		snprintf(why, sizeof(why), "cannot resolve host '%s': %s", cfg.host, gai_strerror(err));
-		return client_fail_early(&cfg, why);
+		snprintf(reason, sizeof(reason), "cannot resolve host '%s': %s", cfg.host, gai_strerror(err));
+		return client_fail_early(&cfg, reason);
 	}
-
-	uint64_t n = cfg.threads;
-	struct client_thread *th = calloc(n, sizeof(*th));
-	if (!th)
-		die(1, ENOMEM, "thread table");
-	pthread_barrier_init(&cl.barrier, NULL, (unsigned)n + 1);
-	uint64_t started = 0;
-	for (; started < n; started++) {
-		th[started].cl = &cl;
-		th[started].index = started;
-		th[started].fd = -1;
-		hist_init(&th[started].rtt);
-		int e = pthread_create(&th[started].tid, NULL, client_thread_main, &th[started]);
-		if (e)
-			die(1, e, "cannot start thread %" PRIu64, started);
-	}
-	pthread_barrier_wait(&cl.barrier);
-	struct cpu_usage cpu0 = { 0 }, cpu1 = { 0 };
-	struct host_cpu host0 = { 0 }, host1 = { 0 };
-	cl.start_ns = now_ns();
-	cl.warm_ns = cl.start_ns + (uint64_t)(cfg.warmup_s * 1e9);
-	cl.end_ns = cl.warm_ns + (uint64_t)(cfg.duration_s * 1e9);
-	bool aborted = atomic_load(&cl.abort);
-	pthread_barrier_wait(&cl.barrier);
-	if (!aborted) {
-		sleep_until_ns(cl.warm_ns);
-		cpu_usage_now(&cpu0);
-		host_cpu_now(&host0);
-		sleep_until_ns(cl.end_ns);
-		cpu_usage_now(&cpu1);
-		host_cpu_now(&host1);
-	}
-	for (uint64_t i = 0; i < n; i++)
-		pthread_join(th[i].tid, NULL);
+	struct client_thread *th = client_start_threads(&cl);
+	client_measure(&cl, th, &w);
 	freeaddrinfo(cl.addr);
-	pthread_barrier_destroy(&cl.barrier);
-
-	uint64_t bytes = 0, messages = 0, bytes_total = 0, messages_total = 0, verify_errors = 0, failed = 0;
-	struct tcp_totals tcp = { 0 };
-	static struct hist rtt;
-	const char *first_err = NULL;
-	hist_init(&rtt);
-	for (uint64_t i = 0; i < n; i++) {
-		bytes += th[i].bytes;
-		messages += th[i].messages;
-		bytes_total += th[i].bytes_total;
-		messages_total += th[i].messages_total;
-		verify_errors += th[i].verify_errors;
-		tcp_totals_merge(&tcp, &th[i].tcp);
-		hist_merge(&rtt, &th[i].rtt);
-		if (th[i].failed) {
-			failed++;
-			if (!first_err)
-				first_err = th[i].err;
-		}
-	}
-	char reason[256] = "";
-	if (aborted)   /* nothing was measured: the object still says why */
-		snprintf(reason, sizeof(reason), "%s", first_err ? first_err : "aborted");
-	else if (failed)
-		snprintf(reason, sizeof(reason), "%" PRIu64 " of %" PRIu64 " connections failed: %s",
-			 failed, n, first_err);
-	else if (verify_errors)
-		snprintf(reason, sizeof(reason), "%" PRIu64 " messages failed verification", verify_errors);
-
-	if (aborted && !cfg.json) {   /* nothing measured: just say why */
-		fprintf(stderr, "%s: %s\n", prog_name, reason);
-		free(th);
-		return 1;
-	}
-	double secs = cfg.duration_s;
-	double mps = (double)messages / secs;
-	struct out o;
-	if (!cfg.json)
-		printf("%s_client (%s) results\n", strategy_name(cfg.strategy), strategy_title(cfg.strategy));
-	out_begin(&o, cfg.json);
-	out_str(&o, "version", COPYBENCH_VERSION);
-	out_str(&o, "role", "client");
-	out_str(&o, "strategy", strategy_name(cfg.strategy));
-	out_str(&o, "variant", cfg.per_field ? "per-field" : "default");
-	out_str(&o, "mode", mode_name(cfg.mode));
-	out_str(&o, "host", cfg.host);
-	out_u64(&o, "port", cfg.port);
-	out_u64(&o, "msg_size", cfg.msg_size);
-	out_u64(&o, "threads", n);
-	out_bool(&o, "per_field", cfg.per_field);
-	out_dbl(&o, "seconds", secs);
-	out_dbl(&o, "warmup_s", cfg.warmup_s);
-	out_u64(&o, "bytes", bytes);
-	out_u64(&o, "messages", messages);
-	out_u64(&o, "bytes_total", bytes_total);
-	out_u64(&o, "messages_total", messages_total);
-	out_dbl(&o, "gbps", (double)bytes * 8 / secs / 1e9);
-	out_dbl(&o, "msgs_per_sec", mps);
-	out_dbl(&o, "us_per_msg", messages ? 1e6 / mps : NAN);
-	if (cfg.mode == MODE_RR) {
-		bool any = rtt.count > 0;
-		out_u64(&o, "transactions", rtt.count);
-		out_dbl(&o, "transactions_per_sec", (double)rtt.count / secs);
-		out_dbl(&o, "rtt_min_us", any ? (double)rtt.min_ns / 1e3 : NAN);
-		out_dbl(&o, "rtt_mean_us", any ? (double)rtt.sum_ns / (double)rtt.count / 1e3 : NAN);
-		out_dbl(&o, "rtt_p50_us", any ? hist_quantile(&rtt, 0.50) / 1e3 : NAN);
-		out_dbl(&o, "rtt_p90_us", any ? hist_quantile(&rtt, 0.90) / 1e3 : NAN);
-		out_dbl(&o, "rtt_p99_us", any ? hist_quantile(&rtt, 0.99) / 1e3 : NAN);
-		out_dbl(&o, "rtt_p999_us", any ? hist_quantile(&rtt, 0.999) / 1e3 : NAN);
-		out_dbl(&o, "rtt_max_us", any ? (double)rtt.max_ns / 1e3 : NAN);
-	}
-	out_bool(&o, "verify", cfg.verify);
-	out_u64(&o, "verify_errors", verify_errors);
-	out_cpu(&o, &cpu0, &cpu1);
-	out_tcp(&o, &tcp);
-	out_host(&o, &host0, &host1);
-	out_str(&o, "cpus", cfg.cpus_text);
-	out_str(&o, "status", reason[0] ? "failed" : "ok");
-	out_str(&o, "reason", reason);
-	out_end(&o);
+	client_sum(th, cfg.threads, &tot);
+	client_reason(&tot, cfg.threads, w.aborted, reason, sizeof(reason));
+	if (!w.aborted || cfg.json)    /* nothing measured and no --json: just say why */
+		client_report(&cfg, &tot, &w, reason);
 	if (reason[0])
 		fprintf(stderr, "%s: %s\n", prog_name, reason);
 	free(th);

@@ -31,10 +31,8 @@
 #define MSG_SIZE_MIN      64ULL                 /* bytes: 8 fields of >= 8 B */
 #define MSG_SIZE_MAX      (64ULL << 20)         /* bytes: 64 MiB */
 #define THREADS_MAX       1024
-#define DEFAULT_PORT      9090
-#define DEFAULT_SIZE      (64ULL << 10)
-#define DEFAULT_DURATION_S 10.0
 #define DURATION_MAX_S    86400.0
+#define NS_PER_S          1000000000ull
 #define HELLO_TIMEOUT_S   5      /* a peer must send its hello within this */
 #define IO_TIMEOUT_S      10     /* a blocked send/recv longer than this fails */
 #define DRAIN_TIMEOUT_S   10     /* client: server must close within this after stop */
@@ -52,6 +50,15 @@ enum test_mode {
 #define RR_BYE UINT64_MAX  /* request number that ends the exchange cleanly */
 #define HELLO_F_PER_FIELD 0x1u  /* a1 only: one send() per field */
 
+#define STRAT_BIT(id) (1u << (id))
+
+/* The facts about each strategy, in one table (common.c). */
+struct strategy_info {
+	int id;              /* enum strategy_id */
+	const char *name;    /* "a1" */
+	const char *title;   /* "two-copy" */
+};
+const struct strategy_info *strategy_info(int id);   /* NULL when unknown */
 const char *strategy_name(int id);   /* "a1".."a3", "?" when unknown */
 const char *strategy_title(int id);  /* "two-copy", "one-copy", "zero-copy" */
 const char *mode_name(int mode);
@@ -100,8 +107,8 @@ typedef int (*send_retry_fn)(void *ctx, int err);
 int net_sendv_all(int fd, struct iovec *iov, int cnt, int flags,
 		  unsigned *calls, send_retry_fn retry, void *ctx, uint64_t deadline_ns);
 int net_send_all(int fd, const void *buf, size_t len);
-/* recvmsg() until iov is full.  Returns 1 when full, 0 on EOF before any
- * byte, -1 with errno on error (ECONNRESET for EOF mid-buffer). */
+/* recv() until buf is full.  Returns 1 when full, 0 on EOF before any
+ * byte, -1 with errno on error (EPIPE for EOF mid-buffer). */
 int net_recv_all(int fd, void *buf, size_t len);
 
 /* ---- the hello protocol ----------------------------------------------- */
@@ -141,6 +148,7 @@ int parse_cpu_list(const char *s, int *cpus, int max);
 /* ---- time, CPU and host accounting ------------------------------------ */
 
 uint64_t now_ns(void);             /* CLOCK_MONOTONIC */
+uint64_t deadline_in_s(double s);  /* now_ns() + s seconds */
 struct cpu_usage {
 	double user_s, sys_s;          /* this process, getrusage(RUSAGE_SELF) */
 	long ctx_vol, ctx_invol;
@@ -207,17 +215,18 @@ struct conn {
 
 /* A sending strategy.  The server calls, per connection and from that
  * connection's thread only:
+ *   mem_bytes(c)     bytes open() will allocate for this hello (the server
+ *                    refuses a connection that would exceed its memory budget)
  *   open(c)          allocate per-connection state into c->priv; 0 or -1 (c->err set)
  *   send(c, seq)     send one complete message stamped with seq; 0, or -1
  *                    with errno set (EPIPE/ECONNRESET: the peer left)
  *   close(c)         wait for anything the kernel still holds (a3:
  *                    outstanding completions, with a deadline), free state;
  *                    0, or -1 with c->err set
- * mem_bytes(c)     bytes open() will allocate for this hello (the server
- *                  refuses a connection that would exceed its memory budget)
- * listen_setup(fd) (optional) runs once on the listening socket before
- * listen(); returning -1 ends the server with exit 1 and c-less message in
- * errno. */
+ * and once, before listen():
+ *   listen_setup(fd) (optional) prepare the listening socket; on failure it
+ *                    prints its own one-line reason and returns -1, and the
+ *                    server exits with status 1. */
 struct strategy {
 	int id;                              /* enum strategy_id */
 	bool has_zc_stats;                   /* report the zc_* keys */
@@ -227,6 +236,11 @@ struct strategy {
 	int (*send)(struct conn *c, uint64_t seq);
 	int (*close)(struct conn *c);
 };
+
+/* Record why the connection failed (c->err); returns -1 for `return conn_fail(...)`. */
+int conn_fail(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Add one connection's zero-copy counters into a total (pool_depth: the largest). */
+void zc_stats_add(struct zc_stats *into, const struct zc_stats *z);
 
 /* A strategy's sends: the shared short-write loops, bounded by c->deadline_ns. */
 int conn_sendv(struct conn *c, struct iovec *iov, int cnt, int flags,
@@ -241,6 +255,7 @@ int client_main(int argc, char **argv, int strategy_id);
 extern const char *prog_name;
 _Noreturn void die(int status, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line "prog: message" on stderr; the program goes on. */
+void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
