@@ -1,7 +1,9 @@
 /* a1_server.c — strategy a1, two-copy: the 8 fields are serialized into
  * one contiguous staging buffer (copy 1, user space, memcpy), then send()
  * copies that buffer into the kernel (copy 2).  Variant per-field (asked
- * for by the client): one send() per field, no staging buffer. */
+ * for by the client): one send() per field, no staging buffer.  With
+ * --buffers N (the client's) the fields rotate over N messages; the
+ * staging buffer is one. */
 #include "common.h"
 
 #include <errno.h>
@@ -9,32 +11,31 @@
 #include <string.h>
 
 struct a1_state {
-	struct msg msg;
+	struct msg_set msgs;
 	uint8_t *staging;    /* msg.size bytes; NULL for per-field */
 };
 
 static uint64_t a1_mem_bytes(const struct conn *c)
 {
-	uint64_t msg = msg_mem_bytes(c->hello.msg_size);
+	uint64_t msg = conn_buffers(c) * msg_mem_bytes(c->hello.msg_size);
 	return c->hello.flags & HELLO_F_PER_FIELD ? msg : msg + c->hello.msg_size;
 }
 
 static int a1_open(struct conn *c)
 {
 	struct a1_state *st = calloc(1, sizeof(*st));
-	if (!st || msg_alloc(&st->msg, c->hello.msg_size) < 0) {
+	if (!st || msg_set_alloc(&st->msgs, conn_buffers(c), c->hello.msg_size) < 0) {
 		free(st);
-		conn_fail(c, "server out of memory for the message");
-		return -1;
+		return conn_fail(c, "server out of memory for the message");
 	}
 	if (!(c->hello.flags & HELLO_F_PER_FIELD)) {
 		st->staging = malloc(c->hello.msg_size);
 		if (!st->staging) {
-			msg_free(&st->msg);
+			msg_set_free(&st->msgs);
 			free(st);
-			conn_fail(c, "server out of memory for the staging buffer");
-			return -1;
+			return conn_fail(c, "server out of memory for the staging buffer");
 		}
+		memset(st->staging, 0, c->hello.msg_size);   /* touched before the clock starts */
 	}
 	c->priv = st;
 	return 0;
@@ -43,7 +44,7 @@ static int a1_open(struct conn *c)
 static int a1_send(struct conn *c, uint64_t seq)
 {
 	struct a1_state *st = c->priv;
-	struct msg *m = &st->msg;
+	struct msg *m = &st->msgs.m[seq % st->msgs.n];
 
 	msg_stamp(m, seq);
 	if (!st->staging) {
@@ -64,7 +65,7 @@ static int a1_close(struct conn *c)
 {
 	struct a1_state *st = c->priv;
 	if (st) {
-		msg_free(&st->msg);
+		msg_set_free(&st->msgs);
 		free(st->staging);
 		free(st);
 		c->priv = NULL;

@@ -5,7 +5,9 @@
  *  - the kernel pins the fields' pages instead of copying them; a message
  *    must not be rewritten (its sequence stamp) or freed until the kernel's
  *    completion for every sendmsg() call that carried it has arrived;
- *  - so messages come from a pool (a FIFO ring), recycled by completion;
+ *  - so messages come from a pool, recycled by completion: the most
+ *    recently completed buffer is reused first (zc_pool in common.c), so
+ *    the working set is what is in flight, as hot as a2's one message;
  *  - completions are read from the error queue (recvmsg(MSG_ERRQUEUE));
  *    each carries an inclusive range [ee_info, ee_data] of per-socket send
  *    call counters (u32, one per successful zero-copy call) and the flag
@@ -17,10 +19,12 @@
  *    for (ZC_CLOSE_TIMEOUT_S); buffers still held by the kernel after that
  *    are leaked on purpose rather than freed under it.
  *
- * Pool memory per connection: depth × msg_size, where depth =
- * ceil(--zc-pool / msg_size), at least 2.  Default --zc-pool: the socket's
- * largest send buffer (tcp_wmem max) plus two messages, so the pool is not
- * what throttles the sender.
+ * Pool depth: what can be in flight — tcp_wmem's maximum over the send
+ * buffer each message is charged (at least a page per iovec piece), with
+ * headroom for completions not yet read (zc_pool_default_depth); at least
+ * the client's --buffers.  --zc-pool BYTES overrides it (ceil(BYTES /
+ * msg_size), at least 2).  The pool is allocated and written in open(),
+ * before the client starts its clock.
  */
 #define _GNU_SOURCE
 #include "common.h"
@@ -48,19 +52,17 @@
 #endif
 
 #define ZC_CLOSE_TIMEOUT_S 5
-
-struct zc_slot {
-	struct msg msg;
-	uint64_t first_id, last_id;  /* send-call counters that carried it (64-bit extended) */
-	uint64_t outstanding;        /* of those, not yet completed */
-};
+/* Completions are read after this many bytes sent (and whenever no buffer
+ * is free): often enough that the buffer reused next is one the kernel just
+ * let go of, seldom enough that the error-queue read costs little (one
+ * recvmsg() per 256 KiB; at 64 KiB messages, one per 4 sends). */
+#define ZC_DRAIN_BYTES (256u << 10)
 
 struct a3_state {
-	struct zc_slot *slot;
-	uint64_t depth;
-	uint64_t head, count;        /* ring of in-flight slots, oldest at head */
-	uint64_t next_id;            /* counter of the next zero-copy call */
+	struct msg_set msgs;         /* pool.depth message buffers */
+	struct zc_pool pool;
 	uint64_t enobufs_since_ns;   /* start of the current ENOBUFS streak; 0 = none */
+	uint64_t since_drain;        /* bytes sent since completions were last read */
 	struct conn *c;
 };
 
@@ -82,7 +84,7 @@ static int a3_listen_setup(int fd)
 	if (setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) < 0) {
 		if (errno == ENOPROTOOPT || errno == EOPNOTSUPP || errno == EINVAL)
 			warning("SO_ZEROCOPY is not supported here (%s): a3 needs Linux >= 4.14 with TCP MSG_ZEROCOPY",
-			       strerror(errno));
+				strerror(errno));
 		else
 			warning("setsockopt SO_ZEROCOPY: %s", strerror(errno));
 		return -1;
@@ -90,32 +92,27 @@ static int a3_listen_setup(int fd)
 	return 0;
 }
 
-/* Mark the calls [lo, lo+n) complete.  Returns -1 when the range covers
- * calls we never made or completed twice: that would be a lie. */
-static int zc_complete(struct a3_state *st, uint32_t lo32, uint64_t n)
+/* One error-queue message: a zero-copy completion, or an error. */
+static int zc_completion(struct a3_state *st, const struct cmsghdr *cm)
 {
-	if (!st->count)
-		return -1;
-	uint64_t base = st->slot[st->head].first_id;
-	uint64_t lo = base + (uint32_t)(lo32 - (uint32_t)base);
-	uint64_t hi = lo + n - 1, matched = 0;
-	for (uint64_t i = 0; i < st->count; i++) {
-		struct zc_slot *s = &st->slot[(st->head + i) % st->depth];
-		uint64_t a = lo > s->first_id ? lo : s->first_id;
-		uint64_t b = hi < s->last_id ? hi : s->last_id;
-		if (a > b)
-			continue;
-		if (b - a + 1 > s->outstanding)
-			return -1;
-		s->outstanding -= b - a + 1;
-		matched += b - a + 1;
-	}
-	if (matched != n)
-		return -1;
-	while (st->count && st->slot[st->head].outstanding == 0) {
-		st->head = (st->head + 1) % st->depth;
-		st->count--;
-	}
+	struct conn *c = st->c;
+	struct sock_extended_err ee;
+	if (!((cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR) ||
+	      (cm->cmsg_level == SOL_IPV6 && cm->cmsg_type == IPV6_RECVERR)))
+		return conn_fail(c, "unexpected control message on the error queue (level %d, type %d)",
+				 cm->cmsg_level, cm->cmsg_type);
+	memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
+	if (ee.ee_origin != SO_EE_ORIGIN_ZEROCOPY || ee.ee_errno != 0)
+		return conn_fail(c, "unexpected error-queue message (origin %u, errno %u)",
+				 ee.ee_origin, ee.ee_errno);
+	uint64_t n = (uint64_t)(uint32_t)(ee.ee_data - ee.ee_info) + 1;
+	c->zc.notifications++;
+	c->zc.completions += n;
+	if (ee.ee_code & SO_EE_CODE_ZEROCOPY_COPIED)
+		c->zc.copied += n;
+	if (zc_pool_complete(&st->pool, ee.ee_info, n) < 0)
+		return conn_fail(c, "completion range %u..%u does not match the calls in flight",
+				 ee.ee_info, ee.ee_data);
 	return 0;
 }
 
@@ -124,50 +121,39 @@ static int zc_drain(struct a3_state *st)
 {
 	struct conn *c = st->c;
 	for (;;) {
-		char control[128];
-		struct msghdr mh = { .msg_control = control, .msg_controllen = sizeof(control) };
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6))];
+		} control;
+		struct msghdr mh = { .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
 		if (recvmsg(c->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
 			if (errno == EINTR)
 				continue;
-			conn_fail(c, "reading zero-copy completions: %s", strerror(errno));
-			return -1;
+			return conn_fail(c, "reading zero-copy completions: %s", strerror(errno));
 		}
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			if (!((cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR) ||
-			      (cm->cmsg_level == SOL_IPV6 && cm->cmsg_type == IPV6_RECVERR)))
-				continue;
-			struct sock_extended_err ee;
-			memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
-			if (ee.ee_origin != SO_EE_ORIGIN_ZEROCOPY || ee.ee_errno != 0) {
-				conn_fail(c, "unexpected error-queue message (origin %u, errno %u)",
-					 ee.ee_origin, ee.ee_errno);
+		if (mh.msg_flags & MSG_CTRUNC)
+			return conn_fail(c, "a zero-copy completion did not fit its control buffer (MSG_CTRUNC)");
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		if (!cm)
+			return conn_fail(c, "an error-queue message without a completion");
+		for (; cm; cm = CMSG_NXTHDR(&mh, cm))
+			if (zc_completion(st, cm) < 0)
 				return -1;
-			}
-			uint64_t n = (uint64_t)(uint32_t)(ee.ee_data - ee.ee_info) + 1;
-			c->zc.notifications++;
-			c->zc.completions += n;
-			if (ee.ee_code & SO_EE_CODE_ZEROCOPY_COPIED)
-				c->zc.copied += n;
-			if (zc_complete(st, ee.ee_info, n) < 0) {
-				conn_fail(c, "completion range %u..%u does not match the calls in flight",
-					 ee.ee_info, ee.ee_data);
-				return -1;
-			}
-		}
 	}
 }
 
-/* Wait up to timeout_ms for completions (POLLERR), then drain them. */
+/* Wait up to timeout_ms for completions (POLLERR), then drain them.  A
+ * disconnected socket reports POLLHUP at once: sleep instead of spinning. */
 static int zc_wait(struct a3_state *st, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = st->c->fd, .events = 0 };
 	int r = poll(&pfd, 1, timeout_ms);
-	if (r < 0 && errno != EINTR) {
-		conn_fail(st->c, "poll: %s", strerror(errno));
-		return -1;
-	}
+	if (r < 0 && errno != EINTR)
+		return conn_fail(st->c, "poll: %s", strerror(errno));
+	if (r > 0 && !(pfd.revents & POLLERR))
+		poll(NULL, 0, timeout_ms < 5 ? timeout_ms : 5);
 	return zc_drain(st);
 }
 
@@ -182,7 +168,8 @@ static int a3_retry(void *ctx, int err)
 	if (!st->enobufs_since_ns)
 		st->enobufs_since_ns = now;
 	else if (now - st->enobufs_since_ns > (uint64_t)IO_TIMEOUT_S * NS_PER_S) {
-		conn_fail(st->c, "ENOBUFS for %d s: raise net.core.optmem_max or the memlock limit (ulimit -l)", IO_TIMEOUT_S);
+		conn_fail(st->c, "ENOBUFS for %d s: raise net.core.optmem_max or the memlock limit (ulimit -l)",
+			  IO_TIMEOUT_S);
 		errno = ENOBUFS;
 		return -1;
 	}
@@ -196,24 +183,31 @@ static int a3_retry(void *ctx, int err)
 
 static void a3_free(struct a3_state *st)
 {
-	for (uint64_t i = 0; i < st->depth; i++)
-		msg_free(&st->slot[i].msg);
-	free(st->slot);
+	msg_set_free(&st->msgs);
+	zc_pool_free(&st->pool);
 	free(st);
 }
 
-/* Pool depth: --zc-pool (default tcp_wmem max + 2 messages) in messages, >= 2. */
-static uint64_t a3_depth(const struct conn *c)
+/* Pool depth: --zc-pool in messages (>= 2), else what can be in flight;
+ * never fewer than the client's --buffers. */
+static uint32_t a3_depth(const struct conn *c)
 {
-	uint64_t size = c->hello.msg_size;
-	uint64_t pool = c->opts->zc_pool_bytes ? c->opts->zc_pool_bytes : wmem_max_bytes() + 2 * size;
-	uint64_t depth = (pool + size - 1) / size;
-	return depth < 2 ? 2 : depth;
+	uint64_t size = c->hello.msg_size, depth;
+	if (c->opts->zc_pool_bytes)
+		depth = (c->opts->zc_pool_bytes + size - 1) / size;
+	else
+		depth = zc_pool_default_depth(size, wmem_max_bytes());
+	if (depth < conn_buffers(c))
+		depth = conn_buffers(c);
+	if (depth < 2)
+		depth = 2;
+	return depth > 1u << 20 ? 1u << 20 : (uint32_t)depth;
 }
 
 static uint64_t a3_mem_bytes(const struct conn *c)
 {
-	return a3_depth(c) * (msg_mem_bytes(c->hello.msg_size) + sizeof(struct zc_slot) - sizeof(struct msg));
+	return a3_depth(c) * (msg_mem_bytes(c->hello.msg_size) + 2 * sizeof(uint32_t) +
+			      2 * sizeof(struct zc_record));
 }
 
 static int a3_open(struct conn *c)
@@ -222,71 +216,85 @@ static int a3_open(struct conn *c)
 	socklen_t len = sizeof(on);
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ZEROCOPY, &on, &len) < 0 || !on) {
 		on = 1;
-		if (setsockopt(c->fd, SOL_SOCKET, SO_ZEROCOPY, &on, sizeof(on)) < 0) {
-			conn_fail(c, "SO_ZEROCOPY on the connection: %s", strerror(errno));
-			return -1;
-		}
+		if (setsockopt(c->fd, SOL_SOCKET, SO_ZEROCOPY, &on, sizeof(on)) < 0)
+			return conn_fail(c, "SO_ZEROCOPY on the connection: %s", strerror(errno));
 	}
-	uint64_t size = c->hello.msg_size, depth = a3_depth(c);
+	uint64_t size = c->hello.msg_size;
+	uint32_t depth = a3_depth(c);
 	struct a3_state *st = calloc(1, sizeof(*st));
-	if (st)
-		st->slot = calloc(depth, sizeof(*st->slot));
-	if (!st || !st->slot) {
+	if (!st || zc_pool_init(&st->pool, depth) < 0) {
 		free(st);
-		conn_fail(c, "server out of memory for a %llu-message pool",
-			 (unsigned long long)depth);
-		return -1;
+		return conn_fail(c, "server out of memory for a %u-message pool", depth);
 	}
 	st->c = c;
-	st->depth = depth;
-	for (uint64_t i = 0; i < depth; i++) {
-		if (msg_alloc(&st->slot[i].msg, size) < 0) {
-			a3_free(st);
-			conn_fail(c, "server out of memory for a %llu x %llu-byte pool",
-				 (unsigned long long)depth, (unsigned long long)size);
-			return -1;
-		}
+	/* every buffer allocated and written now, before the clock starts */
+	if (msg_set_alloc(&st->msgs, depth, size) < 0) {
+		a3_free(st);
+		return conn_fail(c, "server out of memory for a %u x %llu-byte pool", depth,
+				 (unsigned long long)size);
 	}
 	c->zc.pool_depth = depth;
 	c->priv = st;
 	return 0;
 }
 
+/* A free buffer.  Completions are read every ZC_DRAIN_BYTES and when no
+ * buffer is left; only when none has arrived yet does the send wait, and
+ * that is what pool_waits counts. */
+static int a3_take(struct a3_state *st)
+{
+	int slot;
+	if (st->since_drain >= ZC_DRAIN_BYTES) {
+		st->since_drain = 0;
+		if (zc_drain(st) < 0) {
+			errno = EIO;
+			return -1;
+		}
+	}
+	if ((slot = zc_pool_take(&st->pool)) >= 0)
+		return slot;
+	st->since_drain = 0;
+	if (zc_drain(st) < 0) {
+		errno = EIO;
+		return -1;
+	}
+	if ((slot = zc_pool_take(&st->pool)) >= 0)
+		return slot;
+	uint64_t deadline = deadline_in_s(IO_TIMEOUT_S);
+	st->c->zc.pool_waits++;
+	while ((slot = zc_pool_take(&st->pool)) < 0) {
+		if (zc_wait(st, 100) < 0) {
+			errno = EIO;
+			return -1;
+		}
+		if (now_ns() > deadline) {
+			conn_fail(st->c, "no zero-copy completion for %d s", IO_TIMEOUT_S);
+			errno = ETIMEDOUT;
+			return -1;
+		}
+	}
+	return slot;
+}
+
 static int a3_send(struct conn *c, uint64_t seq)
 {
 	struct a3_state *st = c->priv;
-	if (st->count == st->depth) {
-		/* the oldest buffer is still the kernel's: wait for it */
-		uint64_t deadline = deadline_in_s(IO_TIMEOUT_S);
-		c->zc.pool_waits++;
-		while (st->count == st->depth) {
-			if (zc_wait(st, 100) < 0) {
-				errno = EIO;
-				return -1;
-			}
-			if (st->count == st->depth && now_ns() > deadline) {
-				conn_fail(c, "no zero-copy completion for %d s", IO_TIMEOUT_S);
-				errno = ETIMEDOUT;
-				return -1;
-			}
-		}
-	}
-	struct zc_slot *s = &st->slot[(st->head + st->count) % st->depth];
+	int slot = a3_take(st);
+	if (slot < 0)
+		return -1;
+	struct msg *m = &st->msgs.m[slot];
 	struct iovec iov[MSG_FIELDS];
-	unsigned calls = 0;
 
-	msg_stamp(&s->msg, seq);    /* safe: no completion is pending for s */
-	msg_iov(&s->msg, iov);
-	int r = conn_sendv(c, iov, MSG_FIELDS, MSG_ZEROCOPY, &calls, a3_retry, st);
+	msg_stamp(m, seq);    /* safe: no completion is pending for this buffer */
+	msg_iov(m, iov);
+	unsigned *calls = zc_pool_begin(&st->pool, slot);   /* each call registered as it succeeds */
+	int r = conn_sendv(c, iov, MSG_FIELDS, MSG_ZEROCOPY, calls, a3_retry, st);
+	c->zc.sends += *calls;
+	st->since_drain += m->size;
+	zc_pool_end(&st->pool);
 	st->enobufs_since_ns = 0;
-	if (calls) {
-		s->first_id = st->next_id;
-		s->last_id = st->next_id + calls - 1;
-		s->outstanding = calls;
-		st->next_id += calls;
-		st->count++;
-		c->zc.sends += calls;
-	}
+	if (st->pool.in_flight_max > c->zc.in_flight_max)
+		c->zc.in_flight_max = st->pool.in_flight_max;
 	return r;
 }
 
@@ -301,7 +309,7 @@ static void zc_disconnect(struct conn *c)
 
 static int zc_wait_all(struct a3_state *st, uint64_t deadline)
 {
-	while (st->count && now_ns() < deadline)
+	while (st->pool.in_flight && now_ns() < deadline)
 		if (zc_wait(st, 50) < 0)
 			return -1;
 	return 0;
@@ -314,22 +322,20 @@ static int a3_close(struct conn *c)
 		return 0;
 	if (c->aborted)   /* the stream failed: nobody will read what is queued */
 		zc_disconnect(c);
-	uint64_t deadline = deadline_in_s(ZC_CLOSE_TIMEOUT_S);
-	int r = zc_wait_all(st, deadline);
-	if (r == 0 && st->count && !c->aborted) {
+	int r = zc_wait_all(st, deadline_in_s(ZC_CLOSE_TIMEOUT_S));
+	if (r == 0 && st->pool.in_flight && !c->aborted) {
 		/* the peer left data unread: drop it so the kernel lets go */
 		zc_disconnect(c);
 		r = zc_wait_all(st, deadline_in_s(1));
-		if (r == 0 && !st->count)
+		if (r == 0 && !st->pool.in_flight)
 			conn_fail(c, "peer stopped reading; connection dropped to recover the zero-copy buffers");
 	}
 	c->priv = NULL;
-	if (st->count) {
-		for (uint64_t i = 0; i < st->count; i++)
-			c->zc.missing += st->slot[(st->head + i) % st->depth].outstanding;
+	if (st->pool.in_flight) {
+		c->zc.missing += zc_pool_outstanding(&st->pool);
 		if (r == 0)
 			conn_fail(c, "%llu zero-copy completions missing after %d s",
-				 (unsigned long long)c->zc.missing, ZC_CLOSE_TIMEOUT_S);
+				  (unsigned long long)c->zc.missing, ZC_CLOSE_TIMEOUT_S);
 		/* the kernel may still read these buffers: leak them, never free */
 		return -1;
 	}

@@ -205,6 +205,31 @@ int msg_verify(const struct msg *m, uint64_t seq, bool check_bytes, char *why, s
 	return 0;
 }
 
+int msg_set_alloc(struct msg_set *set, uint32_t n, size_t size)
+{
+	set->n = 0;
+	set->m = calloc(n ? n : 1, sizeof(*set->m));
+	if (!set->m)
+		return -1;
+	for (; set->n < n; set->n++) {
+		if (msg_alloc(&set->m[set->n], size) < 0) {
+			msg_set_free(set);
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void msg_set_free(struct msg_set *set)
+{
+	for (uint32_t i = 0; i < set->n; i++)
+		msg_free(&set->m[i]);
+	free(set->m);
+	set->m = NULL;
+	set->n = 0;
+}
+
 uint64_t msg_mem_bytes(uint64_t size)
 {
 	uint64_t total = sizeof(struct msg);
@@ -362,7 +387,7 @@ static void set_timeout(int fd, int opt, double seconds)
  * the hello protocol — explicit little-endian layout, host independent
  *   0 magic u32 | 4 version u16 | 6 strategy u8 | 7 mode u8 | 8 flags u32
  *  12 duration_ms u32 (warm-up + duration; 0 = not given) | 16 msg_size u64
- *  24 reserved (0)
+ *  24 warmup_ms u32 | 28 buffers u16 (0 = 1) | 30 reserved (0)
  * ====================================================================== */
 
 static void put_le(uint8_t *p, uint64_t v, int n)
@@ -389,6 +414,8 @@ void hello_encode(const struct hello *h, uint8_t out[HELLO_LEN])
 	put_le(out + 8, h->flags, 4);
 	put_le(out + 12, h->duration_ms, 4);
 	put_le(out + 16, h->msg_size, 8);
+	put_le(out + 24, h->warmup_ms, 4);
+	put_le(out + 28, h->buffers, 2);
 }
 
 int hello_decode(const uint8_t *buf, size_t len, struct hello *h, char *why, size_t whylen)
@@ -404,6 +431,8 @@ int hello_decode(const uint8_t *buf, size_t len, struct hello *h, char *why, siz
 	h->flags = (uint32_t)get_le(buf + 8, 4);
 	h->duration_ms = (uint32_t)get_le(buf + 12, 4);
 	h->msg_size = get_le(buf + 16, 8);
+	h->warmup_ms = (uint32_t)get_le(buf + 24, 4);
+	h->buffers = (uint16_t)get_le(buf + 28, 2);
 	if (h->magic != HELLO_MAGIC) {
 		snprintf(why, whylen, "not a copybench client (bad magic 0x%08" PRIx32 ")", h->magic);
 		return -1;
@@ -413,7 +442,7 @@ int hello_decode(const uint8_t *buf, size_t len, struct hello *h, char *why, siz
 			 h->version, HELLO_VERSION);
 		return -1;
 	}
-	if (h->strategy < STRAT_A1 || h->strategy > STRAT_A3) {
+	if (!strategy_info(h->strategy)) {
 		snprintf(why, whylen, "unknown strategy %u", h->strategy);
 		return -1;
 	}
@@ -431,6 +460,15 @@ int hello_decode(const uint8_t *buf, size_t len, struct hello *h, char *why, siz
 	}
 	if (h->msg_size < MSG_SIZE_MIN || h->msg_size > MSG_SIZE_MAX) {
 		snprintf(why, whylen, "message size %" PRIu64 " not in 64..64M", h->msg_size);
+		return -1;
+	}
+	if (h->buffers > BUFFERS_MAX) {
+		snprintf(why, whylen, "%u buffers asked for, at most %d", h->buffers, BUFFERS_MAX);
+		return -1;
+	}
+	if (h->duration_ms && h->warmup_ms > h->duration_ms) {
+		snprintf(why, whylen, "warm-up %" PRIu32 " ms longer than the whole run (%" PRIu32 " ms)",
+			 h->warmup_ms, h->duration_ms);
 		return -1;
 	}
 	return 0;
@@ -568,6 +606,148 @@ int parse_cpu_list(const char *s, int *cpus, int max)
 			return -1;
 		p = end + 1;
 	}
+}
+
+/* ======================================================================
+ * zero-copy buffer pool (see common.h)
+ * ====================================================================== */
+
+int zc_pool_init(struct zc_pool *p, uint32_t depth)
+{
+	memset(p, 0, sizeof(*p));
+	p->depth = depth;
+	p->cap = 2 * depth + 2;   /* live records <= depth; completed ones wait behind an old one */
+	p->free = calloc(depth, sizeof(*p->free));
+	p->rec = calloc(p->cap, sizeof(*p->rec));
+	if (!p->free || !p->rec) {
+		zc_pool_free(p);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (uint32_t i = 0; i < depth; i++)   /* buffer 0 on top */
+		p->free[i] = depth - 1 - i;
+	p->nfree = depth;
+	return 0;
+}
+
+void zc_pool_free(struct zc_pool *p)
+{
+	free(p->free);
+	free(p->rec);
+	p->free = NULL;
+	p->rec = NULL;
+}
+
+int zc_pool_take(struct zc_pool *p)
+{
+	if (!p->nfree || p->count == p->cap)
+		return -1;
+	return (int)p->free[--p->nfree];
+}
+
+unsigned *zc_pool_begin(struct zc_pool *p, int slot)
+{
+	struct zc_record *r = &p->rec[(p->head + p->count) % p->cap];
+	*r = (struct zc_record){ .slot = (uint32_t)slot, .open = true, .first_id = p->next_id };
+	p->count++;
+	if (++p->in_flight > p->in_flight_max)
+		p->in_flight_max = p->in_flight;
+	return &r->calls;
+}
+
+static void zc_release(struct zc_pool *p, struct zc_record *r)
+{
+	p->free[p->nfree++] = r->slot;
+	p->in_flight--;
+}
+
+/* Drop completed records from the head. */
+static void zc_pool_trim(struct zc_pool *p)
+{
+	while (p->count) {
+		struct zc_record *r = &p->rec[p->head];
+		if (r->open || r->done < r->calls)
+			break;
+		p->head = (p->head + 1) % p->cap;
+		p->count--;
+	}
+}
+
+void zc_pool_end(struct zc_pool *p)
+{
+	struct zc_record *r = &p->rec[(p->head + p->count - 1) % p->cap];
+	r->open = false;
+	p->next_id = r->first_id + r->calls;
+	if (r->done == r->calls)   /* no call carried it, or all completed already */
+		zc_release(p, r);
+	if (!r->calls)             /* nothing to match: forget it */
+		p->count--;
+	zc_pool_trim(p);
+}
+
+/* Calls of record r in [lo, hi]: how many, written to *k; false when some
+ * of them were completed already. */
+static bool zc_overlap(const struct zc_record *r, uint64_t lo, uint64_t hi, uint64_t *k)
+{
+	*k = 0;
+	if (!r->calls)
+		return true;
+	uint64_t a = lo > r->first_id ? lo : r->first_id;
+	uint64_t last = r->first_id + r->calls - 1;
+	uint64_t b = hi < last ? hi : last;
+	if (a <= b)
+		*k = b - a + 1;
+	return *k <= r->calls - r->done;   /* ranges arrive once each */
+}
+
+int zc_pool_complete(struct zc_pool *p, uint32_t lo32, uint64_t n)
+{
+	if (!p->count || !n)
+		return -1;
+	uint64_t base = p->rec[p->head].first_id;
+	uint64_t lo = base + (uint32_t)(lo32 - (uint32_t)base);
+	uint64_t hi = lo + n - 1, matched = 0, k;
+	uint32_t i;
+	/* check first, change nothing on a lie */
+	for (i = 0; i < p->count && p->rec[(p->head + i) % p->cap].first_id <= hi; i++) {
+		if (!zc_overlap(&p->rec[(p->head + i) % p->cap], lo, hi, &k))
+			return -1;
+		matched += k;
+	}
+	if (matched != n)
+		return -1;
+	for (uint32_t j = 0; j < i; j++) {
+		struct zc_record *r = &p->rec[(p->head + j) % p->cap];
+		zc_overlap(r, lo, hi, &k);
+		r->done += (unsigned)k;
+		if (k && !r->open && r->done == r->calls)
+			zc_release(p, r);
+	}
+	zc_pool_trim(p);
+	return 0;
+}
+
+uint64_t zc_pool_outstanding(const struct zc_pool *p)
+{
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < p->count; i++) {
+		const struct zc_record *r = &p->rec[(p->head + i) % p->cap];
+		n += r->calls - r->done;
+	}
+	return n;
+}
+
+uint32_t zc_pool_default_depth(uint64_t size, uint64_t sndbuf_max)
+{
+	const uint64_t page = 4096;
+	uint64_t charge = 0;
+	for (int f = 0; f < MSG_FIELDS; f++) {
+		uint64_t pages = (msg_field_len(size, f) + page - 1) / page;
+		charge += (pages ? pages : 1) * page;
+	}
+	uint64_t fit = (sndbuf_max + charge - 1) / charge;   /* messages the send buffer holds */
+	uint64_t depth = fit + fit / 2 + 2;                  /* + completions not yet read */
+	return depth > 1u << 20 ? 1u << 20 : (uint32_t)depth;
 }
 
 /* ======================================================================
@@ -828,6 +1008,7 @@ static void out_zc(struct out *o, const struct zc_stats *z)
 	out_u64(o, "zc_enobufs", z->enobufs);
 	out_u64(o, "zc_pool_depth", z->pool_depth);
 	out_u64(o, "zc_pool_waits", z->pool_waits);
+	out_u64(o, "zc_in_flight_max", z->in_flight_max);
 	out_u64(o, "zc_missing", z->missing);
 }
 
@@ -835,6 +1016,157 @@ static void out_tcp(struct out *o, const struct tcp_totals *t)
 {
 	out_u64(o, "tcp_retrans", t->retrans);
 	out_dbl(o, "tcp_rtt_us", t->n ? t->rtt_us_sum / (double)t->n : NAN);
+}
+
+/* ======================================================================
+ * the measured window — every figure of a run over the same interval
+ * ====================================================================== */
+
+/* perf stat --control fifo:CTL,ACK -D -1: the counters start disabled and
+ * follow our "enable"/"disable" at the window's edges. */
+struct perf_ctl {
+	int ctl, ack;      /* -1: not under perf control */
+	bool failed;       /* perf did not acknowledge a command */
+	uint64_t wait_ns;  /* spent waiting for acks: perf's window is longer by this */
+};
+
+static void perf_ctl_open(struct perf_ctl *p, const char *spec)
+{
+	char ctl[512];
+	const char *comma = spec ? strchr(spec, ',') : NULL;
+	p->ctl = p->ack = -1;
+	p->failed = false;
+	if (!spec)
+		return;
+	snprintf(ctl, sizeof(ctl), "%.*s", (int)(comma - spec), spec);
+	/* O_NONBLOCK: ENXIO at once when nobody reads it, instead of hanging */
+	p->ctl = open(ctl, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (p->ctl < 0)
+		die(1, errno, "perf control FIFO %s (run under perf stat --control fifo:CTL,ACK -D -1)", ctl);
+	p->ack = open(comma + 1, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (p->ack < 0)
+		die(1, errno, "perf acknowledgement FIFO %s", comma + 1);
+}
+
+/* Send "enable" or "disable" and wait up to 2 s for perf's "ack". */
+static void perf_ctl_cmd(struct perf_ctl *p, const char *cmd)
+{
+	char line[16], buf[16];
+	if (p->ctl < 0 || p->failed)
+		return;
+	int n = snprintf(line, sizeof(line), "%s\n", cmd);
+	struct pollfd pfd = { .fd = p->ack, .events = POLLIN };
+	uint64_t t0 = now_ns();
+	if (write(p->ctl, line, (size_t)n) != n || poll(&pfd, 1, 2000) != 1 ||
+	    read(p->ack, buf, sizeof(buf)) < 3 || strncmp(buf, "ack", 3) != 0) {
+		warning("perf did not acknowledge '%s': its counters may not cover the window", cmd);
+		p->failed = true;
+	}
+	p->wait_ns += now_ns() - t0;
+}
+
+static const char *perf_ctl_state(const struct perf_ctl *p)
+{
+	return p->ctl < 0 ? "off" : p->failed ? "failed" : "window";
+}
+
+/* TcpExt counters of this network namespace (/proc/net/netstat): the
+ * kernel's tail-loss probes, spurious RTOs and DSACKs received tell a
+ * "retransmission" that lost nothing from a real loss. */
+struct netstat {
+	uint64_t loss_probes, spurious_rtos, dsack_recv;
+	bool ok;
+};
+
+static void netstat_now(struct netstat *ns)
+{
+	static const char *const want[] = { "TCPLossProbes", "TCPSpuriousRTOs", "TCPDSACKRecv" };
+	uint64_t *out[] = { &ns->loss_probes, &ns->spurious_rtos, &ns->dsack_recv };
+	char names[8192], values[8192];
+	memset(ns, 0, sizeof(*ns));
+	FILE *f = fopen("/proc/net/netstat", "r");
+	if (!f)
+		return;
+	while (fgets(names, sizeof(names), f) && fgets(values, sizeof(values), f)) {
+		if (strncmp(names, "TcpExt:", 7) != 0)
+			continue;
+		char *sn, *sv, *n = strtok_r(names, " \n", &sn), *v = strtok_r(values, " \n", &sv);
+		int found = 0;
+		for (; n && v; n = strtok_r(NULL, " \n", &sn), v = strtok_r(NULL, " \n", &sv))
+			for (int i = 0; i < 3; i++)
+				if (strcmp(n, want[i]) == 0) {
+					*out[i] = strtoull(v, NULL, 10);
+					found++;
+				}
+		ns->ok = found == 3;
+	}
+	fclose(f);
+}
+
+struct window_edge {
+	uint64_t t_ns;
+	struct cpu_usage cpu;
+	struct host_cpu host;
+	struct netstat net;
+};
+
+struct window {
+	struct window_edge a, b;
+	bool opened, closed, cut;   /* cut: closed early, the run ended first */
+};
+
+static void window_edge_now(struct window_edge *e)
+{
+	e->t_ns = now_ns();
+	cpu_usage_now(&e->cpu);
+	host_cpu_now(&e->host);
+	netstat_now(&e->net);
+}
+
+/* perf's counters open just before our samples and close just after them. */
+static void window_open(struct window *w, struct perf_ctl *p)
+{
+	perf_ctl_cmd(p, "enable");
+	window_edge_now(&w->a);
+	w->opened = true;
+}
+
+static void window_close(struct window *w, struct perf_ctl *p)
+{
+	window_edge_now(&w->b);
+	perf_ctl_cmd(p, "disable");
+	w->closed = true;
+}
+
+/* CPU, host and TCP-stack figures over the window (NA when there was none). */
+static void out_window(struct out *o, const struct window *w, const struct perf_ctl *p)
+{
+	bool ok = w->opened && w->closed;
+	const struct window_edge *a = &w->a, *b = &w->b;
+	double secs = ok ? (double)(b->t_ns - a->t_ns) / 1e9 : NAN;
+	out_str(o, "window", !ok ? "none" : w->cut ? "cut-short" : "measured");
+	out_dbl(o, "window_s", secs);
+	if (ok) {
+		out_cpu(o, &a->cpu, &b->cpu);
+		out_host(o, &a->host, &b->host);
+	} else {   /* nothing sampled: NA, never a difference of zeros */
+		static const char *const keys[] = { "cpu_user_s", "cpu_sys_s", "ctx_switches_vol",
+			"ctx_switches_invol", "host_cpu_user_s", "host_cpu_sys_s", "host_cpu_irq_s",
+			"host_cpu_softirq_s" };
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			out_dbl(o, keys[i], NAN);
+	}
+	bool hok = ok && a->host.ok && b->host.ok;
+	double busy = hok ? (b->host.user_s + b->host.sys_s + b->host.irq_s + b->host.softirq_s) -
+			    (a->host.user_s + a->host.sys_s + a->host.irq_s + a->host.softirq_s) : NAN;
+	out_dbl(o, "host_busy_cpus", hok && secs > 0 ? busy / secs : NAN);
+	out_u64(o, "cpus_online", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
+	bool nok = ok && a->net.ok && b->net.ok;
+	out_dbl(o, "tcp_loss_probes", nok ? (double)(b->net.loss_probes - a->net.loss_probes) : NAN);
+	out_dbl(o, "tcp_spurious_rtos", nok ? (double)(b->net.spurious_rtos - a->net.spurious_rtos) : NAN);
+	out_dbl(o, "tcp_dsack_recv", nok ? (double)(b->net.dsack_recv - a->net.dsack_recv) : NAN);
+	out_str(o, "perf_counters", perf_ctl_state(p));
+	out_dbl(o, "perf_ack_ms", p->ctl < 0 ? NAN : (double)p->wait_ns / 1e6);
 }
 
 /* ======================================================================
@@ -851,6 +1183,7 @@ struct config {
 	int cpus[THREADS_MAX];
 	int ncpus;
 	char cpus_text[256];
+	const char *perf_ctl;      /* --perf-ctl CTL,ACK; NULL = none */
 	/* server */
 	const char *bind_addr;
 	uint64_t max_conns;        /* 0 = until signalled */
@@ -860,6 +1193,7 @@ struct config {
 	const char *host;
 	uint64_t msg_size;
 	uint64_t threads;
+	uint64_t buffers;          /* --buffers */
 	double duration_s, warmup_s;
 	bool verify, per_field;
 	int mode;
@@ -868,7 +1202,7 @@ struct config {
 /* Long-only options get codes above any short letter. */
 enum {
 	OPT_VERSION = 1000, OPT_JSON, OPT_WARMUP, OPT_VERIFY, OPT_MODE, OPT_PER_FIELD, OPT_ZC_POOL,
-	OPT_MEM_BUDGET,
+	OPT_MEM_BUDGET, OPT_BUFFERS, OPT_PERF_CTL,
 };
 
 #define FOR_SERVER  ROLE_SERVER
@@ -902,6 +1236,9 @@ static const struct cli_opt cli_opts[] = {
 	{ 'd', "duration", "SECONDS", FOR_CLIENT, ALL_STRATS, "10",
 	  "measured time, > 0, fractions allowed" },
 	{ OPT_WARMUP, "warmup", "SECONDS", FOR_CLIENT, ALL_STRATS, "0", "unmeasured time before it" },
+	{ OPT_BUFFERS, "buffers", "N", FOR_CLIENT, ALL_STRATS, "1",
+	  "message buffers the server rotates over, 1-" CLI_STR(BUFFERS_MAX) ", to compare\n"
+	  "strategies at one working set (a3: the pool's minimum)" },
 	{ OPT_VERIFY, "verify", NULL, FOR_CLIENT, ALL_STRATS, NULL,
 	  "check every byte, not only sequence numbers" },
 	{ OPT_MODE, "mode", "stream|rr", FOR_CLIENT, ALL_STRATS, "stream",
@@ -919,6 +1256,10 @@ static const struct cli_opt cli_opts[] = {
 	  "(default: tcp_wmem max + 2 messages; at least 2 messages)" },
 	{ OPT_PER_FIELD, "per-field", NULL, FOR_CLIENT, STRAT_BIT(STRAT_A1), NULL,
 	  "server sends with one send() per field" },
+	{ OPT_PERF_CTL, "perf-ctl", "CTL,ACK", FOR_BOTH, ALL_STRATS, NULL,
+	  "FIFOs of a perf stat run under which this runs\n"
+	  "(perf stat --control fifo:CTL,ACK -D -1): its counters are\n"
+	  "enabled at the measured window's start, disabled at its end" },
 	{ OPT_JSON, "json", NULL, FOR_BOTH, ALL_STRATS, NULL, "print one JSON object on stdout at exit" },
 	{ 'h', "help", NULL, FOR_BOTH, ALL_STRATS, NULL, "this help" },
 	{ OPT_VERSION, "version", NULL, FOR_BOTH, ALL_STRATS, NULL, "print the version" },
@@ -1041,6 +1382,10 @@ static void cli_set(struct config *c, int id, const char *arg)
 		if (parse_seconds(arg, &c->warmup_s))
 			usage_error("bad warmup '%s' (expected seconds >= 0, at most %g)", arg, DURATION_MAX_S);
 		break;
+	case OPT_BUFFERS:
+		if (parse_uint_range(arg, 1, BUFFERS_MAX, &c->buffers))
+			usage_error("bad buffer count '%s' (expected 1-%d)", arg, BUFFERS_MAX);
+		break;
 	case OPT_VERIFY:
 		c->verify = true;
 		break;
@@ -1064,6 +1409,13 @@ static void cli_set(struct config *c, int id, const char *arg)
 		if (parse_size(arg, &c->mem_budget) || c->mem_budget == 0)
 			usage_error("bad memory budget '%s' (expected bytes > 0, K/M/G suffixes)", arg);
 		break;
+	case OPT_PERF_CTL: {
+		const char *comma = strchr(arg, ',');
+		if (!comma || comma == arg || !comma[1] || strchr(comma + 1, ','))
+			usage_error("bad perf control '%s' (expected CTL_FIFO,ACK_FIFO)", arg);
+		c->perf_ctl = arg;
+		break;
+	}
 	case OPT_JSON:
 		c->json = true;
 		break;
@@ -1173,10 +1525,20 @@ struct server {
 	uint64_t mem_in_use, mem_budget;   /* message buffers of active connections (bytes) */
 	uint64_t msg_size, per_field_conns, rr_conns;
 	struct zc_stats zc;
-	struct tcp_totals tcp;
-	bool host_started;
-	struct host_cpu host0;
+	struct tcp_totals tcp;         /* each connection's whole life */
+	uint64_t buffers;
 	char last_error[200];
+	/* the measured window: the first connection to start (stream: its start
+	 * byte; rr: its first request) anchors it warmup_ms later, for the
+	 * client's measured time; the window thread takes its edges */
+	struct perf_ctl perf;
+	pthread_cond_t win_cond;       /* wakes the window thread early (win_cut) */
+	bool win_anchored, win_cut;
+	pthread_t win_tid;
+	_Atomic uint64_t win_start_ns, win_end_ns;   /* 0 until anchored */
+	struct window win;
+	uint64_t win_bytes, win_messages;
+	struct tcp_totals win_tcp;
 };
 
 struct conn_thread {
@@ -1196,6 +1558,11 @@ int conn_send(struct conn *c, const void *buf, size_t len)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	return net_sendv_all(c->fd, &iov, 1, 0, NULL, NULL, NULL, c->deadline_ns);
+}
+
+uint32_t conn_buffers(const struct conn *c)
+{
+	return c->hello.buffers ? c->hello.buffers : 1;
 }
 
 int conn_fail(struct conn *c, const char *fmt, ...)
@@ -1218,6 +1585,8 @@ void zc_stats_add(struct zc_stats *into, const struct zc_stats *z)
 	into->missing += z->missing;
 	if (z->pool_depth > into->pool_depth)
 		into->pool_depth = z->pool_depth;
+	if (z->in_flight_max > into->in_flight_max)
+		into->in_flight_max = z->in_flight_max;
 }
 
 /* From now on, sends must end by the client's announced stop plus slack. */
@@ -1251,14 +1620,104 @@ static void serve_reject(int fd, struct server *srv, const char *why)
 	pthread_mutex_unlock(&srv->lock);
 }
 
+/* What one connection did, for the server's totals. */
+struct conn_result {
+	uint64_t bytes, messages;            /* the whole connection */
+	uint64_t win_bytes, win_messages;    /* in the server's window */
+	uint64_t pend_bytes, pend_msgs;      /* sent since the last conn_tick() */
+	struct tcp_totals tcp, win_tcp;      /* TCP_INFO: the whole connection / the window */
+	bool tcp_opened, tcp_closed;         /* win_tcp's edges taken */
+	uint64_t retrans0;                   /* total_retrans at the window's start */
+	uint64_t reserved;       /* bytes of the memory budget this connection holds */
+	bool served, failed;
+};
+
+/* The window thread: takes the window's edges at the anchored times; a
+ * cut (the server is ending) closes it early. */
+static bool server_sleep_until(struct server *srv, uint64_t t)
+{
+	struct timespec ts = { .tv_sec = (time_t)(t / NS_PER_S), .tv_nsec = (long)(t % NS_PER_S) };
+	while (!srv->win_cut && now_ns() < t)
+		pthread_cond_timedwait(&srv->win_cond, &srv->lock, &ts);
+	return !srv->win_cut;
+}
+
+static void *server_window_main(void *arg)
+{
+	struct server *srv = arg;
+	pthread_mutex_lock(&srv->lock);
+	if (server_sleep_until(srv, srv->win_start_ns)) {
+		pthread_mutex_unlock(&srv->lock);
+		window_open(&srv->win, &srv->perf);
+		pthread_mutex_lock(&srv->lock);
+		server_sleep_until(srv, srv->win_end_ns);
+		pthread_mutex_unlock(&srv->lock);
+		window_close(&srv->win, &srv->perf);
+		/* the client stops by its own clock, started a little before the
+		 * start byte reached us: ending that little early is the window */
+		uint64_t len = srv->win_end_ns - srv->win_start_ns;
+		srv->win.cut = srv->win.b.t_ns + len / 100 + 20000000ull < srv->win_end_ns;
+		return NULL;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return NULL;
+}
+
+/* The first connection to start anchors the window; later ones share it. */
+static void server_anchor_window(struct server *srv, const struct hello *h)
+{
+	pthread_mutex_lock(&srv->lock);
+	if (!srv->win_anchored && h->duration_ms) {
+		uint64_t start = now_ns() + (uint64_t)h->warmup_ms * 1000000ull;
+		atomic_store(&srv->win_end_ns, start + (uint64_t)(h->duration_ms - h->warmup_ms) * 1000000ull);
+		atomic_store(&srv->win_start_ns, start);
+		srv->win_anchored = pthread_create(&srv->win_tid, NULL, server_window_main, srv) == 0;
+		if (!srv->win_anchored)
+			warning("cannot start the window thread: figures cover no window");
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static uint64_t tcp_total_retrans(int fd)
+{
+	struct tcp_totals t = { 0 };
+	tcp_totals_add(&t, fd);
+	return t.retrans;
+}
+
+/* Called by the connection's thread every few messages: the bytes sent
+ * since the last call count in the window when now is inside it; TCP_INFO
+ * is taken when the window opens and when it closes (or at the end). */
+static void conn_tick(struct server *srv, struct conn *c, struct conn_result *res, bool ending)
+{
+	uint64_t now = now_ns(), ws = atomic_load_explicit(&srv->win_start_ns, memory_order_relaxed);
+	uint64_t we = atomic_load_explicit(&srv->win_end_ns, memory_order_relaxed);
+	if (ws && now >= ws && now < we) {
+		res->win_bytes += res->pend_bytes;
+		res->win_messages += res->pend_msgs;
+	}
+	res->pend_bytes = res->pend_msgs = 0;
+	if (ws && now >= ws && !res->tcp_opened) {
+		res->retrans0 = tcp_total_retrans(c->fd);
+		res->tcp_opened = true;
+	}
+	if (res->tcp_opened && !res->tcp_closed && (now >= we || ending)) {
+		tcp_totals_add(&res->win_tcp, c->fd);
+		res->win_tcp.retrans -= res->retrans0;
+		res->tcp_closed = true;
+	}
+}
+
 /* Stream messages until the client stops us.  Returns 0, or -1 with
  * c->err set. */
-static int serve_stream(struct conn *c, const struct strategy *s,
-			uint64_t *bytes, uint64_t *messages)
+static int serve_stream(struct server *srv, struct conn *c, struct conn_result *res)
 {
+	const struct strategy *s = srv->strat;
 	uint64_t size = c->hello.msg_size;
+	/* the clock every ~64 KiB sent, the peer every ~1 MiB */
+	uint64_t tick_every = size >= (1u << 16) ? 1 : (1u << 16) / size;
 	uint64_t check_every = size >= (1u << 20) ? 1 : (1u << 20) / size;
-	uint64_t seq = 0, since_check = 0;
+	uint64_t seq = 0, since_tick = 0, since_check = 0;
 	char go;
 
 	int r = net_recv_by(c->fd, &go, 1, deadline_in_s(IO_TIMEOUT_S));
@@ -1267,6 +1726,7 @@ static int serve_stream(struct conn *c, const struct strategy *s,
 		return -1;
 	}
 	conn_set_deadline(c);
+	server_anchor_window(srv, &c->hello);
 	for (;;) {
 		if (s->send(c, seq) < 0) {
 			if (errno == EPIPE || errno == ECONNRESET)
@@ -1281,8 +1741,14 @@ static int serve_stream(struct conn *c, const struct strategy *s,
 			return -1;
 		}
 		seq++;
-		*bytes += size;
-		*messages += 1;
+		res->bytes += size;
+		res->messages++;
+		res->pend_bytes += size;
+		res->pend_msgs++;
+		if (++since_tick >= tick_every) {
+			since_tick = 0;
+			conn_tick(srv, c, res, false);
+		}
 		if (++since_check >= check_every) {
 			bool reset = false;
 			since_check = 0;
@@ -1312,8 +1778,9 @@ static void set_nodelay(int fd)
 /* Request-response: for each RR_REQ_LEN-byte request, one message.  The
  * client ends the exchange by closing its side.  Returns 0, or -1 with
  * c->err set. */
-static int serve_rr(struct conn *c, const struct strategy *s, uint64_t *bytes, uint64_t *messages)
+static int serve_rr(struct server *srv, struct conn *c, struct conn_result *res)
 {
+	const struct strategy *s = srv->strat;
 	uint8_t req[RR_REQ_LEN];
 	uint64_t seq = 0;
 
@@ -1340,6 +1807,8 @@ static int serve_rr(struct conn *c, const struct strategy *s, uint64_t *bytes, u
 				conn_fail(c, "client reset the connection mid-stream");
 			return -1;
 		}
+		if (seq == 0)
+			server_anchor_window(srv, &c->hello);
 		if (get_le(req, 8) != seq) {
 			conn_fail(c, "request %" PRIu64 " arrived as number %" PRIu64,
 				 seq, get_le(req, 8));
@@ -1351,20 +1820,16 @@ static int serve_rr(struct conn *c, const struct strategy *s, uint64_t *bytes, u
 			return -1;
 		}
 		seq++;
-		*bytes += c->hello.msg_size;
-		*messages += 1;
+		res->bytes += c->hello.msg_size;
+		res->messages++;
+		res->pend_bytes += c->hello.msg_size;
+		res->pend_msgs++;
+		conn_tick(srv, c, res, false);
 		if (stop_signal)
 			return 0;
 	}
 }
 
-/* What one connection did, for the server's totals. */
-struct conn_result {
-	uint64_t bytes, messages;
-	struct tcp_totals tcp;
-	uint64_t reserved;       /* bytes of the memory budget this connection holds */
-	bool served, failed;
-};
 
 /* Read and decode the hello within HELLO_TIMEOUT_S of the accept.
  * Returns 0, or -1 with the reason in why. */
@@ -1432,16 +1897,20 @@ static int conn_admit(const struct conn_thread *ct, struct conn *c, struct conn_
 /* Accept, stream (or answer requests), close the strategy.  The stream's
  * error is the cause; a close error after it is kept beside it.  Returns
  * true when the connection failed (c->err says why). */
-static bool conn_serve(struct conn *c, const struct strategy *s, struct conn_result *res)
+static bool conn_serve(struct server *srv, struct conn *c, struct conn_result *res)
 {
+	const struct strategy *s = srv->strat;
 	uint8_t reply[REPLY_LEN];
 	bool failed = false;
 	reply_encode(REPLY_ACCEPT, "", reply);
 	set_timeout(c->fd, SO_RCVTIMEO, IO_TIMEOUT_S);
 	if (net_send_all(c->fd, reply, sizeof(reply)) < 0)
 		failed = conn_fail(c, "could not answer the hello: %s", strerror(errno)) < 0;
-	else if ((c->hello.mode == MODE_RR ? serve_rr : serve_stream)(c, s, &res->bytes, &res->messages) < 0)
+	else if ((c->hello.mode == MODE_RR ? serve_rr : serve_stream)(srv, c, res) < 0)
 		failed = true;
+	/* before close(): a3 disconnects a failed socket, and TCP_INFO is then zeros */
+	conn_tick(srv, c, res, true);
+	tcp_totals_add(&res->tcp, c->fd);
 	char stream_err[sizeof(c->err)];
 	snprintf(stream_err, sizeof(stream_err), "%s", c->err);
 	c->err[0] = '\0';
@@ -1472,11 +1941,15 @@ static void conn_account(struct server *srv, const struct conn *c, const struct 
 		srv->failed += res->failed;
 		srv->bytes_sent += res->bytes;
 		srv->messages_sent += res->messages;
+		srv->win_bytes += res->win_bytes;
+		srv->win_messages += res->win_messages;
+		srv->buffers = conn_buffers(c);
 		srv->msg_size = c->hello.msg_size;
 		srv->per_field_conns += (c->hello.flags & HELLO_F_PER_FIELD) != 0;
 		srv->rr_conns += c->hello.mode == MODE_RR;
 		zc_stats_add(&srv->zc, &c->zc);
 		tcp_totals_merge(&srv->tcp, &res->tcp);
+		tcp_totals_merge(&srv->win_tcp, &res->win_tcp);
 		if (res->failed)
 			snprintf(srv->last_error, sizeof(srv->last_error), "%s", c->err);
 	}
@@ -1499,8 +1972,7 @@ static void *conn_thread_main(void *arg)
 	set_timeout(c.fd, SO_SNDTIMEO, IO_TIMEOUT_S);
 	if (conn_admit(ct, &c, &res) == 0) {
 		res.served = true;
-		res.failed = conn_serve(&c, srv->strat, &res);
-		tcp_totals_add(&res.tcp, c.fd);
+		res.failed = conn_serve(srv, &c, &res);
 		if (res.failed)
 			warning("connection %" PRIu64 " failed: %s", ct->index, c.err);
 	}
@@ -1555,13 +2027,20 @@ static int server_listen(const struct config *cfg, const struct strategy *s)
 	return fd;
 }
 
-static void server_report(struct server *srv, const struct cpu_usage *cpu0, const struct host_cpu *host0)
+/* Whole-life CPU of the server process, beside the window's. */
+static void out_life(struct out *o, const struct cpu_usage *cpu0, uint64_t start_ns)
+{
+	struct cpu_usage cpu1;
+	cpu_usage_now(&cpu1);
+	out_dbl(o, "life_s", (double)(now_ns() - start_ns) / 1e9);
+	out_dbl(o, "life_cpu_user_s", cpu1.user_s - cpu0->user_s);
+	out_dbl(o, "life_cpu_sys_s", cpu1.sys_s - cpu0->sys_s);
+}
+
+static void server_report(struct server *srv, const struct cpu_usage *cpu0, uint64_t start_ns)
 {
 	const struct config *cfg = srv->cfg;
-	struct cpu_usage cpu1;
-	struct host_cpu host1;
-	cpu_usage_now(&cpu1);
-	host_cpu_now(&host1);
+	double secs = srv->win.opened && srv->win.closed ? (double)(srv->win.b.t_ns - srv->win.a.t_ns) / 1e9 : NAN;
 	const char *variant = srv->per_field_conns == 0 ? "default" :
 		srv->per_field_conns == srv->served ? "per-field" : "mixed";
 	struct out o;
@@ -1579,11 +2058,17 @@ static void server_report(struct server *srv, const struct cpu_usage *cpu0, cons
 	out_u64(&o, "connections", srv->served);
 	out_u64(&o, "rejected", srv->rejected);
 	out_u64(&o, "failed", srv->failed);
+	out_u64(&o, "buffers", srv->buffers);
 	out_u64(&o, "bytes_sent", srv->bytes_sent);
 	out_u64(&o, "messages_sent", srv->messages_sent);
-	out_cpu(&o, cpu0, &cpu1);
-	out_tcp(&o, &srv->tcp);
-	out_host(&o, srv->host_started ? &srv->host0 : host0, &host1);
+	out_u64(&o, "bytes", srv->win_bytes);
+	out_u64(&o, "messages", srv->win_messages);
+	out_dbl(&o, "seconds", secs);
+	out_dbl(&o, "gbps", (double)srv->win_bytes * 8 / secs / 1e9);
+	out_window(&o, &srv->win, &srv->perf);
+	out_tcp(&o, &srv->win_tcp);
+	out_u64(&o, "life_tcp_retrans", srv->tcp.retrans);
+	out_life(&o, cpu0, start_ns);
 	out_str(&o, "cpus", cfg->cpus_text);
 	if (srv->strat->has_zc_stats)
 		out_zc(&o, &srv->zc);
@@ -1602,13 +2087,8 @@ static void server_start_conn(struct server *srv, int fd, const pthread_attr_t *
 {
 	pthread_mutex_lock(&srv->lock);
 	bool busy = srv->active >= conn_cap;
-	if (!busy) {
+	if (!busy)
 		srv->active++;
-		if (!srv->host_started) {
-			host_cpu_now(&srv->host0);
-			srv->host_started = true;
-		}
-	}
 	uint64_t index = srv->next_index++;
 	pthread_mutex_unlock(&srv->lock);
 	if (busy) {
@@ -1676,6 +2156,18 @@ static void server_accept_loop(struct server *srv, int lfd)
 	pthread_attr_destroy(&attr);
 }
 
+/* The connections are over: a window still open closes now (cut short). */
+static void server_end_window(struct server *srv)
+{
+	pthread_mutex_lock(&srv->lock);
+	bool anchored = srv->win_anchored;
+	srv->win_cut = true;
+	pthread_cond_broadcast(&srv->win_cond);
+	pthread_mutex_unlock(&srv->lock);
+	if (anchored)
+		pthread_join(srv->win_tid, NULL);
+}
+
 /* Let running connections finish: they see stop_signal within one check
  * interval, and each is bounded by its I/O timeouts. */
 static void server_wait_conns(struct server *srv)
@@ -1700,7 +2192,7 @@ int server_main(int argc, char **argv, const struct strategy *s)
 	static struct config cfg;
 	static struct server srv;
 	struct cpu_usage cpu0;
-	struct host_cpu host0;
+	uint64_t start_ns = now_ns();
 
 	set_prog_name(argv[0], "server");
 	cfg.role = ROLE_SERVER;
@@ -1709,7 +2201,7 @@ int server_main(int argc, char **argv, const struct strategy *s)
 	install_signals();
 	raise_fd_limit();
 	cpu_usage_now(&cpu0);
-	host_cpu_now(&host0);
+	perf_ctl_open(&srv.perf, cfg.perf_ctl);
 
 	srv.cfg = &cfg;
 	srv.strat = s;
@@ -1718,6 +2210,11 @@ int server_main(int argc, char **argv, const struct strategy *s)
 	srv.mem_budget = cfg.mem_budget ? cfg.mem_budget :
 		(uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE) / 2;
 	pthread_mutex_init(&srv.lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&srv.win_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	srv.event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (srv.event_fd < 0)
 		die(1, errno, "eventfd");
@@ -1727,8 +2224,9 @@ int server_main(int argc, char **argv, const struct strategy *s)
 	server_accept_loop(&srv, lfd);
 	close(lfd);
 	server_wait_conns(&srv);
+	server_end_window(&srv);
 	pthread_mutex_lock(&srv.lock);
-	server_report(&srv, &cpu0, &host0);
+	server_report(&srv, &cpu0, start_ns);
 	int status = srv.failed ? 1 : 0;
 	pthread_mutex_unlock(&srv.lock);
 	return status;
@@ -1794,7 +2292,8 @@ static int client_connect(struct client_thread *t)
 	struct hello h = { .magic = HELLO_MAGIC, .version = HELLO_VERSION,
 			   .strategy = (uint8_t)cfg->strategy, .mode = (uint8_t)cfg->mode,
 			   .flags = cfg->per_field ? HELLO_F_PER_FIELD : 0, .msg_size = cfg->msg_size,
-			   .duration_ms = (uint32_t)ceil((cfg->warmup_s + cfg->duration_s) * 1000) };
+			   .duration_ms = (uint32_t)ceil((cfg->warmup_s + cfg->duration_s) * 1000),
+			   .warmup_ms = (uint32_t)ceil(cfg->warmup_s * 1000), .buffers = (uint16_t)cfg->buffers };
 	hello_encode(&h, hbuf);
 	set_timeout(t->fd, SO_RCVTIMEO, HELLO_TIMEOUT_S);
 	if (net_send_all(t->fd, hbuf, sizeof(hbuf)) < 0) {
@@ -2003,6 +2502,7 @@ static void out_client_header(struct out *o, const struct config *cfg)
 	out_u64(o, "port", cfg->port);
 	out_u64(o, "msg_size", cfg->msg_size);
 	out_u64(o, "threads", cfg->threads);
+	out_u64(o, "buffers", cfg->buffers);
 }
 
 /* Nothing could start: say why, and with --json still print one object
@@ -2067,35 +2567,29 @@ static struct client_thread *client_start_threads(struct client *cl)
 	return th;
 }
 
-/* The process and host CPU over the measured window. */
-struct client_window {
-	struct cpu_usage cpu0, cpu1;
-	struct host_cpu host0, host1;
-	bool aborted;        /* a connection failed before the clock started */
-};
-
-/* Start the clock once every thread is connected, sample CPU at the
- * window's edges, wait for the threads. */
-static void client_measure(struct client *cl, struct client_thread *th, struct client_window *w)
+/* Start the clock once every thread is connected, take the window's edges
+ * (CPU, host, perf), wait for the threads.  Returns true when a connection
+ * failed before the clock started (nothing was measured). */
+static bool client_measure(struct client *cl, struct client_thread *th, struct window *w,
+			   struct perf_ctl *perf)
 {
 	const struct config *cfg = cl->cfg;
 	pthread_barrier_wait(&cl->barrier);
 	cl->start_ns = now_ns();
 	cl->warm_ns = cl->start_ns + (uint64_t)(cfg->warmup_s * 1e9);
 	cl->end_ns = cl->warm_ns + (uint64_t)(cfg->duration_s * 1e9);
-	w->aborted = atomic_load(&cl->abort);
+	bool aborted = atomic_load(&cl->abort);
 	pthread_barrier_wait(&cl->barrier);
-	if (!w->aborted) {
+	if (!aborted) {
 		sleep_until_ns(cl->warm_ns);
-		cpu_usage_now(&w->cpu0);
-		host_cpu_now(&w->host0);
+		window_open(w, perf);
 		sleep_until_ns(cl->end_ns);
-		cpu_usage_now(&w->cpu1);
-		host_cpu_now(&w->host1);
+		window_close(w, perf);
 	}
 	for (uint64_t i = 0; i < cfg->threads; i++)
 		pthread_join(th[i].tid, NULL);
 	pthread_barrier_destroy(&cl->barrier);
+	return aborted;
 }
 
 /* Every thread's counters, summed after join. */
@@ -2153,7 +2647,7 @@ static void out_rtt(struct out *o, const struct hist *rtt, double secs)
 }
 
 static void client_report(const struct config *cfg, const struct client_totals *tot,
-			  const struct client_window *w, const char *reason)
+			  const struct window *w, const struct perf_ctl *perf, const char *reason)
 {
 	double secs = cfg->duration_s;
 	double mps = (double)tot->messages / secs;
@@ -2176,9 +2670,8 @@ static void client_report(const struct config *cfg, const struct client_totals *
 		out_rtt(&o, &tot->rtt, secs);
 	out_bool(&o, "verify", cfg->verify);
 	out_u64(&o, "verify_errors", tot->verify_errors);
-	out_cpu(&o, &w->cpu0, &w->cpu1);
+	out_window(&o, w, perf);
 	out_tcp(&o, &tot->tcp);
-	out_host(&o, &w->host0, &w->host1);
 	out_str(&o, "cpus", cfg->cpus_text);
 	out_str(&o, "status", reason[0] ? "failed" : "ok");
 	out_str(&o, "reason", reason);
@@ -2190,7 +2683,8 @@ int client_main(int argc, char **argv, int strategy_id)
 	static struct config cfg;
 	static struct client_totals tot;   /* static: the histogram is ~58 KiB */
 	struct client cl = { .cfg = &cfg };
-	struct client_window w = { 0 };
+	struct window w = { 0 };
+	struct perf_ctl perf;
 	char reason[256];
 
 	set_prog_name(argv[0], "client");
@@ -2199,6 +2693,7 @@ int client_main(int argc, char **argv, int strategy_id)
 	parse_cli(argc, argv, &cfg);
 	signal(SIGPIPE, SIG_IGN);
 	client_check_memory(&cfg);
+	perf_ctl_open(&perf, cfg.perf_ctl);
 
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	char port[8];
@@ -2209,12 +2704,12 @@ int client_main(int argc, char **argv, int strategy_id)
 		return client_fail_early(&cfg, reason);
 	}
 	struct client_thread *th = client_start_threads(&cl);
-	client_measure(&cl, th, &w);
+	bool aborted = client_measure(&cl, th, &w, &perf);
 	freeaddrinfo(cl.addr);
 	client_sum(th, cfg.threads, &tot);
-	client_reason(&tot, cfg.threads, w.aborted, reason, sizeof(reason));
-	if (!w.aborted || cfg.json)    /* nothing measured and no --json: just say why */
-		client_report(&cfg, &tot, &w, reason);
+	client_reason(&tot, cfg.threads, aborted, reason, sizeof(reason));
+	if (!aborted || cfg.json)    /* nothing measured and no --json: just say why */
+		client_report(&cfg, &tot, &w, &perf, reason);
 	if (reason[0])
 		fprintf(stderr, "%s: %s\n", prog_name, reason);
 	free(th);

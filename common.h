@@ -31,6 +31,7 @@
 #define MSG_SIZE_MIN      64ULL                 /* bytes: 8 fields of >= 8 B */
 #define MSG_SIZE_MAX      (64ULL << 20)         /* bytes: 64 MiB */
 #define THREADS_MAX       1024
+#define BUFFERS_MAX       4096                  /* --buffers */
 #define DURATION_MAX_S    86400.0
 #define NS_PER_S          1000000000ull
 #define HELLO_TIMEOUT_S   5      /* a peer must send its hello within this */
@@ -86,6 +87,13 @@ uint64_t msg_seq(const struct msg *m);
  * otherwise -1 and a short description in why. */
 int msg_verify(const struct msg *m, uint64_t seq, bool check_bytes, char *why, size_t whylen);
 void msg_iov(const struct msg *m, struct iovec iov[MSG_FIELDS]);
+/* n messages of one size, each its own 8 allocations (--buffers). */
+struct msg_set {
+	struct msg *m;
+	uint32_t n;
+};
+int msg_set_alloc(struct msg_set *set, uint32_t n, size_t size);   /* 0, or -1 ENOMEM */
+void msg_set_free(struct msg_set *set);
 /* Heap bytes one message of `size` really takes: its 8 allocations with
  * malloc's per-chunk overhead (what a 64-byte message costs is mostly that). */
 uint64_t msg_mem_bytes(uint64_t size);
@@ -129,6 +137,8 @@ struct hello {
 	uint32_t flags;        /* HELLO_F_* */
 	uint64_t msg_size;     /* bytes */
 	uint32_t duration_ms;  /* client's warm-up + measured time; 0 = not given */
+	uint32_t warmup_ms;    /* of that, the unmeasured warm-up */
+	uint16_t buffers;      /* message buffers the sender rotates over; 0 = 1 */
 };
 
 void hello_encode(const struct hello *h, uint8_t out[HELLO_LEN]);
@@ -193,9 +203,56 @@ struct zc_stats {
 	uint64_t notifications;  /* error-queue messages read */
 	uint64_t enobufs;        /* ENOBUFS retries */
 	uint64_t pool_depth;     /* message buffers in the pool */
-	uint64_t pool_waits;     /* sends that waited for a free buffer */
+	uint64_t pool_waits;     /* sends that blocked: no buffer free, no completion queued */
+	uint64_t in_flight_max;  /* most buffers the kernel held at once (the working set) */
 	uint64_t missing;        /* completions still outstanding at close */
 };
+
+/* ---- zero-copy buffer pool: pure bookkeeping, no syscalls ------------- */
+
+/* Which message buffers the kernel still holds.  A buffer is free only when
+ * the completion of every send call that carried it has arrived; free
+ * buffers are reused most-recently-completed first (a LIFO), so the working
+ * set is what is really in flight, not the whole pool.  Send calls are
+ * counted per socket (the kernel's u32 counter, extended to 64 bits here);
+ * each call is registered the moment it succeeds, so a completion that
+ * arrives while a message is still being sent (an ENOBUFS retry drains the
+ * error queue mid-message) is matched. */
+struct zc_record {               /* the calls that carried one buffer */
+	uint32_t slot;
+	bool open;                   /* its message is still being sent */
+	uint64_t first_id;           /* counter of its first call */
+	unsigned calls, done;        /* calls made so far / completed */
+};
+struct zc_pool {
+	uint32_t depth;              /* buffers */
+	uint32_t *free;              /* stack of free buffer indices; top = free[nfree - 1] */
+	uint32_t nfree;
+	struct zc_record *rec;       /* ring of records in send order, oldest at head */
+	uint32_t cap, head, count;
+	uint64_t next_id;            /* counter of the next call */
+	uint32_t in_flight, in_flight_max;   /* buffers the kernel holds (now, high-water) */
+};
+int zc_pool_init(struct zc_pool *p, uint32_t depth);   /* 0, or -1 ENOMEM */
+void zc_pool_free(struct zc_pool *p);
+/* A free buffer for the next message (the most recently completed), or -1
+ * when every buffer is still the kernel's. */
+int zc_pool_take(struct zc_pool *p);
+/* Start sending buffer `slot`: returns the counter sendmsg() calls are
+ * added to as they succeed (pass it to net_sendv_all's `calls`). */
+unsigned *zc_pool_begin(struct zc_pool *p, int slot);
+/* The message is sent (or failed): a buffer no call carried is free again. */
+void zc_pool_end(struct zc_pool *p);
+/* The kernel completed the n calls from lo32 (its u32 counter).  Returns
+ * 0, or -1 when the range covers calls never made or completed twice. */
+int zc_pool_complete(struct zc_pool *p, uint32_t lo32, uint64_t n);
+/* Calls made but not yet completed. */
+uint64_t zc_pool_outstanding(const struct zc_pool *p);
+/* Default depth: what the send buffer can hold in flight, with headroom.
+ * Each iovec piece of a zero-copy send is charged at least a whole page
+ * of send buffer, so a message of `size` bytes in 8 fields costs
+ * sum(max(1, pages(field))) pages; `sndbuf_max` is tcp_wmem's maximum. */
+uint32_t zc_pool_default_depth(uint64_t size, uint64_t sndbuf_max);
 
 struct server_opts {
 	uint64_t zc_pool_bytes;  /* a3: pool size; 0 = default */
@@ -237,6 +294,8 @@ struct strategy {
 	int (*close)(struct conn *c);
 };
 
+/* Message buffers the client asked the sender to rotate over (>= 1). */
+uint32_t conn_buffers(const struct conn *c);
 /* Record why the connection failed (c->err); returns -1 for `return conn_fail(...)`. */
 int conn_fail(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Add one connection's zero-copy counters into a total (pool_depth: the largest). */

@@ -347,6 +347,128 @@ static bool test_hist_random(void)
 	return true;
 }
 
+/* ---- the zero-copy pool ------------------------------------------------ */
+
+/* Send one message on buffer `slot` in `calls` sendmsg() calls. */
+static void pool_send(struct zc_pool *p, int slot, unsigned calls)
+{
+	unsigned *n = zc_pool_begin(p, slot);
+	*n += calls;
+	zc_pool_end(p);
+}
+
+static bool test_pool_lifo(void)
+{
+	struct zc_pool p;
+	CHECK(zc_pool_init(&p, 4) == 0, "init");
+	int a = zc_pool_take(&p), b, c;
+	CHECK(a == 0, "first buffer %d, want 0", a);
+	pool_send(&p, a, 1);                       /* call 0 */
+	b = zc_pool_take(&p);
+	pool_send(&p, b, 1);                       /* call 1 */
+	c = zc_pool_take(&p);
+	pool_send(&p, c, 1);                       /* call 2 */
+	CHECK(p.in_flight == 3 && zc_pool_outstanding(&p) == 3, "in flight %u", p.in_flight);
+	CHECK(zc_pool_complete(&p, 0, 2) == 0, "complete 0..1");
+	/* the most recently completed buffer (b) comes back first, then a */
+	int x = zc_pool_take(&p);
+	CHECK(x == b, "took %d after completing %d,%d; want %d (LIFO)", x, a, b, b);
+	pool_send(&p, x, 1);                       /* call 3 */
+	int y = zc_pool_take(&p);
+	CHECK(y == a, "then %d, want %d", y, a);
+	pool_send(&p, y, 1);                       /* call 4 */
+	int z = zc_pool_take(&p);                  /* the never-used fourth */
+	CHECK(z == 3, "then %d, want 3", z);
+	pool_send(&p, z, 1);                       /* call 5 */
+	CHECK(zc_pool_take(&p) == -1, "a fifth buffer from a pool of 4");
+	CHECK(p.in_flight_max == 4, "high-water %u", p.in_flight_max);
+	CHECK(zc_pool_complete(&p, 2, 4) == 0, "complete 2..5");
+	CHECK(p.in_flight == 0 && p.count == 0 && zc_pool_outstanding(&p) == 0, "all back");
+	zc_pool_free(&p);
+	return true;
+}
+
+static bool test_pool_partial_calls(void)
+{
+	/* a message sent in 3 calls; an ENOBUFS-retry drain sees the first
+	 * two complete while the third is still to be made */
+	struct zc_pool p;
+	CHECK(zc_pool_init(&p, 2) == 0, "init");
+	int s = zc_pool_take(&p);
+	unsigned *calls = zc_pool_begin(&p, s);
+	*calls += 2;                                /* calls 0, 1 succeeded */
+	CHECK(zc_pool_complete(&p, 0, 2) == 0, "completion of the partial message's calls refused");
+	CHECK(p.in_flight == 1, "buffer freed while its message is still being sent");
+	*calls += 1;                                /* call 2 */
+	zc_pool_end(&p);
+	CHECK(p.in_flight == 1, "freed before its last call completed");
+	CHECK(zc_pool_complete(&p, 2, 1) == 0, "complete call 2");
+	CHECK(p.in_flight == 0, "not freed after all calls completed");
+	/* a message whose calls all completed before it ended is free at end */
+	s = zc_pool_take(&p);
+	calls = zc_pool_begin(&p, s);
+	*calls += 1;                                /* call 3 */
+	CHECK(zc_pool_complete(&p, 3, 1) == 0, "complete call 3 mid-message");
+	zc_pool_end(&p);
+	CHECK(p.in_flight == 0 && p.count == 0, "in flight %u, records %u", p.in_flight, p.count);
+	/* a send that made no call gives its buffer back */
+	s = zc_pool_take(&p);
+	zc_pool_begin(&p, s);
+	zc_pool_end(&p);
+	CHECK(p.in_flight == 0 && p.nfree == 2 && p.next_id == 4, "failed send kept its buffer");
+	zc_pool_free(&p);
+	return true;
+}
+
+static bool test_pool_ranges(void)
+{
+	struct zc_pool p;
+	CHECK(zc_pool_init(&p, 8) == 0, "init");
+	for (int i = 0; i < 6; i++)
+		pool_send(&p, zc_pool_take(&p), 1);     /* calls 0..5 */
+	/* out of order: a later range first, then the earlier one */
+	CHECK(zc_pool_complete(&p, 3, 2) == 0, "complete 3..4 first");
+	CHECK(p.in_flight == 4 && p.count == 6, "in flight %u records %u", p.in_flight, p.count);
+	CHECK(zc_pool_complete(&p, 0, 3) == 0, "then 0..2");
+	CHECK(p.count == 1, "records %u after 0..4, want 1", p.count);
+	/* completed twice, or calls never made: refused */
+	CHECK(zc_pool_complete(&p, 4, 1) < 0, "call 4 completed twice accepted");
+	CHECK(zc_pool_complete(&p, 5, 2) < 0, "call 6 (never made) accepted");
+	CHECK(zc_pool_complete(&p, 5, 1) == 0, "call 5");
+	/* one merged range over several multi-call messages */
+	for (int i = 0; i < 3; i++)
+		pool_send(&p, zc_pool_take(&p), 2);     /* calls 6..11 */
+	CHECK(zc_pool_complete(&p, 6, 6) == 0, "merged 6..11");
+	CHECK(p.in_flight == 0 && p.count == 0, "in flight %u", p.in_flight);
+	zc_pool_free(&p);
+	/* the kernel's counter is u32: ranges across the wrap are matched */
+	CHECK(zc_pool_init(&p, 4) == 0, "init");
+	p.next_id = 0xfffffffeull;
+	for (int i = 0; i < 4; i++)
+		pool_send(&p, zc_pool_take(&p), 1);     /* 2^32-2 .. 2^32+1 */
+	CHECK(zc_pool_complete(&p, 0xfffffffeu, 4) == 0, "range across the u32 wrap");
+	CHECK(p.in_flight == 0, "wrap left %u in flight", p.in_flight);
+	zc_pool_free(&p);
+	return true;
+}
+
+static bool test_pool_depth(void)
+{
+	/* 8 sub-page fields cost 8 pages of send buffer each */
+	uint32_t d = zc_pool_default_depth(64, 4u << 20);
+	CHECK(d == 128 + 64 + 2, "64 B under 4 MiB: depth %u, want 194", d);
+	/* 64 KiB: 8 x 8 KiB fields = 16 pages = 64 KiB; 64 fit */
+	d = zc_pool_default_depth(64 << 10, 4u << 20);
+	CHECK(d == 64 + 32 + 2, "64 KiB: depth %u, want 98", d);
+	/* 36 KiB = 8 x 4608 B: 2 pages each, 64 KiB charged, not 36 */
+	d = zc_pool_default_depth(36 << 10, 4u << 20);
+	CHECK(d == 98, "36 KiB: depth %u, want 98", d);
+	/* a message larger than the send buffer: one in flight, plus headroom */
+	d = zc_pool_default_depth(64u << 20, 4u << 20);
+	CHECK(d == 3, "64 MiB: depth %u, want 3", d);
+	return true;
+}
+
 int main(void)
 {
 	run("size split places the remainder in the first fields", test_size_split);
@@ -361,5 +483,9 @@ int main(void)
 	run("reply encode/decode", test_reply);
 	run("histogram percentiles of 1..100000 within 1%", test_hist_known);
 	run("histogram vs exact quantiles, merge", test_hist_random);
+	run("zero-copy pool reuses the most recently completed buffer", test_pool_lifo);
+	run("zero-copy pool registers each call as it is made", test_pool_partial_calls);
+	run("zero-copy pool: out-of-order, merged, wrapped, bogus ranges", test_pool_ranges);
+	run("zero-copy pool depth from the send-buffer charge", test_pool_depth);
 	return failures ? 1 : 0;
 }
