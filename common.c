@@ -1034,8 +1034,8 @@ static void perf_ctl_open(struct perf_ctl *p, const char *spec)
 {
 	char ctl[512];
 	const char *comma = spec ? strchr(spec, ',') : NULL;
+	memset(p, 0, sizeof(*p));
 	p->ctl = p->ack = -1;
-	p->failed = false;
 	if (!spec)
 		return;
 	snprintf(ctl, sizeof(ctl), "%.*s", (int)(comma - spec), spec);
