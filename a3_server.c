@@ -25,6 +25,13 @@
  * the client's --buffers.  --zc-pool BYTES overrides it (ceil(BYTES /
  * msg_size), at least 2).  The pool is allocated and written in open(),
  * before the client starts its clock.
+ *
+ * --engine uring (the client's): the same iovec as IORING_OP_SENDMSG_ZC,
+ * chains of --uring-depth requests (common.c's engine), each buffer the
+ * kernel's until its notification CQE; IORING_SEND_ZC_REPORT_USAGE says
+ * whether it was copied.  With fixed buffers (Linux 6.15+, the client's
+ * --fixed-buffers) the pool is one mapping registered with the ring, so
+ * the kernel takes no page references per send.
  */
 #define _GNU_SOURCE
 #include "common.h"
@@ -63,6 +70,7 @@ struct a3_state {
 	struct zc_pool pool;
 	uint64_t enobufs_since_ns;   /* start of the current ENOBUFS streak; 0 = none */
 	uint64_t since_drain;        /* bytes sent since completions were last read */
+	struct uring_tx *tx;         /* --engine uring; NULL for sendmsg() */
 	struct conn *c;
 };
 
@@ -120,6 +128,8 @@ static int zc_completion(struct a3_state *st, const struct cmsghdr *cm)
 static int zc_drain(struct a3_state *st)
 {
 	struct conn *c = st->c;
+	if (st->tx)
+		return uring_tx_wait_notif(st->tx, c, 0);
 	for (;;) {
 		union {
 			struct cmsghdr align;
@@ -145,9 +155,12 @@ static int zc_drain(struct a3_state *st)
 }
 
 /* Wait up to timeout_ms for completions (POLLERR), then drain them.  A
- * disconnected socket reports POLLHUP at once: sleep instead of spinning. */
+ * disconnected socket reports POLLHUP at once: sleep instead of spinning.
+ * With io_uring: wait for notification CQEs instead. */
 static int zc_wait(struct a3_state *st, int timeout_ms)
 {
+	if (st->tx)
+		return uring_tx_wait_notif(st->tx, st->c, timeout_ms);
 	struct pollfd pfd = { .fd = st->c->fd, .events = 0 };
 	int r = poll(&pfd, 1, timeout_ms);
 	if (r < 0 && errno != EINTR)
@@ -183,6 +196,7 @@ static int a3_retry(void *ctx, int err)
 
 static void a3_free(struct a3_state *st)
 {
+	uring_tx_close(st->tx);
 	msg_set_free(&st->msgs);
 	zc_pool_free(&st->pool);
 	free(st);
@@ -202,6 +216,16 @@ static uint32_t a3_depth(const struct conn *c)
 	if (depth < 2)
 		depth = 2;
 	return depth > 1u << 20 ? 1u << 20 : (uint32_t)depth;
+}
+
+/* io_uring: the notification of request `id` (one request per message). */
+static int a3_notif(void *ctx, uint64_t id)
+{
+	struct a3_state *st = ctx;
+	if (zc_pool_complete(&st->pool, (uint32_t)id, 1) < 0)
+		return conn_fail(st->c, "io_uring notification for request %llu, which is not in flight",
+				 (unsigned long long)id);
+	return 0;
 }
 
 static uint64_t a3_mem_bytes(const struct conn *c)
@@ -228,12 +252,22 @@ static int a3_open(struct conn *c)
 	}
 	st->c = c;
 	/* every buffer allocated and written now, before the clock starts */
-	if (msg_set_alloc(&st->msgs, depth, size) < 0) {
+	bool fixed = c->hello.flags & HELLO_F_FIXED;
+	if ((fixed ? msg_set_alloc_region : msg_set_alloc)(&st->msgs, depth, size) < 0) {
 		a3_free(st);
 		return conn_fail(c, "server out of memory for a %u x %llu-byte pool", depth,
 				 (unsigned long long)size);
 	}
 	c->zc.pool_depth = depth;
+	if (c->hello.flags & HELLO_F_URING) {
+		struct iovec region = { .iov_base = st->msgs.region, .iov_len = st->msgs.region_len };
+		unsigned udepth = c->hello.uring_depth ? c->hello.uring_depth : URING_DEPTH_DEFAULT;
+		st->tx = uring_tx_open(c, udepth, true, fixed ? &region : NULL, a3_notif, st);
+		if (!st->tx) {
+			a3_free(st);
+			return -1;
+		}
+	}
 	c->priv = st;
 	return 0;
 }
@@ -254,7 +288,8 @@ static int a3_take(struct a3_state *st)
 	if ((slot = zc_pool_take(&st->pool)) >= 0)
 		return slot;
 	st->since_drain = 0;
-	if (zc_drain(st) < 0) {
+	/* io_uring: what is queued must go out before its notifications can come */
+	if ((st->tx && uring_tx_flush(st->tx, st->c) < 0) || zc_drain(st) < 0) {
 		errno = EIO;
 		return -1;
 	}
@@ -288,7 +323,14 @@ static int a3_send(struct conn *c, uint64_t seq)
 	msg_stamp(m, seq);    /* safe: no completion is pending for this buffer */
 	msg_iov(m, iov);
 	unsigned *calls = zc_pool_begin(&st->pool, slot);   /* each call registered as it succeeds */
-	int r = conn_sendv(c, iov, MSG_FIELDS, MSG_ZEROCOPY, calls, a3_retry, st);
+	int r;
+	if (st->tx) {
+		uint64_t id = st->pool.next_id;   /* this request's number, as the notification says */
+		*calls = 1;
+		r = uring_tx_send(st->tx, c, iov, MSG_FIELDS, id);
+	} else {
+		r = conn_sendv(c, iov, MSG_FIELDS, MSG_ZEROCOPY, calls, a3_retry, st);
+	}
 	c->zc.sends += *calls;
 	st->since_drain += m->size;
 	zc_pool_end(&st->pool);
@@ -322,6 +364,12 @@ static int a3_close(struct conn *c)
 		return 0;
 	if (c->aborted)   /* the stream failed: nobody will read what is queued */
 		zc_disconnect(c);
+	/* io_uring: every queued request is submitted and gets its result (on
+	 * a dropped connection, an error at once), so each buffer is accounted */
+	if (st->tx && uring_tx_flush(st->tx, c) < 0 && !c->aborted) {
+		c->aborted = true;
+		zc_disconnect(c);
+	}
 	int r = zc_wait_all(st, deadline_in_s(ZC_CLOSE_TIMEOUT_S));
 	if (r == 0 && st->pool.in_flight && !c->aborted) {
 		/* the peer left data unread: drop it so the kernel lets go */

@@ -27,7 +27,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/io_uring.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -207,7 +211,7 @@ int msg_verify(const struct msg *m, uint64_t seq, bool check_bytes, char *why, s
 
 int msg_set_alloc(struct msg_set *set, uint32_t n, size_t size)
 {
-	set->n = 0;
+	memset(set, 0, sizeof(*set));
 	set->m = calloc(n ? n : 1, sizeof(*set->m));
 	if (!set->m)
 		return -1;
@@ -221,13 +225,45 @@ int msg_set_alloc(struct msg_set *set, uint32_t n, size_t size)
 	return 0;
 }
 
+int msg_set_alloc_region(struct msg_set *set, uint32_t n, size_t size)
+{
+	size_t per = 0;
+	for (int f = 0; f < MSG_FIELDS; f++)
+		per += (msg_field_len(size, f) + 63) & ~(size_t)63;
+	memset(set, 0, sizeof(*set));
+	set->region_len = (per * n + 4095) & ~(size_t)4095;
+	set->m = calloc(n ? n : 1, sizeof(*set->m));
+	set->region = mmap(NULL, set->region_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!set->m || set->region == MAP_FAILED) {
+		free(set->m);
+		if (set->region != MAP_FAILED)
+			munmap(set->region, set->region_len);
+		memset(set, 0, sizeof(*set));
+		errno = ENOMEM;
+		return -1;
+	}
+	uint8_t *p = set->region;
+	for (set->n = 0; set->n < n; set->n++) {
+		struct msg *m = &set->m[set->n];
+		m->size = size;
+		for (int f = 0; f < MSG_FIELDS; f++) {
+			m->len[f] = msg_field_len(size, f);
+			m->field[f] = p;
+			p += (m->len[f] + 63) & ~(size_t)63;
+		}
+		msg_fill(m);   /* written now: first-touch faults before the clock */
+	}
+	return 0;
+}
+
 void msg_set_free(struct msg_set *set)
 {
-	for (uint32_t i = 0; i < set->n; i++)
+	for (uint32_t i = 0; i < set->n && !set->region; i++)
 		msg_free(&set->m[i]);
+	if (set->region)
+		munmap(set->region, set->region_len);
 	free(set->m);
-	set->m = NULL;
-	set->n = 0;
+	memset(set, 0, sizeof(*set));
 }
 
 uint64_t msg_mem_bytes(uint64_t size)
@@ -387,7 +423,7 @@ static void set_timeout(int fd, int opt, double seconds)
  * the hello protocol — explicit little-endian layout, host independent
  *   0 magic u32 | 4 version u16 | 6 strategy u8 | 7 mode u8 | 8 flags u32
  *  12 duration_ms u32 (warm-up + duration; 0 = not given) | 16 msg_size u64
- *  24 warmup_ms u32 | 28 buffers u16 (0 = 1) | 30 reserved (0)
+ *  24 warmup_ms u32 | 28 buffers u16 (0 = 1) | 30 uring_depth u16 (0 = default)
  * ====================================================================== */
 
 static void put_le(uint8_t *p, uint64_t v, int n)
@@ -416,6 +452,7 @@ void hello_encode(const struct hello *h, uint8_t out[HELLO_LEN])
 	put_le(out + 16, h->msg_size, 8);
 	put_le(out + 24, h->warmup_ms, 4);
 	put_le(out + 28, h->buffers, 2);
+	put_le(out + 30, h->uring_depth, 2);
 }
 
 int hello_decode(const uint8_t *buf, size_t len, struct hello *h, char *why, size_t whylen)
@@ -433,6 +470,7 @@ int hello_decode(const uint8_t *buf, size_t len, struct hello *h, char *why, siz
 	h->msg_size = get_le(buf + 16, 8);
 	h->warmup_ms = (uint32_t)get_le(buf + 24, 4);
 	h->buffers = (uint16_t)get_le(buf + 28, 2);
+	h->uring_depth = (uint16_t)get_le(buf + 30, 2);
 	if (h->magic != HELLO_MAGIC) {
 		snprintf(why, whylen, "not a copybench client (bad magic 0x%08" PRIx32 ")", h->magic);
 		return -1;
@@ -450,12 +488,24 @@ int hello_decode(const uint8_t *buf, size_t len, struct hello *h, char *why, siz
 		snprintf(why, whylen, "unknown mode %u", h->mode);
 		return -1;
 	}
-	if (h->flags & ~HELLO_F_PER_FIELD) {
+	if (h->flags & ~HELLO_F_ALL) {
 		snprintf(why, whylen, "unknown flags 0x%" PRIx32, h->flags);
 		return -1;
 	}
 	if ((h->flags & HELLO_F_PER_FIELD) && h->strategy != STRAT_A1) {
 		snprintf(why, whylen, "per-field applies to a1 only");
+		return -1;
+	}
+	if ((h->flags & HELLO_F_URING) && h->strategy == STRAT_A1) {
+		snprintf(why, whylen, "the io_uring engine applies to a2 and a3 only");
+		return -1;
+	}
+	if ((h->flags & HELLO_F_FIXED) && (h->strategy != STRAT_A3 || !(h->flags & HELLO_F_URING))) {
+		snprintf(why, whylen, "fixed buffers apply to a3 with the io_uring engine only");
+		return -1;
+	}
+	if (h->uring_depth > URING_DEPTH_MAX) {
+		snprintf(why, whylen, "io_uring depth %u, at most %d", h->uring_depth, URING_DEPTH_MAX);
 		return -1;
 	}
 	if (h->msg_size < MSG_SIZE_MIN || h->msg_size > MSG_SIZE_MAX) {
@@ -748,6 +798,328 @@ uint32_t zc_pool_default_depth(uint64_t size, uint64_t sndbuf_max)
 	uint64_t fit = (sndbuf_max + charge - 1) / charge;   /* messages the send buffer holds */
 	uint64_t depth = fit + fit / 2 + 2;                  /* + completions not yet read */
 	return depth > 1u << 20 ? 1u << 20 : (uint32_t)depth;
+}
+
+/* ======================================================================
+ * io_uring engine (--engine uring): raw syscalls, no liburing
+ * ====================================================================== */
+
+#ifndef IORING_SEND_ZC_REPORT_USAGE
+#define IORING_SEND_ZC_REPORT_USAGE (1U << 3)
+#endif
+#ifndef IORING_NOTIF_USAGE_ZC_COPIED
+#define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
+#endif
+
+struct uring {
+	int fd;
+	unsigned sq_mask, cq_mask, sq_entries, cq_entries;
+	_Atomic unsigned *sq_head, *sq_tail, *cq_head, *cq_tail;
+	unsigned *sq_array;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+	void *sq_map, *cq_map;
+	size_t sq_map_len, cq_map_len, sqes_len;
+	unsigned unsubmitted;        /* SQEs written since the last io_uring_enter */
+};
+
+static int uring_setup(struct uring *u, unsigned entries, unsigned cq_entries)
+{
+	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE, .cq_entries = cq_entries };
+	memset(u, 0, sizeof(*u));
+	u->fd = (int)syscall(__NR_io_uring_setup, entries, &p);
+	if (u->fd < 0)
+		return -1;
+	u->sq_entries = p.sq_entries;
+	u->cq_entries = p.cq_entries;
+	u->sq_map_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	u->cq_map_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (p.features & IORING_FEAT_SINGLE_MMAP) {
+		if (u->cq_map_len > u->sq_map_len)
+			u->sq_map_len = u->cq_map_len;
+		u->cq_map_len = 0;
+	}
+	u->sq_map = mmap(NULL, u->sq_map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd,
+			 IORING_OFF_SQ_RING);
+	u->cq_map = u->sq_map;
+	if (u->sq_map != MAP_FAILED && u->cq_map_len)
+		u->cq_map = mmap(NULL, u->cq_map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd,
+				 IORING_OFF_CQ_RING);
+	u->sqes_len = p.sq_entries * sizeof(struct io_uring_sqe);
+	u->sqes = u->sq_map == MAP_FAILED || u->cq_map == MAP_FAILED ? MAP_FAILED :
+		mmap(NULL, u->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd, IORING_OFF_SQES);
+	if (u->sq_map == MAP_FAILED || u->cq_map == MAP_FAILED || u->sqes == MAP_FAILED) {
+		int e = errno;
+		close(u->fd);
+		errno = e;
+		return -1;
+	}
+	char *sq = u->sq_map, *cq = u->cq_map;
+	u->sq_head = (_Atomic unsigned *)(sq + p.sq_off.head);
+	u->sq_tail = (_Atomic unsigned *)(sq + p.sq_off.tail);
+	u->sq_mask = *(unsigned *)(sq + p.sq_off.ring_mask);
+	u->sq_array = (unsigned *)(sq + p.sq_off.array);
+	u->cq_head = (_Atomic unsigned *)(cq + p.cq_off.head);
+	u->cq_tail = (_Atomic unsigned *)(cq + p.cq_off.tail);
+	u->cq_mask = *(unsigned *)(cq + p.cq_off.ring_mask);
+	u->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	return 0;
+}
+
+static void uring_teardown(struct uring *u)
+{
+	munmap(u->sqes, u->sqes_len);
+	if (u->cq_map != u->sq_map)
+		munmap(u->cq_map, u->cq_map_len);
+	munmap(u->sq_map, u->sq_map_len);
+	close(u->fd);
+}
+
+/* The next SQE, zeroed; NULL when the SQ is full. */
+static struct io_uring_sqe *uring_sqe(struct uring *u)
+{
+	unsigned tail = atomic_load_explicit(u->sq_tail, memory_order_relaxed);
+	if (tail - atomic_load_explicit(u->sq_head, memory_order_acquire) >= u->sq_entries)
+		return NULL;
+	struct io_uring_sqe *sqe = &u->sqes[tail & u->sq_mask];
+	memset(sqe, 0, sizeof(*sqe));
+	u->sq_array[tail & u->sq_mask] = tail & u->sq_mask;
+	atomic_store_explicit(u->sq_tail, tail + 1, memory_order_release);
+	u->unsubmitted++;
+	return sqe;
+}
+
+/* Submit what is queued (when `submit`) and wait for at least `want`
+ * CQEs, at most timeout_ms.  Returns 0, or -1 with errno (ETIME: timed out). */
+static int uring_enter(struct uring *u, bool submit, unsigned want, int timeout_ms)
+{
+	struct __kernel_timespec ts = { .tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000L };
+	struct io_uring_getevents_arg arg = { .ts = (uint64_t)(uintptr_t)&ts };
+	for (;;) {
+		long r = syscall(__NR_io_uring_enter, u->fd, submit ? u->unsubmitted : 0, want,
+				 IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof(arg));
+		if (r >= 0) {
+			u->unsubmitted -= (unsigned)r < u->unsubmitted ? (unsigned)r : u->unsubmitted;
+			return 0;
+		}
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+static bool uring_cqe(struct uring *u, struct io_uring_cqe *out)
+{
+	unsigned head = atomic_load_explicit(u->cq_head, memory_order_relaxed);
+	if (head == atomic_load_explicit(u->cq_tail, memory_order_acquire))
+		return false;
+	*out = u->cqes[head & u->cq_mask];
+	atomic_store_explicit(u->cq_head, head + 1, memory_order_release);
+	return true;
+}
+
+bool uring_available(char *why, size_t whylen)
+{
+	struct uring u;
+	if (uring_setup(&u, 2, 4) < 0) {
+		int e = errno;
+		FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
+		int disabled = 0;
+		if (f) {
+			if (fscanf(f, "%d", &disabled) != 1)
+				disabled = 0;
+			fclose(f);
+		}
+		if (e == EPERM && disabled)
+			snprintf(why, whylen, "io_uring is disabled here (kernel.io_uring_disabled=%d): use --engine syscall",
+				 disabled);
+		else
+			snprintf(why, whylen, "io_uring is not available here (io_uring_setup: %s): use --engine syscall",
+				 strerror(e));
+		return false;
+	}
+	uring_teardown(&u);
+	return true;
+}
+
+bool uring_fixed_zc_supported(void)
+{
+	struct utsname un;
+	int major = 0, minor = 0;
+	if (uname(&un) < 0 || sscanf(un.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 15);
+}
+
+/* One request in flight: its msghdr and iovec stay put until its result. */
+struct uring_req {
+	struct msghdr mh;
+	struct iovec iov[MSG_FIELDS];
+	size_t len;
+};
+
+struct uring_tx {
+	struct uring ring;
+	unsigned depth;              /* requests per chain */
+	unsigned queued;             /* in the current chain, not yet submitted */
+	struct io_uring_sqe *last;   /* the chain's last SQE (its link is cleared at submit) */
+	struct uring_req *req;       /* depth entries */
+	bool zc, fixed;
+	uint64_t notifs_pending;     /* zc: results seen with F_MORE, notification not yet */
+	uring_notif_fn notif;
+	void *notif_ctx;
+};
+
+struct uring_tx *uring_tx_open(struct conn *c, unsigned depth, bool zc, const struct iovec *fixed,
+			       uring_notif_fn notif, void *notif_ctx)
+{
+	struct uring_tx *u = calloc(1, sizeof(*u));
+	if (u)
+		u->req = calloc(depth, sizeof(*u->req));
+	if (!u || !u->req) {
+		free(u);
+		conn_fail(c, "server out of memory for the io_uring engine");
+		return NULL;
+	}
+	/* the CQ holds a chain's results plus every notification not yet read */
+	unsigned cq = 2 * depth + (zc ? 2 * (c->zc.pool_depth + depth) : 0);
+	if (uring_setup(&u->ring, depth, cq) < 0) {
+		char why[160];
+		free(u->req);
+		free(u);
+		if (!uring_available(why, sizeof(why)))
+			conn_fail(c, "%s", why);
+		else
+			conn_fail(c, "io_uring_setup: %s", strerror(errno));
+		return NULL;
+	}
+	if (fixed && syscall(__NR_io_uring_register, u->ring.fd, IORING_REGISTER_BUFFERS, fixed, 1) < 0) {
+		int e = errno;
+		uring_teardown(&u->ring);
+		free(u->req);
+		free(u);
+		conn_fail(c, "registering the buffer pool with io_uring: %s%s", strerror(e),
+			  e == ENOMEM ? " (RLIMIT_MEMLOCK: raise ulimit -l, or --fixed-buffers off)" : "");
+		return NULL;
+	}
+	u->depth = depth;
+	u->zc = zc;
+	u->fixed = fixed != NULL;
+	u->notif = notif;
+	u->notif_ctx = notif_ctx;
+	return u;
+}
+
+void uring_tx_close(struct uring_tx *u)
+{
+	if (!u)
+		return;
+	uring_teardown(&u->ring);   /* cancels what is still queued */
+	free(u->req);
+	free(u);
+}
+
+/* Handle one CQE: a request's result (res = bytes or -errno) or a zero-copy
+ * notification.  Returns 0, or -1 with c->err set. */
+static int uring_tx_cqe(struct uring_tx *u, struct conn *c, const struct io_uring_cqe *cqe, unsigned *results)
+{
+	if (cqe->flags & IORING_CQE_F_NOTIF) {
+		u->notifs_pending--;
+		c->zc.notifications++;
+		c->zc.completions++;
+		bool copied = (uint32_t)cqe->res & IORING_NOTIF_USAGE_ZC_COPIED;
+		c->zc.copied += copied;
+		return u->notif ? u->notif(u->notif_ctx, cqe->user_data) : 0;
+	}
+	(*results)++;
+	struct uring_req *r = &u->req[cqe->user_data % u->depth];
+	if (u->zc && (cqe->flags & IORING_CQE_F_MORE))
+		u->notifs_pending++;
+	else if (u->zc && u->notif && u->notif(u->notif_ctx, cqe->user_data) < 0)   /* no notification will come */
+		return -1;
+	if (cqe->res == -ECANCELED)
+		return c->err[0] ? -1 : conn_fail(c, "a send earlier in the chain failed");
+	if (cqe->res < 0) {
+		errno = -cqe->res;
+		return conn_fail(c, "io_uring send: %s", strerror(-cqe->res));
+	}
+	if ((size_t)cqe->res != r->len)
+		return conn_fail(c, "io_uring sent %d of a %zu-byte message (MSG_WAITALL)", cqe->res, r->len);
+	return 0;
+}
+
+/* Read every CQE there is; wait up to timeout_ms for at least `want`. */
+static int uring_tx_reap(struct uring_tx *u, struct conn *c, unsigned want, int timeout_ms, unsigned *results)
+{
+	struct io_uring_cqe cqe;
+	int err = 0;
+	/* an open chain is never submitted in part: its requests would run
+	 * beside the rest of it and could reach the socket out of order */
+	if (want && uring_enter(&u->ring, u->queued == 0, want, timeout_ms) < 0 && errno != ETIME)
+		return conn_fail(c, "io_uring_enter: %s", strerror(errno));
+	while (uring_cqe(&u->ring, &cqe))
+		if (uring_tx_cqe(u, c, &cqe, results) < 0)
+			err = -1;   /* keep reading: every CQE is accounted for */
+	return err;
+}
+
+/* Submit the current chain and wait for all of its results: the next
+ * chain starts only then, so the messages reach the socket in order. */
+int uring_tx_flush(struct uring_tx *u, struct conn *c)
+{
+	if (!u->queued)
+		return 0;
+	u->last->flags &= (uint8_t)~IOSQE_IO_LINK;
+	unsigned want = u->queued, got = 0;
+	uint64_t deadline = deadline_in_s(IO_TIMEOUT_S);
+	u->queued = 0;
+	while (got < want) {
+		if (uring_tx_reap(u, c, want - got, 100, &got) < 0)
+			return -1;
+		if (got < want && now_ns() > deadline) {
+			errno = EAGAIN;
+			return conn_fail(c, "send blocked for %d s: client stopped reading", IO_TIMEOUT_S);
+		}
+	}
+	return 0;
+}
+
+int uring_tx_send(struct uring_tx *u, struct conn *c, const struct iovec *iov, int cnt, uint64_t id)
+{
+	struct uring_req *r = &u->req[id % u->depth];
+	struct io_uring_sqe *sqe = uring_sqe(&u->ring);
+	if (!sqe)
+		return conn_fail(c, "io_uring submission queue full");
+	memcpy(r->iov, iov, (size_t)cnt * sizeof(*iov));
+	r->mh = (struct msghdr){ .msg_iov = r->iov, .msg_iovlen = (size_t)cnt };
+	r->len = 0;
+	for (int i = 0; i < cnt; i++)
+		r->len += iov[i].iov_len;
+	sqe->opcode = u->zc ? IORING_OP_SENDMSG_ZC : IORING_OP_SENDMSG;
+	sqe->fd = c->fd;
+	sqe->addr = (uint64_t)(uintptr_t)&r->mh;
+	sqe->len = 1;
+	sqe->msg_flags = MSG_WAITALL | MSG_NOSIGNAL;
+	sqe->flags = IOSQE_IO_LINK;
+	sqe->user_data = id;
+	if (u->zc)
+		sqe->ioprio = IORING_SEND_ZC_REPORT_USAGE | (u->fixed ? IORING_RECVSEND_FIXED_BUF : 0);
+	u->last = sqe;
+	/* rr: the answer goes now, the client is waiting for it */
+	if (++u->queued == u->depth || c->hello.mode == MODE_RR)
+		return uring_tx_flush(u, c);
+	return 0;
+}
+
+/* zc: read notifications that are there, waiting up to timeout_ms for one. */
+int uring_tx_wait_notif(struct uring_tx *u, struct conn *c, int timeout_ms)
+{
+	unsigned results = 0;
+	return uring_tx_reap(u, c, u->notifs_pending ? 1 : 0, timeout_ms, &results);
+}
+
+uint64_t uring_tx_notifs_pending(const struct uring_tx *u)
+{
+	return u->notifs_pending;
 }
 
 /* ======================================================================
@@ -1194,6 +1566,9 @@ struct config {
 	uint64_t msg_size;
 	uint64_t threads;
 	uint64_t buffers;          /* --buffers */
+	bool uring;                /* --engine uring */
+	uint64_t uring_depth;      /* --uring-depth */
+	int fixed;                 /* --fixed-buffers: 1 on, 0 off, -1 default */
 	double duration_s, warmup_s;
 	bool verify, per_field;
 	int mode;
@@ -1202,7 +1577,7 @@ struct config {
 /* Long-only options get codes above any short letter. */
 enum {
 	OPT_VERSION = 1000, OPT_JSON, OPT_WARMUP, OPT_VERIFY, OPT_MODE, OPT_PER_FIELD, OPT_ZC_POOL,
-	OPT_MEM_BUDGET, OPT_BUFFERS, OPT_PERF_CTL,
+	OPT_MEM_BUDGET, OPT_BUFFERS, OPT_PERF_CTL, OPT_ENGINE, OPT_URING_DEPTH, OPT_FIXED_BUFFERS,
 };
 
 #define FOR_SERVER  ROLE_SERVER
@@ -1256,6 +1631,14 @@ static const struct cli_opt cli_opts[] = {
 	  "(default: tcp_wmem max + 2 messages; at least 2 messages)" },
 	{ OPT_PER_FIELD, "per-field", NULL, FOR_CLIENT, STRAT_BIT(STRAT_A1), NULL,
 	  "server sends with one send() per field" },
+	{ OPT_ENGINE, "engine", "syscall|uring", FOR_CLIENT, STRAT_BIT(STRAT_A2) | STRAT_BIT(STRAT_A3), "syscall",
+	  "how the server sends: sendmsg() calls, or io_uring\n"
+	  "(a2: IORING_OP_SENDMSG, a3: IORING_OP_SENDMSG_ZC)" },
+	{ OPT_URING_DEPTH, "uring-depth", "N", FOR_CLIENT, STRAT_BIT(STRAT_A2) | STRAT_BIT(STRAT_A3),
+	  CLI_STR(URING_DEPTH_DEFAULT),
+	  "io_uring: requests submitted together as one linked\nchain, 1-" CLI_STR(URING_DEPTH_MAX) },
+	{ OPT_FIXED_BUFFERS, "fixed-buffers", "on|off", FOR_CLIENT, STRAT_BIT(STRAT_A3), NULL,
+	  "io_uring: a3's pool as one registered buffer\n(default: on where the kernel has it, Linux 6.15+)" },
 	{ OPT_PERF_CTL, "perf-ctl", "CTL,ACK", FOR_BOTH, ALL_STRATS, NULL,
 	  "FIFOs of a perf stat run under which this runs\n"
 	  "(perf stat --control fifo:CTL,ACK -D -1): its counters are\n"
@@ -1333,6 +1716,8 @@ static void print_help(const struct config *c)
 	for (size_t i = 0; i < CLI_NOPTS; i++)
 		if (cli_applies(&cli_opts[i], c))
 			print_opt_help(&cli_opts[i]);
+	if (c->role == ROLE_CLIENT && c->strategy == STRAT_A1)
+		printf("\na1 sends with send() only: --engine uring applies to a2 and a3.\n");
 	if (c->role == ROLE_CLIENT)
 		printf("\nus_per_msg is time per message (1e6 / msgs_per_sec), not latency.\n");
 	printf("%sExit status: 0 ok, 1 runtime failure%s, 2 usage error.\n",
@@ -1400,6 +1785,20 @@ static void cli_set(struct config *c, int id, const char *arg)
 	case OPT_PER_FIELD:
 		c->per_field = true;
 		break;
+	case OPT_ENGINE:
+		if (strcmp(arg, "syscall") && strcmp(arg, "uring"))
+			usage_error("bad engine '%s' (expected syscall or uring)", arg);
+		c->uring = strcmp(arg, "uring") == 0;
+		break;
+	case OPT_URING_DEPTH:
+		if (parse_uint_range(arg, 1, URING_DEPTH_MAX, &c->uring_depth))
+			usage_error("bad io_uring depth '%s' (expected 1-%d)", arg, URING_DEPTH_MAX);
+		break;
+	case OPT_FIXED_BUFFERS:
+		if (strcmp(arg, "on") && strcmp(arg, "off"))
+			usage_error("bad fixed-buffers '%s' (expected on or off)", arg);
+		c->fixed = strcmp(arg, "on") == 0;
+		break;
 	case OPT_ZC_POOL:
 		if (parse_size(arg, &c->sopts.zc_pool_bytes) || c->sopts.zc_pool_bytes == 0 ||
 		    c->sopts.zc_pool_bytes > (64ULL << 30))
@@ -1455,6 +1854,7 @@ static void parse_cli(int argc, char **argv, struct config *c)
 
 	cli_tables(longopts, shortopts);
 	snprintf(c->cpus_text, sizeof(c->cpus_text), "unpinned");
+	c->fixed = -1;
 	for (size_t i = 0; i < CLI_NOPTS; i++)
 		if (cli_opts[i].def)
 			cli_set(c, cli_opts[i].id, cli_opts[i].def);
@@ -1473,6 +1873,10 @@ static void parse_cli(int argc, char **argv, struct config *c)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+	if (c->fixed == 1 && !c->uring)
+		usage_error("--fixed-buffers applies to --engine uring");
+	if (c->fixed == -1)
+		c->fixed = c->uring && c->strategy == STRAT_A3 && uring_fixed_zc_supported();
 }
 
 static void pin_self(const struct config *c, uint64_t index)
@@ -1523,7 +1927,7 @@ struct server {
 	uint64_t active, served, rejected, failed, next_index;
 	uint64_t bytes_sent, messages_sent;
 	uint64_t mem_in_use, mem_budget;   /* message buffers of active connections (bytes) */
-	uint64_t msg_size, per_field_conns, rr_conns;
+	uint64_t msg_size, per_field_conns, rr_conns, uring_conns, fixed_conns;
 	struct zc_stats zc;
 	struct tcp_totals tcp;         /* each connection's whole life */
 	uint64_t buffers;
@@ -1946,6 +2350,8 @@ static void conn_account(struct server *srv, const struct conn *c, const struct 
 		srv->buffers = conn_buffers(c);
 		srv->msg_size = c->hello.msg_size;
 		srv->per_field_conns += (c->hello.flags & HELLO_F_PER_FIELD) != 0;
+		srv->uring_conns += (c->hello.flags & HELLO_F_URING) != 0;
+		srv->fixed_conns += (c->hello.flags & HELLO_F_FIXED) != 0;
 		srv->rr_conns += c->hello.mode == MODE_RR;
 		zc_stats_add(&srv->zc, &c->zc);
 		tcp_totals_merge(&srv->tcp, &res->tcp);
@@ -2059,6 +2465,8 @@ static void server_report(struct server *srv, const struct cpu_usage *cpu0, uint
 	out_u64(&o, "rejected", srv->rejected);
 	out_u64(&o, "failed", srv->failed);
 	out_u64(&o, "buffers", srv->buffers);
+	out_str(&o, "engine", srv->uring_conns == 0 ? "syscall" : srv->uring_conns == srv->served ? "uring" : "mixed");
+	out_bool(&o, "fixed_buffers", srv->fixed_conns > 0);
 	out_u64(&o, "bytes_sent", srv->bytes_sent);
 	out_u64(&o, "messages_sent", srv->messages_sent);
 	out_u64(&o, "bytes", srv->win_bytes);
@@ -2291,7 +2699,9 @@ static int client_connect(struct client_thread *t)
 	t->connected = true;
 	struct hello h = { .magic = HELLO_MAGIC, .version = HELLO_VERSION,
 			   .strategy = (uint8_t)cfg->strategy, .mode = (uint8_t)cfg->mode,
-			   .flags = cfg->per_field ? HELLO_F_PER_FIELD : 0, .msg_size = cfg->msg_size,
+			   .flags = (cfg->per_field ? HELLO_F_PER_FIELD : 0) | (cfg->uring ? HELLO_F_URING : 0) |
+				    (cfg->fixed ? HELLO_F_FIXED : 0),
+			   .uring_depth = (uint16_t)cfg->uring_depth, .msg_size = cfg->msg_size,
 			   .duration_ms = (uint32_t)ceil((cfg->warmup_s + cfg->duration_s) * 1000),
 			   .warmup_ms = (uint32_t)ceil(cfg->warmup_s * 1000), .buffers = (uint16_t)cfg->buffers };
 	hello_encode(&h, hbuf);
@@ -2503,6 +2913,9 @@ static void out_client_header(struct out *o, const struct config *cfg)
 	out_u64(o, "msg_size", cfg->msg_size);
 	out_u64(o, "threads", cfg->threads);
 	out_u64(o, "buffers", cfg->buffers);
+	out_str(o, "engine", cfg->uring ? "uring" : "syscall");
+	out_u64(o, "uring_depth", cfg->uring ? cfg->uring_depth : 0);
+	out_bool(o, "fixed_buffers", cfg->fixed);
 }
 
 /* Nothing could start: say why, and with --json still print one object
@@ -2694,6 +3107,8 @@ int client_main(int argc, char **argv, int strategy_id)
 	signal(SIGPIPE, SIG_IGN);
 	client_check_memory(&cfg);
 	perf_ctl_open(&perf, cfg.perf_ctl);
+	if (cfg.uring && !uring_available(reason, sizeof(reason)))
+		return client_fail_early(&cfg, reason);   /* the server (on this host) could not either */
 
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	char port[8];

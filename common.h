@@ -50,6 +50,11 @@ enum test_mode {
 #define RR_REQ_LEN 8       /* bytes: the request carries its little-endian number */
 #define RR_BYE UINT64_MAX  /* request number that ends the exchange cleanly */
 #define HELLO_F_PER_FIELD 0x1u  /* a1 only: one send() per field */
+#define HELLO_F_URING     0x2u  /* a2/a3: send through io_uring (--engine uring) */
+#define HELLO_F_FIXED     0x4u  /* a3 + uring: the pool is one registered buffer */
+#define HELLO_F_ALL       (HELLO_F_PER_FIELD | HELLO_F_URING | HELLO_F_FIXED)
+#define URING_DEPTH_DEFAULT 16  /* --uring-depth: requests submitted together */
+#define URING_DEPTH_MAX   256
 
 #define STRAT_BIT(id) (1u << (id))
 
@@ -91,8 +96,13 @@ void msg_iov(const struct msg *m, struct iovec iov[MSG_FIELDS]);
 struct msg_set {
 	struct msg *m;
 	uint32_t n;
+	void *region;            /* msg_set_alloc_region: the one mapping holding every field */
+	size_t region_len;
 };
 int msg_set_alloc(struct msg_set *set, uint32_t n, size_t size);   /* 0, or -1 ENOMEM */
+/* The same, every field carved (64-byte aligned) from one page-aligned
+ * mapping — what io_uring registers as one fixed buffer. */
+int msg_set_alloc_region(struct msg_set *set, uint32_t n, size_t size);
 void msg_set_free(struct msg_set *set);
 /* Heap bytes one message of `size` really takes: its 8 allocations with
  * malloc's per-chunk overhead (what a 64-byte message costs is mostly that). */
@@ -139,6 +149,7 @@ struct hello {
 	uint32_t duration_ms;  /* client's warm-up + measured time; 0 = not given */
 	uint32_t warmup_ms;    /* of that, the unmeasured warm-up */
 	uint16_t buffers;      /* message buffers the sender rotates over; 0 = 1 */
+	uint16_t uring_depth;  /* HELLO_F_URING: requests per linked chain; 0 = default */
 };
 
 void hello_encode(const struct hello *h, uint8_t out[HELLO_LEN]);
@@ -300,6 +311,32 @@ uint32_t conn_buffers(const struct conn *c);
 int conn_fail(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Add one connection's zero-copy counters into a total (pool_depth: the largest). */
 void zc_stats_add(struct zc_stats *into, const struct zc_stats *z);
+
+/* ---- the io_uring engine (--engine uring) -------------------------------
+ * A strategy queues each message's iovec with uring_tx_send(); requests go
+ * to the kernel as IOSQE_IO_LINK chains of up to `depth`, one chain at a
+ * time (a chain runs in order; two chains in flight could not), each with
+ * MSG_WAITALL so a request sends its whole message or fails.  With zc, each
+ * request is IORING_OP_SENDMSG_ZC and its buffer is the kernel's until the
+ * notification CQE (F_NOTIF) arrives, reported to notif(ctx, id); the
+ * notification's IORING_NOTIF_USAGE_ZC_COPIED is counted in c->zc.copied. */
+typedef int (*uring_notif_fn)(void *ctx, uint64_t id);
+struct uring_tx;
+/* Ring for one connection; fixed: the one region to register (NULL: none).
+ * NULL with c->err set on failure. */
+struct uring_tx *uring_tx_open(struct conn *c, unsigned depth, bool zc, const struct iovec *fixed,
+			       uring_notif_fn notif, void *notif_ctx);
+/* Queue one message (iov copied; its bytes must stay until its result, or
+ * zc: its notification); the chain is submitted and waited for when full. */
+int uring_tx_send(struct uring_tx *u, struct conn *c, const struct iovec *iov, int cnt, uint64_t id);
+int uring_tx_flush(struct uring_tx *u, struct conn *c);   /* submit and finish the open chain */
+int uring_tx_wait_notif(struct uring_tx *u, struct conn *c, int timeout_ms);
+uint64_t uring_tx_notifs_pending(const struct uring_tx *u);
+void uring_tx_close(struct uring_tx *u);
+/* Can this process make a ring?  false with the reason (and the fix) in why. */
+bool uring_available(char *why, size_t whylen);
+/* SENDMSG_ZC with registered buffers (IORING_RECVSEND_FIXED_BUF): Linux 6.15+. */
+bool uring_fixed_zc_supported(void);
 
 /* A strategy's sends: the shared short-write loops, bounded by c->deadline_ns. */
 int conn_sendv(struct conn *c, struct iovec *iov, int cnt, int flags,

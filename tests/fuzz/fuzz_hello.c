@@ -36,7 +36,7 @@
 /* the bytes hello_encode writes from struct fields (the rest is reserved) */
 static int hello_field_byte(int i)
 {
-	return i < 12 || (i >= 16 && i < 30);
+	return i < 12 || (i >= 16 && i < 32);
 }
 
 static void check_reason(const char *why, size_t whylen)
