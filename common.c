@@ -287,6 +287,76 @@ void msg_iov(const struct msg *m, struct iovec iov[MSG_FIELDS])
 	}
 }
 
+void msg_reader_init(struct msg_reader *r, uint64_t size, bool check_bytes)
+{
+	memset(r, 0, sizeof(*r));
+	r->size = size;
+	r->check_bytes = check_bytes;
+	for (int f = 0; f < MSG_FIELDS; f++)
+		r->field_start[f + 1] = r->field_start[f] + msg_field_len(size, f);
+}
+
+static void msg_reader_error(struct msg_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void msg_reader_error(struct msg_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	r->errors++;
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+}
+
+/* The 8-byte stamp is whole: check it, resynchronise on a mismatch. */
+static bool msg_reader_stamp(struct msg_reader *r)
+{
+	uint64_t got = 0;
+	for (int i = 0; i < 8; i++)
+		got |= (uint64_t)r->stamp[i] << (8 * i);
+	if (got == r->seq)
+		return true;
+	msg_reader_error(r, "sequence %" PRIu64 " where %" PRIu64 " was expected", got, r->seq);
+	r->seq = got;   /* one loss counts once */
+	return false;
+}
+
+uint64_t msg_reader_feed(struct msg_reader *r, const uint8_t *p, size_t n)
+{
+	uint64_t done = 0;
+	while (n) {
+		if (r->pos < 8) {                 /* the stamp, in field 0 */
+			r->stamp[r->pos++] = *p++;
+			n--;
+			if (r->pos == 8 && !msg_reader_stamp(r))
+				r->bad = true;
+		} else {
+			uint64_t take = r->size - r->pos < n ? r->size - r->pos : n;
+			for (uint64_t k = 0; r->check_bytes && k < take; k++) {
+				uint64_t off = r->pos + k;
+				int f = 0;
+				while (off >= r->field_start[f + 1])
+					f++;
+				uint8_t want = msg_pattern_byte(f, (size_t)(off - r->field_start[f]));
+				if (p[k] != want && !r->bad) {
+					msg_reader_error(r, "message %" PRIu64 " field %d byte %" PRIu64 " is 0x%02x, expected 0x%02x",
+							 r->seq, f, off - r->field_start[f], p[k], want);
+					r->bad = true;
+				}
+			}
+			r->pos += take;
+			p += take;
+			n -= take;
+		}
+		if (r->pos == r->size) {
+			r->pos = 0;
+			r->seq++;
+			r->messages++;
+			done++;
+			r->bad = false;
+		}
+	}
+	return done;
+}
+
 /* ======================================================================
  * short reads and writes
  * ====================================================================== */
@@ -1569,6 +1639,7 @@ struct config {
 	bool uring;                /* --engine uring */
 	uint64_t uring_depth;      /* --uring-depth */
 	int fixed;                 /* --fixed-buffers: 1 on, 0 off, -1 default */
+	bool rx_zc;                /* --rx zerocopy */
 	double duration_s, warmup_s;
 	bool verify, per_field;
 	int mode;
@@ -1577,7 +1648,7 @@ struct config {
 /* Long-only options get codes above any short letter. */
 enum {
 	OPT_VERSION = 1000, OPT_JSON, OPT_WARMUP, OPT_VERIFY, OPT_MODE, OPT_PER_FIELD, OPT_ZC_POOL,
-	OPT_MEM_BUDGET, OPT_BUFFERS, OPT_PERF_CTL, OPT_ENGINE, OPT_URING_DEPTH, OPT_FIXED_BUFFERS,
+	OPT_MEM_BUDGET, OPT_BUFFERS, OPT_PERF_CTL, OPT_ENGINE, OPT_URING_DEPTH, OPT_FIXED_BUFFERS, OPT_RX,
 };
 
 #define FOR_SERVER  ROLE_SERVER
@@ -1637,6 +1708,10 @@ static const struct cli_opt cli_opts[] = {
 	{ OPT_URING_DEPTH, "uring-depth", "N", FOR_CLIENT, STRAT_BIT(STRAT_A2) | STRAT_BIT(STRAT_A3),
 	  CLI_STR(URING_DEPTH_DEFAULT),
 	  "io_uring: requests submitted together as one linked\nchain, 1-" CLI_STR(URING_DEPTH_MAX) },
+	{ OPT_RX, "rx", "copy|zerocopy", FOR_CLIENT, ALL_STRATS, "copy",
+	  "how this client receives: recvmsg() into the 8 fields, or\n"
+	  "TCP_ZEROCOPY_RECEIVE (the stream mapped, checked in place;\n"
+	  "stream mode; only page-sized segments map)" },
 	{ OPT_FIXED_BUFFERS, "fixed-buffers", "on|off", FOR_CLIENT, STRAT_BIT(STRAT_A3), NULL,
 	  "io_uring: a3's pool as one registered buffer\n(default: on where the kernel has it, Linux 6.15+)" },
 	{ OPT_PERF_CTL, "perf-ctl", "CTL,ACK", FOR_BOTH, ALL_STRATS, NULL,
@@ -1794,6 +1869,11 @@ static void cli_set(struct config *c, int id, const char *arg)
 		if (parse_uint_range(arg, 1, URING_DEPTH_MAX, &c->uring_depth))
 			usage_error("bad io_uring depth '%s' (expected 1-%d)", arg, URING_DEPTH_MAX);
 		break;
+	case OPT_RX:
+		if (strcmp(arg, "copy") && strcmp(arg, "zerocopy"))
+			usage_error("bad receive mode '%s' (expected copy or zerocopy)", arg);
+		c->rx_zc = strcmp(arg, "zerocopy") == 0;
+		break;
 	case OPT_FIXED_BUFFERS:
 		if (strcmp(arg, "on") && strcmp(arg, "off"))
 			usage_error("bad fixed-buffers '%s' (expected on or off)", arg);
@@ -1875,6 +1955,8 @@ static void parse_cli(int argc, char **argv, struct config *c)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (c->fixed == 1 && !c->uring)
 		usage_error("--fixed-buffers applies to --engine uring");
+	if (c->rx_zc && c->mode == MODE_RR)
+		usage_error("--rx zerocopy measures stream receive; it does not apply to --mode rr");
 	if (c->fixed == -1)
 		c->fixed = c->uring && c->strategy == STRAT_A3 && uring_fixed_zc_supported();
 }
@@ -2662,6 +2744,8 @@ struct client_thread {
 	uint64_t verify_errors;
 	struct tcp_totals tcp;
 	struct hist rtt;                       /* rr: round trips begun in the window */
+	struct zc_rx *zrx;                     /* --rx zerocopy; NULL: recvmsg() into the fields */
+	uint64_t rx_mapped, rx_copied;         /* --rx zerocopy: bytes mapped / copied */
 	bool connected, failed;
 	char err[200];
 };
@@ -2728,6 +2812,166 @@ static int client_connect(struct client_thread *t)
 	return 0;
 }
 
+/* --rx zerocopy: TCP_ZEROCOPY_RECEIVE maps the stream's pages into this
+ * process (tools/testing/selftests/net/tcp_mmap.c shows the way); the bytes
+ * it cannot map (a tail shorter than a page, data in compound pages) come
+ * through the small copy buffer or recv().  The messages are checked in
+ * place by a msg_reader.  <netinet/tcp.h> has only the first 16 bytes of
+ * the kernel's struct: this is the whole of it (Linux 5.11+ layout; the
+ * kernel takes the optlen it is given). */
+struct tcp_zc_rx_arg {
+	uint64_t address;        /* in: the mapping */
+	uint32_t length;         /* in: bytes to map; out: mapped */
+	uint32_t recv_skip_hint; /* out: bytes to read with recv() instead */
+	uint32_t inq;            /* out: bytes in the receive queue */
+	int32_t err;
+	uint64_t copybuf_address;
+	int32_t copybuf_len;     /* in: room; out: bytes copied there */
+	uint32_t flags;
+	uint64_t msg_control, msg_controllen;
+	uint32_t msg_flags, reserved;
+};
+#define ZC_RX_MAP_BYTES   (2u << 20)    /* one mapping per connection */
+#define ZC_RX_COPY_BYTES  (64u << 10)
+#define ZC_RX_LOWAT       (256u << 10)  /* SO_RCVLOWAT: wake for whole pages */
+
+struct zc_rx {
+	uint8_t *map, *copybuf;
+	struct msg_reader rd;
+	uint64_t warned;         /* reader errors already reported */
+};
+
+static atomic_bool zc_rx_mss_warned;
+
+static int zc_rx_open(struct client_thread *t)
+{
+	const struct config *cfg = t->cl->cfg;
+	struct zc_rx *z = calloc(1, sizeof(*z));
+	if (!z || !(z->copybuf = malloc(ZC_RX_COPY_BYTES))) {
+		free(z);
+		return client_fail(t, "out of memory for receive zero-copy");
+	}
+	z->map = mmap(NULL, ZC_RX_MAP_BYTES, PROT_READ, MAP_SHARED, t->fd, 0);
+	if (z->map == MAP_FAILED) {
+		free(z->copybuf);
+		free(z);
+		return client_fail(t, "mmap of the TCP socket for receive zero-copy: %s", strerror(errno));
+	}
+	msg_reader_init(&z->rd, cfg->msg_size, cfg->verify);
+	int lowat = ZC_RX_LOWAT, mss = 0;
+	socklen_t len = sizeof(mss);
+	(void)setsockopt(t->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
+	long page = sysconf(_SC_PAGESIZE);
+	int got = getsockopt(t->fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len);
+	if (got == 0 && mss % page && !atomic_exchange(&zc_rx_mss_warned, true))
+		warning("receive zero-copy: the path's MSS is %d, not a multiple of the %ld-byte page: little or"
+			" nothing will be mapped (page-sized segments: e.g. veth MTU 4148)", mss, page);
+	t->zrx = z;
+	return 0;
+}
+
+static void zc_rx_close(struct client_thread *t)
+{
+	if (!t->zrx)
+		return;
+	munmap(t->zrx->map, ZC_RX_MAP_BYTES);
+	free(t->zrx->copybuf);
+	free(t->zrx);
+	t->zrx = NULL;
+}
+
+/* Check what arrived; count it as mapped or copied. */
+static uint64_t zc_rx_feed(struct client_thread *t, const uint8_t *p, size_t n, bool mapped)
+{
+	struct zc_rx *z = t->zrx;
+	uint64_t msgs = msg_reader_feed(&z->rd, p, n);
+	*(mapped ? &t->rx_mapped : &t->rx_copied) += n;
+	for (; z->warned < z->rd.errors; z->warned++)
+		if (z->warned < 3)
+			warning("connection %" PRIu64 ": %s", t->index, z->rd.why);
+	t->verify_errors = z->rd.errors;
+	return msgs;
+}
+
+/* One round: map what can be mapped, take the rest by copy.  Returns 1
+ * with the messages completed in *msgs (maybe 0), 0 on EOF at a message
+ * boundary, -1 on error (t->err set). */
+static int client_rx_zc(struct client_thread *t, uint64_t *msgs)
+{
+	struct zc_rx *z = t->zrx;
+	uint64_t stall_end = deadline_in_s(CLIENT_STALL_S);
+	*msgs = 0;
+	for (;;) {
+		struct tcp_zc_rx_arg zc = { .address = (uint64_t)(uintptr_t)z->map, .length = ZC_RX_MAP_BYTES,
+					   .copybuf_address = (uint64_t)(uintptr_t)z->copybuf,
+					   .copybuf_len = ZC_RX_COPY_BYTES };
+		socklen_t len = sizeof(zc);
+		bool progress = false;
+		if (getsockopt(t->fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, &zc, &len) < 0) {
+			/* after the peer's FIN the kernel answers EIO: what is left
+			 * (and the end of the stream) comes by recv() */
+			if (errno != EIO)
+				return client_fail(t, "TCP_ZEROCOPY_RECEIVE: %s", strerror(errno));
+			ssize_t n = recv(t->fd, z->copybuf, ZC_RX_COPY_BYTES, MSG_DONTWAIT);
+			if (n == 0) {
+				if (z->rd.pos)
+					return client_fail(t, "server closed the connection mid-message");
+				return 0;
+			}
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				return client_fail(t, "receive: %s", strerror(errno));
+			if (n > 0) {
+				*msgs += zc_rx_feed(t, z->copybuf, (size_t)n, false);
+				break;
+			}
+			memset(&zc, 0, sizeof(zc));
+			zc.inq = 1;   /* not known: do not take the wake-up for the end */
+		}
+		if (zc.err)
+			return client_fail(t, "receive: %s", strerror(zc.err < 0 ? -zc.err : zc.err));
+		if (zc.length) {
+			*msgs += zc_rx_feed(t, z->map, zc.length, true);
+			madvise(z->map, (zc.length + 4095) & ~4095u, MADV_DONTNEED);
+			progress = true;
+		}
+		if (zc.copybuf_len > 0) {
+			*msgs += zc_rx_feed(t, z->copybuf, (size_t)zc.copybuf_len, false);
+			progress = true;
+		}
+		if (zc.recv_skip_hint) {
+			size_t want = zc.recv_skip_hint < ZC_RX_COPY_BYTES ? zc.recv_skip_hint : ZC_RX_COPY_BYTES;
+			ssize_t n = recv(t->fd, z->copybuf, want, MSG_DONTWAIT);
+			if (n > 0) {
+				*msgs += zc_rx_feed(t, z->copybuf, (size_t)n, false);
+				progress = true;
+			}
+		}
+		if (progress)
+			break;
+		/* nothing queued: wait for more, or the end of the stream */
+		struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
+		int r = poll(&pfd, 1, 100);
+		if (r < 0 && errno != EINTR)
+			return client_fail(t, "poll: %s", strerror(errno));
+		if (r > 0 && zc.inq == 0) {
+			char b;
+			ssize_t n = recv(t->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+			if (n == 0) {
+				if (z->rd.pos)
+					return client_fail(t, "server closed the connection mid-message");
+				return 0;
+			}
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				return client_fail(t, "receive: %s", strerror(errno));
+		}
+		if (now_ns() > stall_end)
+			return client_fail(t, "server sent nothing for %d s", CLIENT_STALL_S);
+	}
+	t->bytes_total += *msgs * t->cl->cfg->msg_size;
+	t->messages_total += *msgs;
+	return 1;
+}
+
 /* Receive one whole message into m's fields and check it.  Returns 1, 0 on
  * EOF at a message boundary, -1 on error (t->err set). */
 static int client_recv_msg(struct client_thread *t, struct msg *m, uint64_t *seq)
@@ -2754,16 +2998,30 @@ static int client_recv_msg(struct client_thread *t, struct msg *m, uint64_t *seq
 	}
 	(*seq)++;
 	t->bytes_total += m->size;
+	t->rx_copied += m->size;
 	t->messages_total++;
 	return 1;
+}
+
+/* The next messages of a stream: one by recvmsg(), or as many as one
+ * receive zero-copy round completed (*msgs, maybe 0).  Returns as
+ * client_recv_msg. */
+static int client_rx(struct client_thread *t, struct msg *m, uint64_t *seq, uint64_t *msgs)
+{
+	if (t->zrx)
+		return client_rx_zc(t, msgs);
+	int r = client_recv_msg(t, m, seq);
+	*msgs = r > 0;
+	return r;
 }
 
 static void client_stream(struct client_thread *t, struct msg *m)
 {
 	struct client *cl = t->cl;
 	uint64_t seq = 0;
-	/* Reading the clock costs ~20 ns; small messages check it every 16. */
-	uint64_t mask = m->size < 16384 ? 15 : 0;
+	/* Reading the clock costs ~20 ns; small messages check it every 16
+	 * (receive zero-copy returns many messages a call: every call). */
+	uint64_t mask = m->size < 16384 && !t->zrx ? 15 : 0;
 	char go = START_BYTE;
 
 	if (net_send_all(t->fd, &go, 1) < 0) {
@@ -2778,9 +3036,9 @@ static void client_stream(struct client_thread *t, struct msg *m)
 	 * writes on its data socket.  Leave that mode: ACK like a bulk receiver. */
 	int one = 1;
 	(void)setsockopt(t->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
-	uint64_t pending_b = 0, pending_m = 0;
+	uint64_t pending_b = 0, pending_m = 0, calls = 0, msgs;
 	for (;;) {
-		int r = client_recv_msg(t, m, &seq);
+		int r = client_rx(t, m, &seq, &msgs);
 		if (r < 0)
 			return;
 		if (r == 0) {
@@ -2788,9 +3046,9 @@ static void client_stream(struct client_thread *t, struct msg *m)
 				 t->messages_total);
 			return;
 		}
-		pending_b += m->size;
-		pending_m++;
-		if ((t->messages_total & mask) != 0)
+		pending_b += msgs * m->size;
+		pending_m += msgs;
+		if ((++calls & mask) != 0)
 			continue;
 		uint64_t now = now_ns();
 		if (now >= cl->warm_ns && now < cl->end_ns) {
@@ -2806,7 +3064,7 @@ static void client_stream(struct client_thread *t, struct msg *m)
 	shutdown(t->fd, SHUT_WR);
 	uint64_t deadline = deadline_in_s(DRAIN_TIMEOUT_S);
 	for (;;) {
-		int r = client_recv_msg(t, m, &seq);
+		int r = client_rx(t, m, &seq, &msgs);
 		if (r == 0)
 			break;
 		if (r < 0 || now_ns() > deadline) {
@@ -2873,7 +3131,7 @@ static void *client_thread_main(void *arg)
 		client_fail(t, "out of memory for a %" PRIu64 "-byte message", cl->cfg->msg_size);
 	} else {
 		have_msg = true;
-		if (client_connect(t) < 0)
+		if (client_connect(t) < 0 || (cl->cfg->rx_zc && zc_rx_open(t) < 0))
 			t->failed = true;
 	}
 	if (t->failed)
@@ -2895,6 +3153,7 @@ static void *client_thread_main(void *arg)
 			tcp_totals_add(&t->tcp, t->fd);
 		close(t->fd);
 	}
+	zc_rx_close(t);
 	if (have_msg)
 		msg_free(&m);
 	return NULL;
@@ -2916,6 +3175,7 @@ static void out_client_header(struct out *o, const struct config *cfg)
 	out_str(o, "engine", cfg->uring ? "uring" : "syscall");
 	out_u64(o, "uring_depth", cfg->uring ? cfg->uring_depth : 0);
 	out_bool(o, "fixed_buffers", cfg->fixed);
+	out_str(o, "rx", cfg->rx_zc ? "zerocopy" : "copy");
 }
 
 /* Nothing could start: say why, and with --json still print one object
@@ -3008,6 +3268,7 @@ static bool client_measure(struct client *cl, struct client_thread *th, struct w
 /* Every thread's counters, summed after join. */
 struct client_totals {
 	uint64_t bytes, messages, bytes_total, messages_total, verify_errors, failed;
+	uint64_t rx_mapped, rx_copied;
 	struct tcp_totals tcp;
 	struct hist rtt;
 	const char *first_err;
@@ -3022,6 +3283,8 @@ static void client_sum(const struct client_thread *th, uint64_t n, struct client
 		tot->bytes_total += th[i].bytes_total;
 		tot->messages_total += th[i].messages_total;
 		tot->verify_errors += th[i].verify_errors;
+		tot->rx_mapped += th[i].rx_mapped;
+		tot->rx_copied += th[i].rx_copied;
 		tcp_totals_merge(&tot->tcp, &th[i].tcp);
 		hist_merge(&tot->rtt, &th[i].rtt);
 		if (th[i].failed) {
@@ -3081,6 +3344,8 @@ static void client_report(const struct config *cfg, const struct client_totals *
 	out_dbl(&o, "us_per_msg", tot->messages ? 1e6 / mps : NAN);
 	if (cfg->mode == MODE_RR)
 		out_rtt(&o, &tot->rtt, secs);
+	out_u64(&o, "rx_mapped_bytes", tot->rx_mapped);
+	out_u64(&o, "rx_copied_bytes", tot->rx_copied);
 	out_bool(&o, "verify", cfg->verify);
 	out_u64(&o, "verify_errors", tot->verify_errors);
 	out_window(&o, w, perf);

@@ -92,6 +92,26 @@ uint64_t msg_seq(const struct msg *m);
  * otherwise -1 and a short description in why. */
 int msg_verify(const struct msg *m, uint64_t seq, bool check_bytes, char *why, size_t whylen);
 void msg_iov(const struct msg *m, struct iovec iov[MSG_FIELDS]);
+
+/* The receive side's check of a byte stream of messages, for a receiver
+ * that reads in place (receive zero-copy): the same checks as msg_verify
+ * — the sequence stamp of every message, every pattern byte with
+ * check_bytes — on chunks cut anywhere.  Pure. */
+struct msg_reader {
+	uint64_t size;               /* message size */
+	uint64_t field_start[MSG_FIELDS + 1];
+	bool check_bytes;
+	uint64_t pos;                /* offset inside the current message */
+	uint64_t seq;                /* sequence the current message must carry */
+	uint8_t stamp[8];
+	bool bad;                    /* the current message failed a check already */
+	uint64_t messages;           /* whole messages read */
+	uint64_t errors;             /* messages that failed a check */
+	char why[160];               /* the first error */
+};
+void msg_reader_init(struct msg_reader *r, uint64_t size, bool check_bytes);
+/* Take n bytes; returns the number of messages they completed. */
+uint64_t msg_reader_feed(struct msg_reader *r, const uint8_t *p, size_t n);
 /* n messages of one size, each its own 8 allocations (--buffers). */
 struct msg_set {
 	struct msg *m;

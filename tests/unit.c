@@ -469,6 +469,69 @@ static bool test_pool_depth(void)
 	return true;
 }
 
+/* n messages of `size` as the sender puts them on the wire */
+static uint8_t *wire_messages(uint64_t size, uint64_t first_seq, int n)
+{
+	struct msg m;
+	uint8_t *w = malloc(size * (size_t)n), *p = w;
+	if (!w || msg_alloc(&m, size) < 0)
+		return NULL;
+	for (int k = 0; k < n; k++) {
+		msg_stamp(&m, first_seq + (uint64_t)k);
+		for (int f = 0; f < MSG_FIELDS; f++) {
+			memcpy(p, m.field[f], m.len[f]);
+			p += m.len[f];
+		}
+	}
+	msg_free(&m);
+	return w;
+}
+
+static bool test_msg_reader(void)
+{
+	static const uint64_t sizes[] = { 64, 71, 4096, 65536 + 3 };
+	uint32_t rnd = 12345;
+	for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+		uint64_t size = sizes[z];
+		int n = 5;
+		uint8_t *w = wire_messages(size, 0, n);
+		CHECK(w, "alloc");
+		struct msg_reader r;
+		msg_reader_init(&r, size, true);
+		uint64_t done = 0;
+		for (size_t off = 0; off < size * (size_t)n;) {   /* chunks cut anywhere */
+			rnd = rnd * 1103515245u + 12345u;
+			size_t len = 1 + (rnd >> 8) % (size_t)(size + 7);
+			if (len > size * (size_t)n - off)
+				len = size * (size_t)n - off;
+			done += msg_reader_feed(&r, w + off, len);
+			off += len;
+		}
+		CHECK(done == 5 && r.messages == 5 && r.errors == 0, "size %" PRIu64 ": %" PRIu64 " done, %" PRIu64 " errors: %s",
+		      size, done, r.errors, r.why);
+		/* a flipped pattern byte in message 3: one error, named */
+		msg_reader_init(&r, size, true);
+		w[3 * size + size / 2] ^= 0x5a;
+		msg_reader_feed(&r, w, size * (size_t)n);
+		CHECK(r.errors == 1 && strstr(r.why, "message 3 field"), "flip: %" PRIu64 " errors: %s", r.errors, r.why);
+		/* without check_bytes only sequence numbers are checked */
+		msg_reader_init(&r, size, false);
+		msg_reader_feed(&r, w, size * (size_t)n);
+		CHECK(r.errors == 0, "flip seen without check_bytes");
+		free(w);
+		/* a lost message (1 missing) counts once, then the stream resyncs */
+		uint8_t *a = wire_messages(size, 0, 1), *b = wire_messages(size, 2, 3);
+		CHECK(a && b, "alloc");
+		msg_reader_init(&r, size, true);
+		msg_reader_feed(&r, a, size);
+		msg_reader_feed(&r, b, size * 3);
+		CHECK(r.errors == 1 && strstr(r.why, "sequence 2 where 1"), "loss: %" PRIu64 ": %s", r.errors, r.why);
+		free(a);
+		free(b);
+	}
+	return true;
+}
+
 int main(void)
 {
 	run("size split places the remainder in the first fields", test_size_split);
@@ -487,5 +550,6 @@ int main(void)
 	run("zero-copy pool registers each call as it is made", test_pool_partial_calls);
 	run("zero-copy pool: out-of-order, merged, wrapped, bogus ranges", test_pool_ranges);
 	run("zero-copy pool depth from the send-buffer charge", test_pool_depth);
+	run("stream reader checks messages cut anywhere", test_msg_reader);
 	return failures ? 1 : 0;
 }
