@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# tests/test_zc_paths.sh — every zero-copy path: the io_uring engine (a2
+# IORING_OP_SENDMSG, a3 IORING_OP_SENDMSG_ZC with and without registered
+# buffers) and receive zero-copy (TCP_ZEROCOPY_RECEIVE), each over loopback
+# with --verify at 64 B..1 MiB, 1 and 4 threads, many sends in flight (the
+# receiver's sequence check proves the order); the kernel's own report of
+# what it copied; the physics of receive zero-copy on a veth pair with a
+# page-sized MSS; io_uring forbidden by the sysctl.
+set -uo pipefail
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# jq_py EXPR — EXPR over s/c (server/client JSON); exit status = truth
+jq_py() {
+	python3 - "$T_TMP/srv.json" "$T_TMP/cli.json" "$1" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); c = json.load(open(sys.argv[2]))
+sys.exit(0 if eval(sys.argv[3], {"s": s, "c": c}) else 1)
+PY
+}
+
+# path_run NAME STRATEGY THREADS CLIENT-ARGS... — one verified pair over loopback
+path_run() {
+	local name=$1 s=$2 t=$3 port
+	shift 3
+	port=$(free_port)
+	if ! start_server "${s}_server" "$port" -n "$t"; then
+		fail "$name" "server did not start: $(tail -n 1 "$T_TMP/srv.err")"
+		return 1
+	fi
+	if ! "$BIN_DIR/${s}_client" -p "$port" -t "$t" -d 0.3 --verify --json "$@" >"$T_TMP/cli.json" 2>"$T_TMP/cli.err"; then
+		fail "$name" "client: $(tail -n 1 "$T_TMP/cli.err")"
+		wait_pid "$SRV_PID" 20
+		return 1
+	fi
+	if ! wait_pid "$SRV_PID" 20; then
+		fail "$name" "server: $(tail -n 1 "$T_TMP/srv.err")"
+		return 1
+	fi
+	return 0
+}
+
+# a client that cannot make a ring says so before it connects
+"$BIN_DIR/a2_client" --engine uring -p 1 -d 0.1 >/dev/null 2>"$T_TMP/probe.err"
+if grep -q 'io_uring is' "$T_TMP/probe.err"; then
+	skip "io_uring paths" "$(cat "$T_TMP/probe.err")"
+	URING=0
+else
+	URING=1
+fi
+
+for size in 64 4K 64K 1M; do
+	for t in 1 4; do
+		if ((URING)); then
+			name="a2 --engine uring $size x$t: every byte verified, all sent received"
+			path_run "$name" a2 "$t" -s "$size" --engine uring --uring-depth 32 &&
+				if jq_py 'c["status"] == "ok" and c["verify_errors"] == 0 and s["bytes_sent"] == c["bytes_total"] and s["engine"] == "uring" and c["engine"] == "uring"'; then
+					pass "$name"
+				else fail "$name" "$(head -c 300 "$T_TMP/cli.json")"; fi
+			for fixed in on off; do
+				name="a3 --engine uring --fixed-buffers $fixed $size x$t: verified, every request notified, copies reported"
+				path_run "$name" a3 "$t" -s "$size" --engine uring --fixed-buffers "$fixed" &&
+					if jq_py 's["zc_sends"] > 0 and s["zc_completions"] == s["zc_sends"] and s["zc_missing"] == 0 and 0 < s["zc_copied"] <= s["zc_completions"] and c["verify_errors"] == 0 and s["bytes_sent"] == c["bytes_total"] and s["fixed_buffers"] == ("'$fixed'" == "on")'; then
+						pass "$name"
+					else fail "$name" "$(grep -o '"zc_[a-z_]*": [0-9]*' "$T_TMP/srv.json" | tr '\n' ' ') $(grep -o '"verify_errors": [0-9]*' "$T_TMP/cli.json")"; fi
+			done
+		fi
+		for s in a1 a2 a3; do
+			name="$s --rx zerocopy $size x$t: verified in place, mapped + copied = received"
+			path_run "$name" "$s" "$t" -s "$size" --rx zerocopy &&
+				if jq_py 'c["rx"] == "zerocopy" and c["verify_errors"] == 0 and s["bytes_sent"] == c["bytes_total"] and c["rx_mapped_bytes"] + c["rx_copied_bytes"] == c["bytes_total"]'; then
+					pass "$name"
+				else fail "$name" "$(grep -o '"rx_[a-z_]*": [0-9]*\|"verify_errors": [0-9]*\|"bytes_total": [0-9]*' "$T_TMP/cli.json" | tr '\n' ' ')"; fi
+		done
+	done
+done
+
+# receive zero-copy maps only whole order-0 pages: with a page-sized MSS
+# (veth MTU 4148) a zero-copy sender's data maps, a send() sender's not
+if ((EUID != 0)); then
+	skip "receive zero-copy physics" "needs root for network namespaces"
+else
+	NS_A="cbzt$$a" NS_B="cbzt$$b"
+	# shellcheck disable=SC2317 # called by the EXIT trap
+	zt_cleanup() { ip netns del "$NS_A" 2>/dev/null; ip netns del "$NS_B" 2>/dev/null; t_cleanup; }
+	trap zt_cleanup EXIT
+	ip netns add "$NS_A" && ip netns add "$NS_B" &&
+		ip link add "cbzt$$" netns "$NS_A" type veth peer name "cbzu$$" netns "$NS_B" &&
+		ip -n "$NS_A" addr add 198.18.91.1/24 dev "cbzt$$" && ip -n "$NS_B" addr add 198.18.91.2/24 dev "cbzu$$" &&
+		ip -n "$NS_A" link set "cbzt$$" mtu 4148 up && ip -n "$NS_B" link set "cbzu$$" mtu 4148 up
+	senders=("a3 syscall" "a2 syscall")
+	((URING)) && senders+=("a3 uring")
+	for sender in "${senders[@]}"; do
+		read -r s engine <<<"$sender"
+		ip netns exec "$NS_A" "$BIN_DIR/${s}_server" -p 9191 -n 1 --json >"$T_TMP/srv.json" 2>"$T_TMP/srv.err" &
+		spid=$!
+		T_PIDS+=("$spid")
+		for _ in $(seq 1 100); do grep -q 'listening on' "$T_TMP/srv.err" && break; sleep 0.05; done
+		eng=()
+		[[ $s != a1 ]] && eng=(--engine "$engine")
+		ip netns exec "$NS_B" "$BIN_DIR/${s}_client" -H 198.18.91.1 -p 9191 -s 64K -d 1 --verify --rx zerocopy "${eng[@]}" \
+			--json >"$T_TMP/cli.json" 2>"$T_TMP/cli.err"
+		wait_pid "$spid" 20
+		share=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(round(c["rx_mapped_bytes"] / max(1, c["bytes_total"]), 3))' "$T_TMP/cli.json" 2>/dev/null)
+		if [[ $s == a3 ]]; then want='c["rx_mapped_bytes"] >= 0.9 * c["bytes_total"]'; else want='c["rx_mapped_bytes"] <= 0.1 * c["bytes_total"]'; fi
+		name="receive zero-copy behind a $s ($engine) sender, MSS 4096: mapped share $share ($([[ $s == a3 ]] && echo '>= 0.9' || echo '<= 0.1'))"
+		if jq_py "c['status'] == 'ok' and c['verify_errors'] == 0 and $want"; then pass "$name"; else fail "$name" "$(tail -n 1 "$T_TMP/cli.err")"; fi
+	done
+	# a path whose MSS is not a page multiple is named once
+	ip -n "$NS_A" link set "cbzt$$" mtu 1500 && ip -n "$NS_B" link set "cbzu$$" mtu 1500
+	ip netns exec "$NS_A" "$BIN_DIR/a3_server" -p 9191 -n 1 --json >"$T_TMP/srv.json" 2>"$T_TMP/srv.err" &
+	spid=$!
+	T_PIDS+=("$spid")
+	for _ in $(seq 1 100); do grep -q 'listening on' "$T_TMP/srv.err" && break; sleep 0.05; done
+	ip netns exec "$NS_B" "$BIN_DIR/a3_client" -H 198.18.91.1 -p 9191 -t 2 -s 64K -d 0.5 --rx zerocopy --json \
+		>"$T_TMP/cli.json" 2>"$T_TMP/cli.err"
+	wait_pid "$spid" 20
+	n=$(grep -c "not a multiple of the 4096-byte page" "$T_TMP/cli.err")
+	if ((n == 1)); then pass "MSS 1448: said once ($n line)"; else fail "MSS 1448: said once" "$n lines: $(head -c 300 "$T_TMP/cli.err")"; fi
+fi
+
+# io_uring forbidden (kernel.io_uring_disabled=2, restored): one clear line, exit 1
+if ((EUID != 0)) || [[ ! -w /proc/sys/kernel/io_uring_disabled ]]; then
+	skip "io_uring disabled" "needs root and kernel.io_uring_disabled"
+else
+	old=$(cat /proc/sys/kernel/io_uring_disabled)
+	echo 2 >/proc/sys/kernel/io_uring_disabled
+	err=$("$BIN_DIR/a3_client" --engine uring -p 1 -d 0.1 2>&1)
+	rc=$?
+	echo "$old" >/proc/sys/kernel/io_uring_disabled
+	if ((rc == 1)) && [[ $(wc -l <<<"$err") == 1 && $err == *"io_uring is disabled here (kernel.io_uring_disabled=2): use --engine syscall"* ]]; then
+		pass "io_uring disabled by the sysctl: one line, exit 1"
+	else
+		fail "io_uring disabled by the sysctl: one line, exit 1" "rc=$rc: $err"
+	fi
+	[[ $(cat /proc/sys/kernel/io_uring_disabled) == "$old" ]] || fail "io_uring_disabled restored" "now $(cat /proc/sys/kernel/io_uring_disabled)"
+fi
+
+t_done
