@@ -313,10 +313,10 @@ main() {
 	local -a sizes streams impls tools
 	local round size st t n rot=0 total done_runs=0 ipv
 	vs_parse_args "$@"
+	bench_require_root
 	need_tool iperf3 iperf3
 	need_tool python3 python3
 	have taskset || die "taskset not found: install util-linux"
-	bench_require_root
 	need_binaries a1_server a1_client a2_server a2_client a3_server a3_client
 	if bench_perf_works; then PERF_OK=1; else err "perf stat does not work here: CPU columns will be NA (install linux-perf)"; fi
 	read -r -a sizes <<<"${V_SIZES//,/ }"
