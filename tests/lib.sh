@@ -4,6 +4,15 @@
 
 TOP="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN_DIR="${BIN_DIR:-$TOP}"   # the build under test (make sanitize: build/asan, build/tsan)
+# The driver as a library (its main runs only when executed): the one bounded wait
+# (wait_until) and its process predicates are its own. It sets -e and LC_ALL=C: this shell's
+# options and locale are put back.
+t_opts=$(set +o) t_lc=$(declare -p LC_ALL 2>/dev/null || true)
+# shellcheck source=run_experiments.sh
+source "$TOP/run_experiments.sh"
+eval "$t_opts"
+unset LC_ALL
+eval "$t_lc"
 T_FAILED=0
 T_TMP="$(mktemp -d)"
 declare -a T_PIDS=()
@@ -54,25 +63,28 @@ start_server_as() {
 	"$BIN_DIR/$name" -p "$port" --json "$@" >"$T_TMP/$tag.json" 2>"$T_TMP/$tag.err" &
 	SRV_PID=$!
 	T_PIDS+=("$SRV_PID")
-	for _ in $(seq 1 200); do
-		grep -q 'listening on' "$T_TMP/$tag.err" && return 0
-		kill -0 "$SRV_PID" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
+	wait_until 10 0.05 logged "$T_TMP/$tag.err" 'listening on' "$SRV_PID" || return 1
 }
 
 # start_server NAME PORT ARGS... — start_server_as with output in
 # $T_TMP/srv.{json,err}.
 start_server() { start_server_as srv "$@"; }
 
+# logged FILE TEXT [PID] — for wait_until: 0 when FILE has a line with TEXT, 2 when
+# process PID (if given) is gone, 1 not yet.
+logged() {
+	grep -q -- "$2" "$1" 2>/dev/null && return 0
+	[[ -z ${3-} ]] || kill -0 "$3" 2>/dev/null || return 2
+	return 1
+}
+
 # wait_pid PID SECONDS — wait for a process to exit, bounded; status in $?.
 wait_pid() {
 	local pid=$1 limit=$2
-	for _ in $(seq 1 $((limit * 20))); do
-		kill -0 "$pid" 2>/dev/null || { wait "$pid"; return $?; }
-		sleep 0.05
-	done
+	if wait_until "$limit" 0.05 gone "$pid"; then
+		wait "$pid"
+		return $?
+	fi
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	return 124

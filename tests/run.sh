@@ -12,16 +12,15 @@ LOG_DIR="$(mktemp -d)"
 readonly LOG_DIR
 trap 'rm -rf "$LOG_DIR"' EXIT
 
-pick_python() {
-	local py
-	for py in python3 /usr/bin/python3; do
-		if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import matplotlib' >/dev/null 2>&1; then
-			echo "$py"
-			return 0
-		fi
-	done
-	return 1
-}
+# The driver as a library (its main runs only when executed): the plot tests run under the
+# Python the driver plots with (its find_plot_python). It sets -e and LC_ALL=C: this
+# shell's options and locale are put back.
+t_opts=$(set +o) t_lc=$(declare -p LC_ALL 2>/dev/null || true)
+# shellcheck source=run_experiments.sh
+source "$TOP/run_experiments.sh"
+eval "$t_opts"
+unset LC_ALL
+eval "$t_lc"
 
 # shellcheck source=tests/tally.sh
 source "$TESTS_DIR/tally.sh"
@@ -42,7 +41,7 @@ main() {
 	done
 	for t in "$TESTS_DIR"/test_*.py; do
 		[[ -e $t ]] || continue
-		if py=$(pick_python); then
+		if py=$(find_plot_python); then
 			run_suite "$(basename "$t")" "$py" "$t"
 		else
 			skipped=$((skipped + 1))

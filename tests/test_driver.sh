@@ -14,6 +14,15 @@ export CB_NO_APT=1
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 DRIVER=$ROOT/run_experiments.sh
+# The driver as a library (its main runs only when executed): the one bounded wait
+# (wait_until), its process predicates and find_plot_python are its own. It sets -e and LC_ALL=C: this shell's
+# options and locale are put back.
+t_opts=$(set +o) t_lc=$(declare -p LC_ALL 2>/dev/null || true)
+# shellcheck source=run_experiments.sh
+source "$ROOT/run_experiments.sh"
+eval "$t_opts"
+unset LC_ALL
+eval "$t_lc"
 FAILS=0
 TMP=$(mktemp -d)
 # Every process the driver starts inherits this variable: a leftover is found by it.
@@ -115,22 +124,22 @@ path_farm() {
 }
 
 # PLOT_PY: the Python with matplotlib the driver will use (its own find_plot_python).
-PLOT_PY=$(bash -c 'source "$1" && find_plot_python' _ "$DRIVER") || PLOT_PY=""
+PLOT_PY=$(find_plot_python) || PLOT_PY=""
 
 # ---------------------------------------------------------------------------------------
 # Tests that need neither root nor binaries.
 
 out=$("$DRIVER" --help 2>"$TMP/err")
 rc=$?
-missing=""
+unnamed=""
 for o in --mtu --dry-run --impls --sizes --threads --duration --repeats --warmup --out \
 	--no-netns --pin --quick --no-plot --per-field --interactive --parse-perf --help --mode; do
-	grep -q -- "$o" <<<"$out" || missing+=" $o"
+	grep -q -- "$o" <<<"$out" || unnamed+=" $o"
 done
 if ((rc != 0)); then
 	fail driver_help "exit $rc"
-elif [[ -n $missing ]]; then
-	fail driver_help "--help does not mention:$missing"
+elif [[ -n $unnamed ]]; then
+	fail driver_help "--help does not mention:$unnamed"
 elif ! grep -q 'minutes' <<<"$out"; then
 	fail driver_help "--help does not state the default sweep's time"
 else
@@ -362,12 +371,12 @@ if [[ -z $PLOT_PY ]]; then
 	skip driver_and_plot_together "no python3 with matplotlib on PATH"
 	skip driver_header_matches_plot_columns "no python3 with matplotlib on PATH"
 else
-	missing=""
+	absent=""
 	for f in throughput.png report.md summary.json; do
-		[[ -s $TMP/quick/plots/$f ]] || missing+=" $f"
+		[[ -s $TMP/quick/plots/$f ]] || absent+=" $f"
 	done
-	if [[ -n $missing ]]; then
-		fail driver_and_plot_together "missing beside the CSV in plots/:$missing ($(tail -n 1 "$TMP/q.err"))"
+	if [[ -n $absent ]]; then
+		fail driver_and_plot_together "missing beside the CSV in plots/:$absent ($(tail -n 1 "$TMP/q.err"))"
 	else
 		pass driver_and_plot_together
 	fi
@@ -380,13 +389,25 @@ else
 	fi
 fi
 
+# phase_reached PHASE PID CSV STDERR: for wait_until: 0 once the driver PID is in PHASE
+# (setup: its CSV exists; sweep: it has a row; plot: the sweep said done), 2 when it is gone.
+# shellcheck disable=SC2317 # called through wait_until
+phase_reached() {
+	kill -0 "$2" 2>/dev/null || return 2
+	case $1 in
+	setup) [[ -f $3 ]] ;;
+	sweep) [[ -f $3 && $(wc -l <"$3") -ge 2 ]] ;;
+	plot) grep -q ': done: ' "$4" ;;
+	esac
+}
+
 # signal_test PHASE SEED [SIG]: start a sweep, signal it at a moment drawn from SEED in
 # PHASE — setup (the CSV header is written, namespaces being made, no row yet), sweep
 # (after the first row), plot (the sweep is done, plot_results.py runs) — with SIG (or one
 # drawn from SEED), then check: exit status, no namespace or process left, every row
 # complete. Sets SIG_OUT to the CSV.
 signal_test() {
-	local phase=$1 seed=$2 sig=${3-} name out err i rc=0 left rows want_rc delay hex ns
+	local phase=$1 seed=$2 sig=${3-} name out err rc=0 left rows want_rc delay hex ns
 	local -a args=(--impls "a1 a3" --sizes "4K 64K" --threads "1 2" --repeats 1 --duration 1 --warmup 0.2 --no-plot)
 	RANDOM=$seed
 	if [[ -z $sig ]]; then
@@ -408,22 +429,10 @@ signal_test() {
 	env CB_TEST_TAG="$TAG" "$DRIVER" "${args[@]}" --no-build --out "$out" >/dev/null 2>"$err" &
 	BG_PID=$!
 	set +m
-	for ((i = 0; i < 3000; i++)); do
-		kill -0 "$BG_PID" 2>/dev/null || break
-		case $phase in
-		setup) [[ -f $out ]] && break ;;
-		sweep) [[ -f $out && $(wc -l <"$out") -ge 2 ]] && break ;;
-		plot) grep -q ': done: ' "$err" && break ;;
-		esac
-		sleep 0.01
-	done
+	wait_until 30 0.01 phase_reached "$phase" "$BG_PID" "$out" "$err"
 	sleep "$delay"
 	kill "-$sig" "$BG_PID" 2>/dev/null
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$BG_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$BG_PID" 2>/dev/null; then
+	if ! wait_until 30 0.1 gone "$BG_PID"; then
 		fail "$name" "driver still running 30 s after SIG$sig"
 		kill -KILL "$BG_PID" 2>/dev/null
 	fi

@@ -73,27 +73,23 @@ bg_timed() {
 bg_wait() {
 	local tag=$1 limit=$2
 	BG_RC=none BG_MS=0
-	for _ in $(seq 1 $((limit * 20))); do
-		if [[ -s $T_TMP/$tag.rc ]]; then
-			read -r BG_RC BG_MS <"$T_TMP/$tag.rc"
-			return 0
-		fi
-		sleep 0.05
-	done
-	return 1
+	wait_until "$limit" 0.05 test -s "$T_TMP/$tag.rc" || return 1
+	read -r BG_RC BG_MS <"$T_TMP/$tag.rc"
 }
 
 # log_count FILE TEXT — how many lines of FILE contain TEXT.
 log_count() { grep -cF -- "$2" "$1" 2>/dev/null || true; }
 
+# log_has FILE TEXT N — FILE has N lines with TEXT (1 if not yet).
+# shellcheck disable=SC2317 # called through wait_until
+log_has() { (($(log_count "$1" "$2") >= $3)); }
+
 # wait_log FILE TEXT N LIMIT_S — until FILE has N lines with TEXT (bounded).
-wait_log() {
-	for _ in $(seq 1 $(($4 * 20))); do
-		(($(log_count "$1" "$2") >= $3)) && return 0
-		sleep 0.05
-	done
-	return 1
-}
+wait_log() { wait_until "$4" 0.05 log_has "$1" "$2" "$3"; }
+
+# has_line FILE — FILE's first line is not empty (a peer printed its port there).
+# shellcheck disable=SC2317 # called through wait_until
+has_line() { [[ -n $(head -n 1 "$1" 2>/dev/null) ]]; }
 
 # verified_client TAG NAME PORT — a short verified run that must succeed.
 verified_client() {
@@ -121,11 +117,8 @@ start_timeout_checks() {
 	# a client against a listener that accepts and never answers
 	bg_timed mute 20 python3 "$PEER" mute-server --seconds 15
 	local port=""
-	for _ in $(seq 1 100); do
-		port=$(head -n 1 "$T_TMP/mute.out" 2>/dev/null)
-		[[ -n $port ]] && break
-		sleep 0.05
-	done
+	wait_until 5 0.05 has_line "$T_TMP/mute.out"
+	port=$(head -n 1 "$T_TMP/mute.out" 2>/dev/null)
 	if [[ -z $port ]]; then
 		MUTE_PORT=""
 	else
@@ -459,11 +452,8 @@ lying() {
 	python3 "$PEER" lying-server --fault "$fault" --at 50 --seconds 10 >"$T_TMP/ly.port" 2>"$T_TMP/ly.perr" &
 	local lpid=$!
 	T_PIDS+=("$lpid")
-	for _ in $(seq 1 100); do
-		port=$(head -n 1 "$T_TMP/ly.port")
-		[[ -n $port ]] && break
-		sleep 0.05
-	done
+	wait_until 5 0.05 has_line "$T_TMP/ly.port"
+	port=$(head -n 1 "$T_TMP/ly.port")
 	LY_RC=none
 	if [[ -n $port ]]; then
 		timeout -k 2 20 "$BIN/a2_client" -p "$port" -s 4K -d 0.5 --json "$@" >"$T_TMP/ly.json" 2>"$T_TMP/ly.err"
@@ -542,10 +532,7 @@ check_zc_enobufs() {
 	ip netns exec "$NS" "$BIN/a3_server" -p 9090 -n 1 --json >"$T_TMP/zc.json" 2>"$T_TMP/zc.err" &
 	local spid=$!
 	T_PIDS+=("$spid")
-	for _ in $(seq 1 100); do
-		grep -q 'listening on' "$T_TMP/zc.err" && break
-		sleep 0.05
-	done
+	wait_until 5 0.05 logged "$T_TMP/zc.err" 'listening on'
 	ip netns exec "$NS" timeout -k 2 30 "$BIN/a3_client" -p 9090 -d 1 --verify --json \
 		>"$T_TMP/zcc.json" 2>"$T_TMP/zcc.err"
 	local crc=$?

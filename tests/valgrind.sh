@@ -41,11 +41,7 @@ check_strategy() {
 		>"$T_TMP/$s.srv.json" 2>"$T_TMP/$s.srv.err" &
 	spid=$!
 	T_PIDS+=("$spid")
-	for _ in $(seq 1 400); do
-		grep -q 'listening on' "$T_TMP/$s.srv.err" && break
-		kill -0 "$spid" 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_until 20 0.05 logged "$T_TMP/$s.srv.err" 'listening on' "$spid"
 	if ! grep -q 'listening on' "$T_TMP/$s.srv.err"; then
 		fail "$name" "server did not start under valgrind: $(tail -n 1 "$T_TMP/$s.srv.err")"
 		vg_show "$T_TMP/$s.srv.vg"
