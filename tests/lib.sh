@@ -4,15 +4,9 @@
 
 TOP="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN_DIR="${BIN_DIR:-$TOP}"   # the build under test (make sanitize: build/asan, build/tsan)
-# The driver as a library (its main runs only when executed): the one bounded wait
-# (wait_until) and its process predicates are its own. It sets -e and LC_ALL=C: this shell's
-# options and locale are put back.
-t_opts=$(set +o) t_lc=$(declare -p LC_ALL 2>/dev/null || true)
-# shellcheck source=run_experiments.sh
-source "$TOP/run_experiments.sh"
-eval "$t_opts"
-unset LC_ALL
-eval "$t_lc"
+# wait_until and its predicates: the driver's (one definition).
+# shellcheck source=tests/driver_lib.sh
+source "$TOP/tests/driver_lib.sh"
 T_FAILED=0
 T_TMP="$(mktemp -d)"
 declare -a T_PIDS=()

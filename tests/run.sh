@@ -12,15 +12,9 @@ LOG_DIR="$(mktemp -d)"
 readonly LOG_DIR
 trap 'rm -rf "$LOG_DIR"' EXIT
 
-# The driver as a library (its main runs only when executed): the plot tests run under the
-# Python the driver plots with (its find_plot_python). It sets -e and LC_ALL=C: this
-# shell's options and locale are put back.
-t_opts=$(set +o) t_lc=$(declare -p LC_ALL 2>/dev/null || true)
-# shellcheck source=run_experiments.sh
-source "$TOP/run_experiments.sh"
-eval "$t_opts"
-unset LC_ALL
-eval "$t_lc"
+# find_plot_python: the plot tests run under the Python the driver plots with.
+# shellcheck source=tests/driver_lib.sh
+source "$TOP/tests/driver_lib.sh"
 
 # shellcheck source=tests/tally.sh
 source "$TESTS_DIR/tally.sh"

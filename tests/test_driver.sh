@@ -14,15 +14,9 @@ export CB_NO_APT=1
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 DRIVER=$ROOT/run_experiments.sh
-# The driver as a library (its main runs only when executed): the one bounded wait
-# (wait_until), its process predicates and find_plot_python are its own. It sets -e and LC_ALL=C: this shell's
-# options and locale are put back.
-t_opts=$(set +o) t_lc=$(declare -p LC_ALL 2>/dev/null || true)
-# shellcheck source=run_experiments.sh
-source "$ROOT/run_experiments.sh"
-eval "$t_opts"
-unset LC_ALL
-eval "$t_lc"
+# wait_until, gone, find_plot_python: the driver's own.
+# shellcheck source=tests/driver_lib.sh
+source "$ROOT/tests/driver_lib.sh"
 FAILS=0
 TMP=$(mktemp -d)
 # Every process the driver starts inherits this variable: a leftover is found by it.
