@@ -84,6 +84,7 @@ usage() {
 Usage: sudo ./$PROG [options]
        ./$PROG --parse-perf FILE
        ./$PROG --dry-run [options]
+       sudo ./$PROG --cleanup
 
 Runs the copybench sweep: for every strategy, message size and thread count (repeated,
 interleaved), one server/client pair in two network namespaces joined by a veth pair, each
@@ -112,7 +113,9 @@ Output:
   --out FILE         CSV file (default: results.csv). An existing file is never overwritten:
                      if its header is this version's, rows are appended under a new run_id;
                      if not, the run is refused (choose another --out). Raw perf output,
-                     JSON and stderr of every run go to results/<run_id>/ beside FILE.
+                     JSON and stderr of every run go to results/<run_id>/ beside FILE;
+                     results/<run_id>/COMPLETE (the row count) is written when the sweep
+                     ends: a directory without it is a killed run's.
   --no-plot          do not call plot_results.py at the end
   --no-build         do not run make first
 Other:
@@ -121,6 +124,9 @@ Other:
                      one experiment or the sweep
   --parse-perf FILE  print what the perf parser makes of one 'perf stat -x,' output file:
                      a CSV header and one row (the same code the sweep uses)
+  --cleanup          only remove the namespaces that killed runs left behind (their
+                     driver is dead and no process is in them; every sweep does this
+                     first); never touches another live run's or anyone else's
   -h, --help         this text
 
 Time: the default sweep is 3 x 8 x 4 x 3 = 288 runs of 2 s + 0.5 s warmup plus about
@@ -244,6 +250,7 @@ parse_args() {
 		--verify) VERIFY=1 ;;
 		--dry-run) DRY_RUN=1 ;;
 		--interactive) INTERACTIVE=1 ;;
+		--cleanup) ACTION=cleanup ;;
 		--parse-perf)
 			ACTION=parse-perf
 			PARSE_FILE=$val
@@ -684,18 +691,22 @@ NS_EXEC_S=()
 # in_srv_ns CMD...: run CMD in the server's namespace.
 in_srv_ns() { "${NS_EXEC_S[@]}" "$@"; }
 
-# setup_link: the namespace pair and its veth link (or loopback with --no-netns).
+# setup_link: the namespace pair and its veth link (or loopback with --no-netns), after
+# removing what dead runs left (clean_stale_netns). The names carry this run's PID and its
+# start time: cb-PID-START-XXXXs (server) / ...c (client).
 setup_link() {
+	if have ip; then clean_stale_netns; fi
 	if ((NO_NETNS)); then
 		SRV_ADDR=127.0.0.1 LINK=lo
 		LINK_MTU=$(cat /sys/class/net/lo/mtu 2>/dev/null || echo NA)
 		err "link: loopback 127.0.0.1 (mtu $LINK_MTU)"
 		return 0
 	fi
-	local sfx tries=0 net
+	local sfx tries=0 net start
+	proc_start start "$$" || die "cannot read /proc/$$/stat"
 	while :; do
-		sfx=$(printf '%x%04x' "$$" "$RANDOM")
-		NS_S="cb${sfx}s" NS_C="cb${sfx}c"
+		printf -v sfx '%04x' "$RANDOM"
+		NS_S="cb-$$-$start-${sfx}s" NS_C="cb-$$-$start-${sfx}c"
 		[[ ! -e /run/netns/$NS_S && ! -e /run/netns/$NS_C ]] && break
 		((++tries < 20)) || die "cannot find a free namespace name"
 	done
@@ -717,6 +728,53 @@ setup_link() {
 	LINK=veth
 	LINK_MTU=$MTU
 	err "netns: $NS_S ($SRV_ADDR, server) <-veth mtu $MTU-> $NS_C (198.18.$net.2, client)"
+}
+
+# proc_start VAR PID: VAR = the start time of process PID (/proc/PID/stat field 22, clock
+# ticks after boot): with the PID it names one process, even after the PID is reused.
+# Returns 1 when there is no such process.
+proc_start() {
+	local -n _start=$1
+	local stat
+	local -a after_comm
+	{ read -r stat <"/proc/$2/stat"; } 2>/dev/null || return 1
+	# Field 2 (the command name) may hold blanks and parentheses: fields 3.. follow its last ')'.
+	read -r -a after_comm <<<"${stat##*) }"
+	_start=${after_comm[19]-}
+	[[ -n $_start ]]
+}
+
+# clean_stale_netns: delete the namespaces that a dead run of this suite created (named
+# cb-PID-START-XXXX[sc], and no live process PID started at START) and that hold no
+# process; say so in one line. A namespace not named so, or of a live run, or with a
+# process in it, is never touched. Sets STALE_REMOVED to how many were deleted.
+STALE_REMOVED=0
+clean_stale_netns() {
+	local ns start pids
+	local -a removed=()
+	STALE_REMOVED=0
+	while read -r ns _; do
+		[[ $ns =~ ^cb-([0-9]+)-([0-9]+)-[0-9a-f]{4}[sc]$ ]] || continue
+		if proc_start start "${BASH_REMATCH[1]}" && [[ $start == "${BASH_REMATCH[2]}" ]]; then
+			continue # its run is alive
+		fi
+		pids=$(ip netns pids "$ns" 2>/dev/null) || continue
+		[[ -z $pids ]] || continue
+		if ip netns del "$ns" 2>/dev/null; then removed+=("$ns"); fi
+	done < <(ip netns list 2>/dev/null)
+	STALE_REMOVED=${#removed[@]}
+	if ((STALE_REMOVED > 0)); then
+		err "removed ${STALE_REMOVED} namespace$( ((STALE_REMOVED == 1)) || echo s) left by dead runs: ${removed[*]}"
+	fi
+	return 0
+}
+
+# cleanup_stale: --cleanup, the stale-namespace removal alone.
+cleanup_stale() {
+	require_root
+	have ip || die "ip (iproute2) is needed to list the namespaces: install it with: apt-get install iproute2"
+	clean_stale_netns
+	((STALE_REMOVED > 0)) || err "nothing to clean (no namespace left by a dead run)"
 }
 
 # pick_port ORDER: a port free in the server's namespace, different for every run (so a
@@ -1231,6 +1289,8 @@ run_sweep() {
 			"$([[ ${ROW[variant]} == per-field ]] && echo /per-field)" "${PLAN_MODE[i]}" "${ROW[msg_size]}" \
 			"${PLAN_THREADS[i]}" "${PLAN_REPEAT[i]}" "$head" "$(fmt_duration "$eta")" >&2
 	done
+	# The raw directory's last file: a directory without it is a killed run's (incomplete).
+	printf '%d\n' "$n" >"$RAW_DIR/COMPLETE"
 	err "done: $n runs, $failed failed, $(fmt_duration $((SECONDS - start))); CSV $OUT (run_id $RUN_ID)"
 	((failed == 0))
 }
@@ -1366,6 +1426,10 @@ main() {
 	parse-perf)
 		parse_perf_cli "$PARSE_FILE"
 		return $?
+		;;
+	cleanup)
+		cleanup_stale
+		return 0
 		;;
 	esac
 	resolve_options
