@@ -858,8 +858,11 @@ require_tools() {
 		perf_pkgs=(linux-tools-common "linux-tools-$(uname -r)")
 	fi
 	MISSING_CMD=()
-	if ((NO_BUILD == 0)) && { ! have make || ! have gcc; }; then
-		pkgs+=(build-essential) MISSING_CMD[build-essential]="gcc/make"
+	# Exactly what the build needs (not build-essential's g++ and dpkg-dev); libc6-dev is
+	# only a Recommends of gcc, which --no-install-recommends leaves out.
+	if ((NO_BUILD == 0)) && ! have make; then pkgs+=(make); fi
+	if ((NO_BUILD == 0)) && ! have gcc; then
+		pkgs+=(gcc libc6-dev) MISSING_CMD[libc6-dev]="the C library headers"
 	fi
 	if { ((NO_NETNS == 0)) && ! have ip; } || ! have ss; then
 		pkgs+=(iproute2) MISSING_CMD[iproute2]="ip/ss"
@@ -900,7 +903,7 @@ build_binaries() {
 		if have make && have gcc; then
 			make -C "$SCRIPT_DIR" >&2 || die "make failed in $SCRIPT_DIR"
 		else
-			err "gcc/make missing (install build-essential): using the binaries already built"
+			err "gcc/make missing (install them with: apt-get install gcc libc6-dev make): using the binaries already built"
 		fi
 	fi
 	for impl in "${IMPLS[@]}"; do

@@ -86,7 +86,7 @@ need_binaries() {
 	local b missing=()
 	for b in "$@"; do [[ -x $BENCH_TOP/$b ]] || missing+=("$b"); done
 	((${#missing[@]} == 0)) && return 0
-	have make || die "missing ${missing[*]} and no make: install build-essential, then run make"
+	have make || die "missing ${missing[*]} and no make: install gcc libc6-dev make, then run make"
 	make -C "$BENCH_TOP" "${missing[@]}" >&2 || die "make ${missing[*]} failed"
 }
 
