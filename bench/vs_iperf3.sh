@@ -146,13 +146,18 @@ perf_prefix() {
 	fi
 }
 
+# run_begin: what every run starts with: TX0 (the veth counters) and a fresh BENCH_PORT.
+run_begin() {
+	TX0=$(veth_tx)
+	next_port
+}
+
 # run_ours IMPL SIZE STREAMS ROUND
 run_ours() {
 	local impl=$1 size=$2 st=$3 round=$4 base port srv cli rc=0 srv_rc=0 reason=""
 	local -a pre rpre
 	base="$V_OUT/r$round-$impl-$size-t$st"
-	TX0=$(veth_tx)
-	next_port
+	run_begin
 	port=$BENCH_PORT
 	mapfile -t pre < <(perf_prefix "$base.srv.perf")
 	if ! spawn_listening srv "$port" $((V_DURATION + V_WARMUP + 30)) "$SRV_NS" "$base.srv.json" "$base.srv.err" \
@@ -189,8 +194,7 @@ run_iperf3() {
 	local size=$1 st=$2 round=$3 base port srv cli rc=0 srv_rc=0 reason="" f
 	local -a pre rpre fields
 	base="$V_OUT/r$round-iperf3-$size-t$st"
-	TX0=$(veth_tx)
-	next_port
+	run_begin
 	port=$BENCH_PORT
 	mapfile -t rpre < <(perf_prefix "$base.srv.perf")
 	if ! spawn_listening srv "$port" $((V_DURATION + V_WARMUP + 30)) "$CLI_NS" "$base.srv.out" "$base.srv.err" \
