@@ -77,6 +77,24 @@ bg_wait() {
 	read -r BG_RC BG_MS <"$T_TMP/$tag.rc"
 }
 
+# bg_client_failed NAME TAG WAIT_S TEXT MAX_MS — the bg_timed client TAG ended (waited for
+# at most WAIT_S) with exit 1 and TEXT on stderr within MAX_MS; otherwise `fail NAME` why.
+bg_client_failed() {
+	local name=$1 tag=$2 text=$4 max_ms=$5
+	if ! bg_wait "$tag" "$3"; then
+		fail "$name" "client did not end"
+	elif ((BG_RC != 1)); then
+		fail "$name" "exit $BG_RC: $(tail -n 1 "$T_TMP/$tag.err")"
+	elif ! grep -q -- "$text" "$T_TMP/$tag.err"; then
+		fail "$name" "message: $(tail -n 1 "$T_TMP/$tag.err")"
+	elif ((BG_MS > max_ms)); then
+		fail "$name" "took ${BG_MS} ms"
+	else
+		return 0
+	fi
+	return 1
+}
+
 # log_count FILE TEXT — how many lines of FILE contain TEXT.
 log_count() { grep -cF -- "$2" "$1" 2>/dev/null || true; }
 
@@ -186,15 +204,7 @@ check_timeout_checks() {
 	name="client vs a server that never answers: exit 1 within the hello timeout"
 	if [[ -z $MUTE_PORT ]]; then
 		fail "$name" "mute listener did not start: $(cat "$T_TMP/mute.err")"
-	elif ! bg_wait mute_cli 25; then
-		fail "$name" "client did not end"
-	elif ((BG_RC != 1)); then
-		fail "$name" "exit $BG_RC: $(tail -n 1 "$T_TMP/mute_cli.err")"
-	elif ! grep -q "did not answer the hello: timed out" "$T_TMP/mute_cli.err"; then
-		fail "$name" "message: $(tail -n 1 "$T_TMP/mute_cli.err")"
-	elif ((BG_MS > (HELLO_TIMEOUT_S + 4) * 1000)); then
-		fail "$name" "took ${BG_MS} ms"
-	else
+	elif bg_client_failed "$name" mute_cli 25 "did not answer the hello: timed out" $(((HELLO_TIMEOUT_S + 4) * 1000)); then
 		pass "$name (${BG_MS} ms: $(tail -n 1 "$T_TMP/mute_cli.err"))"
 	fi
 	# -- an a3 reader that stalls
@@ -225,15 +235,7 @@ check_timeout_checks() {
 	name="client vs a server frozen (SIGSTOP) mid-run: exit 1 within duration + ${STALL_S} s stall limit"
 	if [[ -z $P_STOP ]]; then
 		fail "$name" "server did not start: $(tail -n 1 "$T_TMP/stop.err")"
-	elif ! bg_wait stop_cli 30; then
-		fail "$name" "client did not end"
-	elif ((BG_RC != 1)); then
-		fail "$name" "exit $BG_RC: $(tail -n 1 "$T_TMP/stop_cli.err")"
-	elif ! grep -q "server sent nothing for ${STALL_S} s" "$T_TMP/stop_cli.err"; then
-		fail "$name" "message: $(tail -n 1 "$T_TMP/stop_cli.err")"
-	elif ((BG_MS > (1 + STALL_S + 5) * 1000)); then
-		fail "$name" "took ${BG_MS} ms"
-	else
+	elif bg_client_failed "$name" stop_cli 30 "server sent nothing for ${STALL_S} s" $(((1 + STALL_S + 5) * 1000)); then
 		pass "$name (${BG_MS} ms)"
 	fi
 	if [[ -n $P_STOP ]]; then
