@@ -46,9 +46,9 @@ readonly POLL_S=0.05          # every bounded poll sleeps this long per try
 # Server readiness is polled finer: a server listens within a few ms, and a 50 ms sleep
 # before the first hit cost every run 50 ms (4% of a --quick sweep, bench/sweep_overhead.sh).
 readonly READY_POLL_S=0.01
-readonly READY_TRIES=500      # server readiness: 500 x (10 ms + one ss) >= 5 s
-readonly EXIT_TRIES=100       # server exit after the client finished: 5 s
-readonly STOP_TRIES=40        # SIGTERM grace before SIGKILL: 2 s
+readonly READY_TIMEOUT_S=5    # server readiness
+readonly EXIT_TIMEOUT_S=5     # server exit after the client finished
+readonly STOP_GRACE_S=2       # SIGTERM grace before SIGKILL
 readonly CLIENT_SLACK_S=15    # client timeout = duration + warmup + this
 readonly SERVER_SLACK_S=30    # server timeout = duration + warmup + this (outlives the client)
 
@@ -84,6 +84,7 @@ usage() {
 Usage: sudo ./$PROG [options]
        ./$PROG --parse-perf FILE
        ./$PROG --dry-run [options]
+       sudo ./$PROG --cleanup
 
 Runs the copybench sweep: for every strategy, message size and thread count (repeated,
 interleaved), one server/client pair in two network namespaces joined by a veth pair, each
@@ -112,7 +113,9 @@ Output:
   --out FILE         CSV file (default: results.csv). An existing file is never overwritten:
                      if its header is this version's, rows are appended under a new run_id;
                      if not, the run is refused (choose another --out). Raw perf output,
-                     JSON and stderr of every run go to results/<run_id>/ beside FILE.
+                     JSON and stderr of every run go to results/<run_id>/ beside FILE;
+                     results/<run_id>/COMPLETE (the row count) is written when the sweep
+                     ends: a directory without it is a killed run's.
   --no-plot          do not call plot_results.py at the end
   --no-build         do not run make first
 Other:
@@ -121,6 +124,9 @@ Other:
                      one experiment or the sweep
   --parse-perf FILE  print what the perf parser makes of one 'perf stat -x,' output file:
                      a CSV header and one row (the same code the sweep uses)
+  --cleanup          only remove the namespaces that killed runs left behind (their
+                     driver is dead and no process is in them; every sweep does this
+                     first); never touches another live run's or anyone else's
   -h, --help         this text
 
 Time: the default sweep is 3 x 8 x 4 x 3 = 288 runs of 2 s + 0.5 s warmup plus about
@@ -244,6 +250,7 @@ parse_args() {
 		--verify) VERIFY=1 ;;
 		--dry-run) DRY_RUN=1 ;;
 		--interactive) INTERACTIVE=1 ;;
+		--cleanup) ACTION=cleanup ;;
 		--parse-perf)
 			ACTION=parse-perf
 			PARSE_FILE=$val
@@ -529,25 +536,105 @@ per_byte() {
 # ---------------------------------------------------------------------------------------
 # Process groups and namespaces.
 
+# wait_until TIMEOUT_S INTERVAL_S CMD...: the one bounded wait (the kernel selftests'
+# net/lib.sh loopy_wait/slowwait): run CMD every INTERVAL_S until it succeeds, for at most
+# TIMEOUT_S. Returns 0 when CMD succeeded, 1 when the time ran out. CMD returning 2 or more
+# means "it never will" (the process waited for is gone) and ends the wait with that status.
+# CMD runs at least once. No fork per try: the deadline comes from EPOCHREALTIME.
+wait_until() {
+	local interval=$2 rc end_us
+	us_of end_us "$1"
+	shift 2
+	end_us=$((${EPOCHREALTIME/[.,]/} + end_us))
+	while :; do
+		rc=0
+		"$@" || rc=$?
+		((rc == 1)) || return "$rc"
+		((${EPOCHREALTIME/[.,]/} < end_us)) || return 1
+		sleep "$interval"
+	done
+}
+
+# us_of VAR SECONDS: VAR = SECONDS (a decimal such as 5, 0.05, .5) in whole microseconds.
+us_of() {
+	local -n _us=$1
+	local s=$2 int frac=000000
+	int=${s%%.*}
+	[[ $s != *.* ]] || frac=${s#*.}000000
+	_us=$((10#${int:-0} * 1000000 + 10#${frac:0:6}))
+}
+
+# gone PID / group_gone PGID: 0 once the process / every member of the group has exited.
+gone() { ! kill -0 "$1" 2>/dev/null; }
+group_gone() { ! kill -0 -- "-$1" 2>/dev/null; }
+
 # stop_group PGID: SIGTERM the process group this script started, SIGKILL after a bounded
 # grace, reap it and drop it from the registry. Only recorded groups are ever signalled:
 # a group exists only while one of its members lives, so its number cannot have been reused;
 # the leader itself is signalled directly only while it is still this shell's child (the
 # moment before timeout(1) made its own group).
 stop_group() {
-	local pg=$1 i ppid=""
+	local pg=$1 ppid=""
 	if ! kill -TERM -- "-$pg" 2>/dev/null; then
 		ppid=$(awk '{ print $4 }' "/proc/$pg/stat" 2>/dev/null || true)
 		if [[ $ppid == "$$" ]]; then kill -TERM "$pg" 2>/dev/null || true; fi
 	fi
-	for ((i = 0; i < STOP_TRIES; i++)); do
-		kill -0 -- "-$pg" 2>/dev/null || break
-		sleep "$POLL_S"
-	done
+	wait_until "$STOP_GRACE_S" "$POLL_S" group_gone "$pg" || true
 	kill -KILL -- "-$pg" 2>/dev/null || true
 	wait "$pg" 2>/dev/null || true
 	unregister_pg "$pg"
 }
+
+# Processes. Every process is started under timeout(1), which gives it its own process
+# group; the group's leader PID is recorded in PGROUPS so that cleanup (on EXIT, INT, TERM)
+# stops exactly what this script started and nothing else. bench/ uses these too.
+
+# spawn VAR LIMIT_S NS OUT ERR CMD...: start CMD in namespace NS ('' = this one) under
+# timeout LIMIT_S, stdout to OUT, stderr to ERR; the PID (= process group) goes into VAR
+# and into PGROUPS.
+spawn() {
+	local -n _pid=$1
+	local limit=$2 ns=$3 out=$4 errf=$5
+	shift 5
+	if [[ -n $ns ]]; then
+		timeout -k 2 "$limit" ip netns exec "$ns" "$@" >"$out" 2>"$errf" &
+	else
+		timeout -k 2 "$limit" "$@" >"$out" 2>"$errf" &
+	fi
+	_pid=$!
+	PGROUPS+=("$_pid")
+}
+
+# reap PID: wait for a spawned process; its exit status is returned (124/137: timed out).
+reap() {
+	local rc=0
+	wait "$1" || rc=$?
+	unregister_pg "$1"
+	return "$rc"
+}
+
+# reap_within PID SECONDS: bounded wait for a process that should leave by itself; stopped
+# (SIGTERM, then SIGKILL) after SECONDS. Returns its status, or 125 when it had to be stopped.
+reap_within() {
+	local pid=$1
+	if ! wait_until "$2" "$POLL_S" gone "$pid"; then
+		stop_group "$pid"
+		return 125
+	fi
+	reap "$pid"
+}
+
+# listening NS PORT PID: 0 when something listens on PORT in NS, 1 not yet, 2 PID is gone.
+listening() {
+	local -a pre=()
+	kill -0 "$3" 2>/dev/null || return 2
+	[[ -z $1 ]] || pre=(ip netns exec "$1")
+	[[ -n $("${pre[@]}" ss -Hltn "sport = :$2" 2>/dev/null) ]]
+}
+
+# wait_listen NS PORT PID: bounded poll (READY_TIMEOUT_S) until something listens on PORT
+# in NS. 0 ready, 1 timeout, 2 the process PID is gone.
+wait_listen() { wait_until "$READY_TIMEOUT_S" "$READY_POLL_S" listening "$@"; }
 
 unregister_pg() {
 	local pg=$1 i
@@ -597,25 +684,29 @@ install_traps() {
 	trap 'on_signal TERM' TERM
 }
 
-# NS_EXEC_S / NS_EXEC_C: the command prefix that runs a command in the server's / client's
-# namespace; empty with --no-netns. Set once by setup_link, used by every launch.
-NS_EXEC_S=() NS_EXEC_C=()
+# NS_EXEC_S: the command prefix that runs a command in the server's namespace; empty with
+# --no-netns. Set once by setup_link.
+NS_EXEC_S=()
 
 # in_srv_ns CMD...: run CMD in the server's namespace.
 in_srv_ns() { "${NS_EXEC_S[@]}" "$@"; }
 
-# setup_link: the namespace pair and its veth link (or loopback with --no-netns).
+# setup_link: the namespace pair and its veth link (or loopback with --no-netns), after
+# removing what dead runs left (clean_stale_netns). The names carry this run's PID and its
+# start time: cb-PID-START-XXXXs (server) / ...c (client).
 setup_link() {
+	if have ip; then clean_stale_netns; fi
 	if ((NO_NETNS)); then
 		SRV_ADDR=127.0.0.1 LINK=lo
 		LINK_MTU=$(cat /sys/class/net/lo/mtu 2>/dev/null || echo NA)
 		err "link: loopback 127.0.0.1 (mtu $LINK_MTU)"
 		return 0
 	fi
-	local sfx tries=0 net
+	local sfx tries=0 net start
+	proc_start start "$$" || die "cannot read /proc/$$/stat"
 	while :; do
-		sfx=$(printf '%x%04x' "$$" "$RANDOM")
-		NS_S="cb${sfx}s" NS_C="cb${sfx}c"
+		printf -v sfx '%04x' "$RANDOM"
+		NS_S="cb-$$-$start-${sfx}s" NS_C="cb-$$-$start-${sfx}c"
 		[[ ! -e /run/netns/$NS_S && ! -e /run/netns/$NS_C ]] && break
 		((++tries < 20)) || die "cannot find a free namespace name"
 	done
@@ -633,10 +724,57 @@ setup_link() {
 	ip -n "$NS_C" link set lo up
 	ip -n "$NS_S" link set veth0 up
 	ip -n "$NS_C" link set veth0 up
-	NS_EXEC_S=(ip netns exec "$NS_S") NS_EXEC_C=(ip netns exec "$NS_C")
+	NS_EXEC_S=(ip netns exec "$NS_S")
 	LINK=veth
 	LINK_MTU=$MTU
 	err "netns: $NS_S ($SRV_ADDR, server) <-veth mtu $MTU-> $NS_C (198.18.$net.2, client)"
+}
+
+# proc_start VAR PID: VAR = the start time of process PID (/proc/PID/stat field 22, clock
+# ticks after boot): with the PID it names one process, even after the PID is reused.
+# Returns 1 when there is no such process.
+proc_start() {
+	local -n _start=$1
+	local stat
+	local -a after_comm
+	{ read -r stat <"/proc/$2/stat"; } 2>/dev/null || return 1
+	# Field 2 (the command name) may hold blanks and parentheses: fields 3.. follow its last ')'.
+	read -r -a after_comm <<<"${stat##*) }"
+	_start=${after_comm[19]-}
+	[[ -n $_start ]]
+}
+
+# clean_stale_netns: delete the namespaces that a dead run of this suite created (named
+# cb-PID-START-XXXX[sc], and no live process PID started at START) and that hold no
+# process; say so in one line. A namespace not named so, or of a live run, or with a
+# process in it, is never touched. Sets STALE_REMOVED to how many were deleted.
+STALE_REMOVED=0
+clean_stale_netns() {
+	local ns start pids
+	local -a removed=()
+	STALE_REMOVED=0
+	while read -r ns _; do
+		[[ $ns =~ ^cb-([0-9]+)-([0-9]+)-[0-9a-f]{4}[sc]$ ]] || continue
+		if proc_start start "${BASH_REMATCH[1]}" && [[ $start == "${BASH_REMATCH[2]}" ]]; then
+			continue # its run is alive
+		fi
+		pids=$(ip netns pids "$ns" 2>/dev/null) || continue
+		[[ -z $pids ]] || continue
+		if ip netns del "$ns" 2>/dev/null; then removed+=("$ns"); fi
+	done < <(ip netns list 2>/dev/null)
+	STALE_REMOVED=${#removed[@]}
+	if ((STALE_REMOVED > 0)); then
+		err "removed ${STALE_REMOVED} namespace$( ((STALE_REMOVED == 1)) || echo s) left by dead runs: ${removed[*]}"
+	fi
+	return 0
+}
+
+# cleanup_stale: --cleanup, the stale-namespace removal alone.
+cleanup_stale() {
+	require_root
+	have ip || die "ip (iproute2) is needed to list the namespaces: install it with: apt-get install iproute2"
+	clean_stale_netns
+	((STALE_REMOVED > 0)) || err "nothing to clean (no namespace left by a dead run)"
 }
 
 # pick_port ORDER: a port free in the server's namespace, different for every run (so a
@@ -649,19 +787,6 @@ pick_port() {
 			return 0
 		fi
 		p=$((p + 1))
-	done
-	return 1
-}
-
-# wait_ready PORT PID: bounded poll until the server listens. 0 ready, 1 timeout, 2 server gone.
-wait_ready() {
-	local port=$1 pid=$2 i
-	for ((i = 0; i < READY_TRIES; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 2
-		if [[ -n $(in_srv_ns ss -Hltn "sport = :$port" 2>/dev/null) ]]; then
-			return 0
-		fi
-		sleep "$READY_POLL_S"
 	done
 	return 1
 }
@@ -733,8 +858,11 @@ require_tools() {
 		perf_pkgs=(linux-tools-common "linux-tools-$(uname -r)")
 	fi
 	MISSING_CMD=()
-	if ((NO_BUILD == 0)) && { ! have make || ! have gcc; }; then
-		pkgs+=(build-essential) MISSING_CMD[build-essential]="gcc/make"
+	# Exactly what the build needs (not build-essential's g++ and dpkg-dev); libc6-dev is
+	# only a Recommends of gcc, which --no-install-recommends leaves out.
+	if ((NO_BUILD == 0)) && ! have make; then pkgs+=(make); fi
+	if ((NO_BUILD == 0)) && ! have gcc; then
+		pkgs+=(gcc libc6-dev) MISSING_CMD[libc6-dev]="the C library headers"
 	fi
 	if { ((NO_NETNS == 0)) && ! have ip; } || ! have ss; then
 		pkgs+=(iproute2) MISSING_CMD[iproute2]="ip/ss"
@@ -775,7 +903,7 @@ build_binaries() {
 		if have make && have gcc; then
 			make -C "$SCRIPT_DIR" >&2 || die "make failed in $SCRIPT_DIR"
 		else
-			err "gcc/make missing (install build-essential): using the binaries already built"
+			err "gcc/make missing (install them with: apt-get install gcc libc6-dev make): using the binaries already built"
 		fi
 	fi
 	for impl in "${IMPLS[@]}"; do
@@ -947,85 +1075,30 @@ run_one() {
 	local idx=$1 order=$(($1 + 1))
 	local mode=${PLAN_MODE[idx]} impl=${PLAN_IMPL[idx]} size=${PLAN_SIZE[idx]}
 	local threads=${PLAN_THREADS[idx]} rep=${PLAN_REPEAT[idx]}
-	local variant base port srv_pg cli_pg rc_ready=0 cli_rc=0 srv_rc=0 srv_killed=0 i
-	local status=ok reason="" timestamp host cli_limit srv_limit
-	local -a perf_srv=() perf_cli=() srv_cmd cli_cmd
+	local variant base port srv_pg="" ready=0 cli_rc=0 srv_rc=0 status=ok reason="" timestamp
+	local cli_limit srv_limit
+	local -a srv_cmd cli_cmd
 	variant=$(variant_of "$impl")
 	base=$(printf '%s/%04d-%s-%s-%s-t%s-r%s' "$RAW_DIR" "$order" "$impl" "$variant" "$size" "$threads" "$rep")
 	CLI=() SRV=()
-	host=$SRV_ADDR
 	cli_limit=$(awk -v d="$DURATION_S" -v w="$WARMUP_S" -v s="$CLIENT_SLACK_S" 'BEGIN { print d + w + s }')
 	srv_limit=$(awk -v d="$DURATION_S" -v w="$WARMUP_S" -v s="$SERVER_SLACK_S" 'BEGIN { print d + w + s }')
-	if ((USE_PERF)); then
-		perf_srv=(env LC_ALL=C perf stat '-x,' -o "$base.srv.perf" -e "$PERF_EVENTS" --)
-		perf_cli=(env LC_ALL=C perf stat '-x,' -o "$base.cli.perf" -e "$PERF_EVENTS" --)
-	fi
 	if ! port=$(pick_port "$order"); then
-		status=failed reason="no free port near $((PORT_BASE + (order - 1) % 5000))"
+		reason="no free port near $((PORT_BASE + (order - 1) % 5000))"
 	else
-		srv_cmd=("$SCRIPT_DIR/${impl}_server" -p "$port" -B "$SRV_ADDR" -n "$threads" --json)
-		if [[ -n $SRV_CPUS ]]; then srv_cmd+=(-A "$SRV_CPUS"); fi
-		cli_cmd=("$SCRIPT_DIR/${impl}_client" -H "$host" -p "$port" -s "$size" -t "$threads"
-			-d "$DURATION_S" --warmup "$WARMUP_S" --mode "$mode" --json)
-		if [[ $variant == per-field ]]; then cli_cmd+=(--per-field); fi
-		if ((VERIFY)); then cli_cmd+=(--verify); fi
-		if [[ -n $CLI_CPUS ]]; then cli_cmd+=(-A "$CLI_CPUS"); fi
-		# timeout(1) puts itself and everything below it in a new process group: the
-		# group is what stop_group signals.
-		timeout -k 2 "$srv_limit" "${NS_EXEC_S[@]}" "${perf_srv[@]}" "${srv_cmd[@]}" >"$base.srv.json" 2>"$base.srv.err" &
-		srv_pg=$!
-		PGROUPS+=("$srv_pg")
-		wait_ready "$port" "$srv_pg" || rc_ready=$?
-		if ((rc_ready == 1)); then
-			status=failed reason="server not listening on port $port within 5 s"
-		elif ((rc_ready == 2)); then
-			status=failed reason="server exited before listening: $(last_line "$base.srv.err")"
-		fi
+		run_cmds srv_cmd cli_cmd "$base" "$port" "$impl" "$variant" "$size" "$threads" "$mode"
+		spawn srv_pg "$srv_limit" "$NS_S" "$base.srv.json" "$base.srv.err" "${srv_cmd[@]}"
+		wait_listen "$NS_S" "$port" "$srv_pg" || ready=$?
 	fi
-
-	if [[ $status == ok ]]; then
-		timeout -k 2 "$cli_limit" "${NS_EXEC_C[@]}" "${perf_cli[@]}" "${cli_cmd[@]}" >"$base.cli.json" 2>"$base.cli.err" &
-		cli_pg=$!
-		PGROUPS+=("$cli_pg")
-		wait "$cli_pg" || cli_rc=$?
-		unregister_pg "$cli_pg"
-		# The server leaves by itself after -n connections; give it a bounded moment.
-		if ((cli_rc == 0)); then
-			for ((i = 0; i < EXIT_TRIES; i++)); do
-				kill -0 "$srv_pg" 2>/dev/null || break
-				sleep "$POLL_S"
-			done
-		fi
-		if kill -0 "$srv_pg" 2>/dev/null; then
-			srv_killed=1
-			stop_group "$srv_pg"
-		else
-			wait "$srv_pg" || srv_rc=$?
-			unregister_pg "$srv_pg"
-		fi
-		load_json CLI "$base.cli.json" || true
-		load_json SRV "$base.srv.json" || true
-		if ((cli_rc == 124 || cli_rc == 137)); then
-			status=failed reason="client timed out after ${cli_limit} s"
-		elif ((cli_rc != 0)); then
-			status=failed reason="client exit $cli_rc: $(last_line "$base.cli.err")"
-		elif [[ -z ${CLI[status]-} ]]; then
-			status=failed reason="client printed no JSON"
-		elif [[ ${CLI[status]} != ok ]]; then
-			status=failed reason="client status ${CLI[status]}: ${CLI[reason]-}"
-		elif [[ ${CLI[verify_errors]-0} != 0 ]]; then
-			status=failed reason="verify_errors=${CLI[verify_errors]}"
-		elif ((srv_killed)); then
-			status=failed reason="server did not exit after the client (killed)"
-		elif ((srv_rc != 0)); then
-			status=failed reason="server exit $srv_rc: $(last_line "$base.srv.err")"
-		elif [[ -z ${SRV[bytes_sent]-} ]]; then
-			status=failed reason="server printed no JSON"
-		fi
-	elif [[ -n ${srv_pg-} ]]; then
+	if [[ -z $reason ]] && ((ready == 0)); then
+		run_client cli_rc srv_rc "$cli_limit" "$base" "$srv_pg" "${cli_cmd[@]}"
+	elif [[ -n $srv_pg ]]; then
 		stop_group "$srv_pg"
-		load_json SRV "$base.srv.json" || true
 	fi
+	load_json CLI "$base.cli.json" || true
+	load_json SRV "$base.srv.json" || true
+	[[ -n $reason ]] || run_failure reason "$base" "$port" "$ready" "$cli_rc" "$cli_limit" "$srv_rc"
+	[[ -z $reason ]] || status=failed
 
 	# The run's end (client and server have exited): the row is written now.
 	timestamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -1035,30 +1108,108 @@ run_one() {
 	[[ $status == ok ]]
 }
 
-# fill_row ...: ROW from the run's facts, the two JSON objects and the two perf files.
+# run_cmds SRV_VAR CLI_VAR BASE PORT IMPL VARIANT SIZE THREADS MODE: the server's and the
+# client's command lines, each under 'perf stat' (perf output to BASE.srv.perf / .cli.perf).
+run_cmds() {
+	local -n _srv_cmd=$1 _cli_cmd=$2
+	local base=$3 port=$4 impl=$5 variant=$6 size=$7 threads=$8 mode=$9
+	local -a perf_srv=() perf_cli=()
+	if ((USE_PERF)); then
+		perf_srv=(env LC_ALL=C perf stat '-x,' -o "$base.srv.perf" -e "$PERF_EVENTS" --)
+		perf_cli=(env LC_ALL=C perf stat '-x,' -o "$base.cli.perf" -e "$PERF_EVENTS" --)
+	fi
+	_srv_cmd=("${perf_srv[@]}" "$SCRIPT_DIR/${impl}_server" -p "$port" -B "$SRV_ADDR" -n "$threads" --json)
+	if [[ -n $SRV_CPUS ]]; then _srv_cmd+=(-A "$SRV_CPUS"); fi
+	_cli_cmd=("${perf_cli[@]}" "$SCRIPT_DIR/${impl}_client" -H "$SRV_ADDR" -p "$port" -s "$size" -t "$threads"
+		-d "$DURATION_S" --warmup "$WARMUP_S" --mode "$mode" --json)
+	if [[ $variant == per-field ]]; then _cli_cmd+=(--per-field); fi
+	if ((VERIFY)); then _cli_cmd+=(--verify); fi
+	if [[ -n $CLI_CPUS ]]; then _cli_cmd+=(-A "$CLI_CPUS"); fi
+}
+
+# run_client CLI_RC_VAR SRV_RC_VAR LIMIT_S BASE SRV_PG CMD...: run the client (in the
+# client's namespace, output to BASE.cli.*) to its end, then reap the server, which leaves
+# by itself after -n connections: given a bounded moment when the client succeeded, none
+# when it failed. SRV_RC is 125 when the server had to be stopped.
+run_client() {
+	local -n _cli_rc=$1 _srv_rc=$2
+	local limit=$3 base=$4 srv_pg=$5 cli_pg grace=0
+	shift 5
+	spawn cli_pg "$limit" "$NS_C" "$base.cli.json" "$base.cli.err" "$@"
+	reap "$cli_pg" || _cli_rc=$?
+	((_cli_rc != 0)) || grace=$EXIT_TIMEOUT_S
+	reap_within "$srv_pg" "$grace" || _srv_rc=$?
+}
+
+# run_failure VAR BASE PORT READY CLI_RC CLI_LIMIT SRV_RC: the failure-reason ladder. VAR =
+# why the run failed, first cause first, from the server's readiness (READY: wait_listen's
+# status), the exit statuses, and the JSON in CLI and SRV; '' when the run is ok.
+run_failure() {
+	local -n _why=$1
+	local base=$2 port=$3 ready=$4 cli_rc=$5 cli_limit=$6 srv_rc=$7
+	_why=""
+	if ((ready == 1)); then
+		_why="server not listening on port $port within $READY_TIMEOUT_S s"
+	elif ((ready != 0)); then
+		_why="server exited before listening: $(last_line "$base.srv.err")"
+	elif ((cli_rc == 124 || cli_rc == 137)); then
+		_why="client timed out after ${cli_limit} s"
+	elif ((cli_rc != 0)); then
+		_why="client exit $cli_rc: $(last_line "$base.cli.err")"
+	elif [[ -z ${CLI[status]-} ]]; then
+		_why="client printed no JSON"
+	elif [[ ${CLI[status]} != ok ]]; then
+		_why="client status ${CLI[status]}: ${CLI[reason]-}"
+	elif [[ ${CLI[verify_errors]-0} != 0 ]]; then
+		_why="verify_errors=${CLI[verify_errors]}"
+	elif ((srv_rc == 125)); then
+		_why="server did not exit after the client (killed)"
+	elif ((srv_rc != 0)); then
+		_why="server exit $srv_rc: $(last_line "$base.srv.err")"
+	elif [[ -z ${SRV[bytes_sent]-} ]]; then
+		_why="server printed no JSON"
+	fi
+}
+
+# fill_row ORDER REPEAT STATUS REASON IMPL VARIANT MODE SIZE THREADS TIMESTAMP BASE: ROW
+# from the run's facts, the two JSON objects (CLI, SRV) and the two perf files.
 fill_row() {
-	local order=$1 rep=$2 status=$3 reason=$4 impl=$5 variant=$6 mode=$7 size=$8 threads=$9
-	local timestamp=${10} base=${11} k e i
-	local -a pf_s pf_c
-	local nperf=${#PERF_COLS[@]}
+	local mode=$7 impl=$5
 	ROW=()
-	ROW[run_id]=$RUN_ID ROW[timestamp]=$timestamp ROW[order]=$order ROW[repeat]=$rep
-	ROW[status]=$status ROW[reason]=$reason ROW[strategy]=$impl ROW[variant]=$variant
-	ROW[mode]=$mode ROW[msg_size]=$(size_bytes "$size") ROW[threads]=$threads
+	ROW[run_id]=$RUN_ID ROW[timestamp]=${10} ROW[order]=$1 ROW[repeat]=$2
+	ROW[status]=$3 ROW[reason]=$4 ROW[strategy]=$impl ROW[variant]=$6
+	ROW[mode]=$mode ROW[msg_size]=$(size_bytes "$8") ROW[threads]=$9
 	ROW[duration_s]=$DURATION_S ROW[warmup_s]=$WARMUP_S
+	row_client "$mode"
+	row_perf "${11}"
+	row_cpu
+	row_sender "$impl"
+	ROW[placement]=$PLACEMENT ROW[kernel]=$KERNEL ROW[cpu_model]=$CPU_MODEL
+	ROW[link]=$LINK ROW[mtu]=$LINK_MTU
+}
+
+# row_client MODE: what the client measured: volume, throughput, latency (rr only: the
+# latency columns stay empty, not applicable, in stream mode), verification.
+row_client() {
+	local k
 	ROW[bytes]=$(num_or_na "${CLI[bytes]-}")
 	ROW[messages]=$(num_or_na "${CLI[messages]-}")
 	ROW[throughput_gbps]=$(num_or_na "${CLI[gbps]-}")
 	ROW[msgs_per_sec]=$(num_or_na "${CLI[msgs_per_sec]-}")
 	ROW[us_per_msg]=$(num_or_na "${CLI[us_per_msg]-}")
-	# Latency columns: empty (not applicable) in stream mode; rr mode fills them.
 	for k in transactions transactions_per_sec rtt_min_us rtt_mean_us rtt_p50_us rtt_p90_us \
 		rtt_p99_us rtt_p999_us rtt_max_us; do
-		if [[ $mode == stream ]]; then ROW[$k]=""; else ROW[$k]=$(num_or_na "${CLI[$k]-}"); fi
+		if [[ $1 == stream ]]; then ROW[$k]=""; else ROW[$k]=$(num_or_na "${CLI[$k]-}"); fi
 	done
 	ROW[verify_errors]=$(num_or_na "${CLI[verify_errors]-}")
 	ROW[srv_bytes_sent]=$(num_or_na "${SRV[bytes_sent]-}")
+}
 
+# row_perf BASE: the srv_/cli_ counter columns and their running percentages from
+# BASE.srv.perf and BASE.cli.perf (NA without perf), and perf_user_only.
+row_perf() {
+	local base=$1 e i nperf=${#PERF_COLS[@]}
+	local -a pf_s pf_c
 	if ((USE_PERF)); then
 		IFS=, read -r -a pf_s < <(perf_fields "$base.srv.perf")
 		IFS=, read -r -a pf_c < <(perf_fields "$base.cli.perf")
@@ -1076,7 +1227,12 @@ fill_row() {
 	else
 		ROW[perf_user_only]=NA
 	fi
+}
 
+# row_cpu: CPU time (rusage of each side; host-wide over the client's measured window) and
+# the per-byte costs made from it and from the cycle counts (ROW's perf columns first).
+row_cpu() {
+	local k
 	for k in cpu_user_s cpu_sys_s; do
 		ROW[srv_$k]=$(num_or_na "${SRV[$k]-}")
 		ROW[cli_$k]=$(num_or_na "${CLI[$k]-}")
@@ -1087,21 +1243,22 @@ fill_row() {
 	# sent over that life are the denominator for both sides' cycles per byte.
 	ROW[srv_cycles_per_byte]=$(per_byte 1 "${SRV[bytes_sent]-}" "${ROW[srv_cycles]}")
 	ROW[cli_cycles_per_byte]=$(per_byte 1 "${SRV[bytes_sent]-}" "${ROW[cli_cycles]}")
-
-	for k in zc_sends zc_completions zc_copied zc_notifications zc_enobufs zc_pool_depth zc_pool_waits; do
-		if [[ $impl == a3 ]]; then ROW[$k]=$(num_or_na "${SRV[$k]-}"); else ROW[$k]=""; fi
-	done
-	# TCP_INFO of the sender (the server); the client's when the server gave none.
-	ROW[tcp_retrans]=$(num_or_na "${SRV[tcp_retrans]-${CLI[tcp_retrans]-}}")
-	ROW[tcp_rtt_us]=$(num_or_na "${SRV[tcp_rtt_us]-${CLI[tcp_rtt_us]-}}")
-	# Host-wide CPU over the client's measured window.
 	for k in host_cpu_user_s host_cpu_sys_s host_cpu_irq_s host_cpu_softirq_s; do
 		ROW[$k]=$(num_or_na "${CLI[$k]-}")
 	done
 	ROW[host_cpu_ns_per_byte]=$(per_byte 1e9 "${CLI[bytes]-}" "${CLI[host_cpu_user_s]-x}" \
 		"${CLI[host_cpu_sys_s]-x}" "${CLI[host_cpu_irq_s]-x}" "${CLI[host_cpu_softirq_s]-x}")
-	ROW[placement]=$PLACEMENT ROW[kernel]=$KERNEL ROW[cpu_model]=$CPU_MODEL
-	ROW[link]=$LINK ROW[mtu]=$LINK_MTU
+}
+
+# row_sender IMPL: the sender's own facts: zero-copy counters (a3 only; empty otherwise)
+# and TCP_INFO (the server's; the client's when the server gave none).
+row_sender() {
+	local k
+	for k in zc_sends zc_completions zc_copied zc_notifications zc_enobufs zc_pool_depth zc_pool_waits; do
+		if [[ $1 == a3 ]]; then ROW[$k]=$(num_or_na "${SRV[$k]-}"); else ROW[$k]=""; fi
+	done
+	ROW[tcp_retrans]=$(num_or_na "${SRV[tcp_retrans]-${CLI[tcp_retrans]-}}")
+	ROW[tcp_rtt_us]=$(num_or_na "${SRV[tcp_rtt_us]-${CLI[tcp_rtt_us]-}}")
 }
 
 # ---------------------------------------------------------------------------------------
@@ -1135,6 +1292,8 @@ run_sweep() {
 			"$([[ ${ROW[variant]} == per-field ]] && echo /per-field)" "${PLAN_MODE[i]}" "${ROW[msg_size]}" \
 			"${PLAN_THREADS[i]}" "${PLAN_REPEAT[i]}" "$head" "$(fmt_duration "$eta")" >&2
 	done
+	# The raw directory's last file: a directory without it is a killed run's (incomplete).
+	printf '%d\n' "$n" >"$RAW_DIR/COMPLETE"
 	err "done: $n runs, $failed failed, $(fmt_duration $((SECONDS - start))); CSV $OUT (run_id $RUN_ID)"
 	((failed == 0))
 }
@@ -1270,6 +1429,10 @@ main() {
 	parse-perf)
 		parse_perf_cli "$PARSE_FILE"
 		return $?
+		;;
+	cleanup)
+		cleanup_stale
+		return 0
 		;;
 	esac
 	resolve_options

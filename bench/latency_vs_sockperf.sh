@@ -175,9 +175,9 @@ print_table() {
 main() {
 	local round size
 	lat_parse_args "$@"
+	bench_require_root
 	need_tool sockperf sockperf
 	have taskset || die "taskset not found: install util-linux"
-	bench_require_root
 	need_binaries a2_server a2_client
 	if [[ -z $L_OUT ]]; then L_OUT=$(mktemp -d "${TMPDIR:-/tmp}/latency_vs_sockperf.XXXXXX"); fi
 	mkdir -p "$L_OUT" || die "cannot create $L_OUT"

@@ -6,18 +6,19 @@
 # pair, the traps, the process-group registry and cleanup are the driver's own code: one
 # piece of code per idea. From the driver the bench scripts use: err, die, die_usage, have,
 # setup_link (NS_S/NS_C, SRV_ADDR), install_traps/cleanup (PGROUPS, NETNS_CREATED),
-# stop_group, unregister_pg, first_cpus, parse_perf, load_json, size_bytes,
-# is_uint, cell, last_line (BENCH_DRIVER_FUNCS; tests/test_bench.sh checks they exist, so a
-# change of the driver breaks a test, not a benchmark). Must be sourced at the top level
+# stop_group, unregister_pg, spawn, reap, reap_within, wait_listen, wait_until, first_cpus,
+# parse_perf, load_json, size_bytes, is_uint, cell, last_line (BENCH_DRIVER_FUNCS;
+# tests/test_bench.sh checks they exist, so a change of the driver breaks a test, not a
+# benchmark). Must be sourced at the top level
 # (the driver declares global arrays).
 #
 # What this file adds: option checks shared by the bench scripts, tool checks that install
-# with apt-get or say what to install, starting a process in a namespace under timeout(1)
-# in its own registered process group, bounded waits for a listening port, and statistics
-# (median, min, max) for the tables.
+# with apt-get or say what to install, starting a server and waiting until it listens
+# (spawn_listening), and statistics (median, min, max) for the tables.
 
 readonly -a BENCH_DRIVER_FUNCS=(err die die_usage have setup_link install_traps cleanup stop_group
-	unregister_pg first_cpus parse_perf load_json size_bytes is_uint cell last_line)
+	unregister_pg spawn reap reap_within wait_listen wait_until first_cpus parse_perf load_json
+	size_bytes is_uint cell last_line)
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_TOP=$(dirname "$BENCH_DIR")
 readonly BENCH_DIR BENCH_TOP
@@ -85,72 +86,16 @@ need_binaries() {
 	local b missing=()
 	for b in "$@"; do [[ -x $BENCH_TOP/$b ]] || missing+=("$b"); done
 	((${#missing[@]} == 0)) && return 0
-	have make || die "missing ${missing[*]} and no make: install build-essential, then run make"
+	have make || die "missing ${missing[*]} and no make: install gcc libc6-dev make, then run make"
 	make -C "$BENCH_TOP" "${missing[@]}" >&2 || die "make ${missing[*]} failed"
 }
 
 # ---------------------------------------------------------------------------------------
-# Processes. Every process is started under timeout(1), which gives it its own process
-# group; the group's leader PID is recorded in the driver's PGROUPS so that cleanup (on
-# EXIT, INT, TERM) stops exactly what this script started and nothing else.
+# Processes: spawn, reap, reap_within, wait_listen and stop_group are the driver's (every
+# process under timeout(1) in its own process group, recorded in PGROUPS, so that cleanup
+# stops exactly what this script started).
 
-# ns_cmd NS: the command prefix that runs in namespace NS ('' = this namespace).
-# spawn VAR LIMIT_S NS OUT ERR CMD...: start CMD in NS under timeout LIMIT_S, stdout to OUT,
-# stderr to ERR; the PID (= process group) goes into VAR and into PGROUPS.
-spawn() {
-	local -n _pid=$1
-	local limit=$2 ns=$3 out=$4 errf=$5
-	shift 5
-	if [[ -n $ns ]]; then
-		timeout -k 2 "$limit" ip netns exec "$ns" "$@" >"$out" 2>"$errf" &
-	else
-		timeout -k 2 "$limit" "$@" >"$out" 2>"$errf" &
-	fi
-	_pid=$!
-	PGROUPS+=("$_pid")
-}
-
-# reap PID: wait for a spawned process; its exit status is returned (124/137: timed out).
-reap() {
-	local rc=0
-	wait "$1" || rc=$?
-	unregister_pg "$1"
-	return "$rc"
-}
-
-# reap_within PID SECONDS: bounded wait for a process that should leave by itself; stopped
-# (SIGTERM, then SIGKILL) after SECONDS. Returns its status, or 125 when it had to be stopped.
-reap_within() {
-	local pid=$1 i tries
-	tries=$(awk -v s="$2" -v p="$POLL_S" 'BEGIN { printf "%d\n", s / p + 1 }')
-	for ((i = 0; i < tries; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep "$POLL_S"
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		stop_group "$pid"
-		return 125
-	fi
-	reap "$pid"
-}
-
-# wait_listen NS PORT PID: bounded poll (5 s) until something listens on PORT in NS.
-# 0 ready, 1 timeout, 2 the process PID is gone.
-wait_listen() {
-	local ns=$1 port=$2 pid=$3 i
-	local -a pre=()
-	[[ -z $ns ]] || pre=(ip netns exec "$ns")
-	for ((i = 0; i < READY_TRIES; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 2
-		if [[ -n $("${pre[@]}" ss -Hltn "sport = :$port" 2>/dev/null) ]]; then
-			return 0
-		fi
-		sleep "$POLL_S"
-	done
-	return 1
-}
-
-# spawn_listening VAR PORT LIMIT NS OUT ERR CMD...: spawn (as above) a server and wait
+# spawn_listening VAR PORT LIMIT NS OUT ERR CMD...: spawn a server and wait
 # (bounded) until it listens on PORT in NS; when it does not, stop it and return 1.
 spawn_listening() {
 	local -n _srv=$1

@@ -146,13 +146,18 @@ perf_prefix() {
 	fi
 }
 
+# run_begin: what every run starts with: TX0 (the veth counters) and a fresh BENCH_PORT.
+run_begin() {
+	TX0=$(veth_tx)
+	next_port
+}
+
 # run_ours IMPL SIZE STREAMS ROUND
 run_ours() {
 	local impl=$1 size=$2 st=$3 round=$4 base port srv cli rc=0 srv_rc=0 reason=""
 	local -a pre rpre
 	base="$V_OUT/r$round-$impl-$size-t$st"
-	TX0=$(veth_tx)
-	next_port
+	run_begin
 	port=$BENCH_PORT
 	mapfile -t pre < <(perf_prefix "$base.srv.perf")
 	if ! spawn_listening srv "$port" $((V_DURATION + V_WARMUP + 30)) "$SRV_NS" "$base.srv.json" "$base.srv.err" \
@@ -189,8 +194,7 @@ run_iperf3() {
 	local size=$1 st=$2 round=$3 base port srv cli rc=0 srv_rc=0 reason="" f
 	local -a pre rpre fields
 	base="$V_OUT/r$round-iperf3-$size-t$st"
-	TX0=$(veth_tx)
-	next_port
+	run_begin
 	port=$BENCH_PORT
 	mapfile -t rpre < <(perf_prefix "$base.srv.perf")
 	if ! spawn_listening srv "$port" $((V_DURATION + V_WARMUP + 30)) "$CLI_NS" "$base.srv.out" "$base.srv.err" \
@@ -313,10 +317,10 @@ main() {
 	local -a sizes streams impls tools
 	local round size st t n rot=0 total done_runs=0 ipv
 	vs_parse_args "$@"
+	bench_require_root
 	need_tool iperf3 iperf3
 	need_tool python3 python3
 	have taskset || die "taskset not found: install util-linux"
-	bench_require_root
 	need_binaries a1_server a1_client a2_server a2_client a3_server a3_client
 	if bench_perf_works; then PERF_OK=1; else err "perf stat does not work here: CPU columns will be NA (install linux-perf)"; fi
 	read -r -a sizes <<<"${V_SIZES//,/ }"

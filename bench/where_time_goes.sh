@@ -173,9 +173,9 @@ main() {
 	local size tool cat row hdr sep failed=0
 	local -a tools
 	wt_parse_args "$@"
+	bench_require_root
 	need_tool perf linux-perf
 	if [[ ,$W_TOOLS, == *,iperf3,* ]]; then need_tool iperf3 iperf3; need_tool python3 python3; fi
-	bench_require_root
 	need_binaries a1_server a1_client a2_server a2_client a3_server a3_client
 	bench_perf_works || die "perf stat does not work here (install linux-perf; a container may forbid perf_event_open)"
 	read -r -a tools <<<"${W_TOOLS//,/ }"

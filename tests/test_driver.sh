@@ -14,17 +14,26 @@ export CB_NO_APT=1
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 DRIVER=$ROOT/run_experiments.sh
+# wait_until, gone, find_plot_python: the driver's own.
+# shellcheck source=tests/driver_lib.sh
+source "$ROOT/tests/driver_lib.sh"
 FAILS=0
 TMP=$(mktemp -d)
 # Every process the driver starts inherits this variable: a leftover is found by it.
 TAG="cbtest-$$-$RANDOM"
 BG_PID=""
 
+# What the SIGKILL tests make: namespaces (deleted at exit) and processes (killed by PID).
+T_NETNS=() T_PIDS=()
+
 cleanup_test() {
+	local ns pid
 	if [[ -n $BG_PID ]] && kill -0 "$BG_PID" 2>/dev/null; then
 		kill -TERM "$BG_PID" 2>/dev/null
 		wait "$BG_PID" 2>/dev/null
 	fi
+	for pid in "${T_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+	for ns in "${T_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	rm -rf "$TMP"
 }
 trap cleanup_test EXIT
@@ -115,22 +124,22 @@ path_farm() {
 }
 
 # PLOT_PY: the Python with matplotlib the driver will use (its own find_plot_python).
-PLOT_PY=$(bash -c 'source "$1" && find_plot_python' _ "$DRIVER") || PLOT_PY=""
+PLOT_PY=$(find_plot_python) || PLOT_PY=""
 
 # ---------------------------------------------------------------------------------------
 # Tests that need neither root nor binaries.
 
 out=$("$DRIVER" --help 2>"$TMP/err")
 rc=$?
-missing=""
+unnamed=""
 for o in --mtu --dry-run --impls --sizes --threads --duration --repeats --warmup --out \
-	--no-netns --pin --quick --no-plot --per-field --interactive --parse-perf --help --mode; do
-	grep -q -- "$o" <<<"$out" || missing+=" $o"
+	--no-netns --pin --quick --no-plot --per-field --interactive --parse-perf --help --mode --cleanup; do
+	grep -q -- "$o" <<<"$out" || unnamed+=" $o"
 done
 if ((rc != 0)); then
 	fail driver_help "exit $rc"
-elif [[ -n $missing ]]; then
-	fail driver_help "--help does not mention:$missing"
+elif [[ -n $unnamed ]]; then
+	fail driver_help "--help does not mention:$unnamed"
 elif ! grep -q 'minutes' <<<"$out"; then
 	fail driver_help "--help does not state the default sweep's time"
 else
@@ -277,7 +286,10 @@ if ((EUID != 0)); then
 	for t in driver_refuses_other_header driver_quick_netns \
 		driver_timestamp_is_run_end driver_and_plot_together driver_header_matches_plot_columns \
 		driver_signal_during_setup driver_signal_mid_sweep driver_signal_during_plot driver_rerun_after_kill \
-		driver_loopback_without_perf driver_missing_ip driver_missing_matplotlib driver_failed_runs_recorded driver_mode_both_rr_rows; do
+		driver_loopback_without_perf driver_missing_ip driver_missing_matplotlib driver_failed_runs_recorded driver_mode_both_rr_rows \
+		driver_sigkill_during_setup driver_sigkill_during_sweep driver_run_after_setup_kill_removes_its_namespaces \
+		driver_next_run_removes_dead_runs_namespaces \
+		driver_raw_dir_complete_marker driver_cleanup_removes_dead_only driver_cleanup_nothing_to_clean; do
 		skip "$t" "needs root (network namespaces, perf)"
 	done
 	((FAILS == 0))
@@ -314,7 +326,10 @@ done
 if ((!have_binaries)) && ! make -C "$ROOT" >/dev/null 2>&1; then
 	for t in driver_quick_netns driver_timestamp_is_run_end driver_and_plot_together driver_header_matches_plot_columns \
 		driver_signal_during_setup driver_signal_mid_sweep driver_signal_during_plot driver_rerun_after_kill \
-		driver_loopback_without_perf driver_missing_ip driver_missing_matplotlib driver_failed_runs_recorded driver_mode_both_rr_rows; do
+		driver_loopback_without_perf driver_missing_ip driver_missing_matplotlib driver_failed_runs_recorded driver_mode_both_rr_rows \
+		driver_sigkill_during_setup driver_sigkill_during_sweep driver_run_after_setup_kill_removes_its_namespaces \
+		driver_next_run_removes_dead_runs_namespaces \
+		driver_raw_dir_complete_marker driver_cleanup_removes_dead_only driver_cleanup_nothing_to_clean; do
 		skip "$t" "binaries not built and make failed"
 	done
 	((FAILS == 0))
@@ -362,12 +377,12 @@ if [[ -z $PLOT_PY ]]; then
 	skip driver_and_plot_together "no python3 with matplotlib on PATH"
 	skip driver_header_matches_plot_columns "no python3 with matplotlib on PATH"
 else
-	missing=""
+	absent=""
 	for f in throughput.png report.md summary.json; do
-		[[ -s $TMP/quick/plots/$f ]] || missing+=" $f"
+		[[ -s $TMP/quick/plots/$f ]] || absent+=" $f"
 	done
-	if [[ -n $missing ]]; then
-		fail driver_and_plot_together "missing beside the CSV in plots/:$missing ($(tail -n 1 "$TMP/q.err"))"
+	if [[ -n $absent ]]; then
+		fail driver_and_plot_together "missing beside the CSV in plots/:$absent ($(tail -n 1 "$TMP/q.err"))"
 	else
 		pass driver_and_plot_together
 	fi
@@ -380,13 +395,25 @@ else
 	fi
 fi
 
+# phase_reached PHASE PID CSV STDERR: for wait_until: 0 once the driver PID is in PHASE
+# (setup: its CSV exists; sweep: it has a row; plot: the sweep said done), 2 when it is gone.
+# shellcheck disable=SC2317 # called through wait_until
+phase_reached() {
+	kill -0 "$2" 2>/dev/null || return 2
+	case $1 in
+	setup) [[ -f $3 ]] ;;
+	sweep) [[ -f $3 && $(wc -l <"$3") -ge 2 ]] ;;
+	plot) grep -q ': done: ' "$4" ;;
+	esac
+}
+
 # signal_test PHASE SEED [SIG]: start a sweep, signal it at a moment drawn from SEED in
 # PHASE — setup (the CSV header is written, namespaces being made, no row yet), sweep
 # (after the first row), plot (the sweep is done, plot_results.py runs) — with SIG (or one
 # drawn from SEED), then check: exit status, no namespace or process left, every row
 # complete. Sets SIG_OUT to the CSV.
 signal_test() {
-	local phase=$1 seed=$2 sig=${3-} name out err i rc=0 left rows want_rc delay hex ns
+	local phase=$1 seed=$2 sig=${3-} name out err rc=0 left rows want_rc delay pid ns
 	local -a args=(--impls "a1 a3" --sizes "4K 64K" --threads "1 2" --repeats 1 --duration 1 --warmup 0.2 --no-plot)
 	RANDOM=$seed
 	if [[ -z $sig ]]; then
@@ -408,31 +435,19 @@ signal_test() {
 	env CB_TEST_TAG="$TAG" "$DRIVER" "${args[@]}" --no-build --out "$out" >/dev/null 2>"$err" &
 	BG_PID=$!
 	set +m
-	for ((i = 0; i < 3000; i++)); do
-		kill -0 "$BG_PID" 2>/dev/null || break
-		case $phase in
-		setup) [[ -f $out ]] && break ;;
-		sweep) [[ -f $out && $(wc -l <"$out") -ge 2 ]] && break ;;
-		plot) grep -q ': done: ' "$err" && break ;;
-		esac
-		sleep 0.01
-	done
+	wait_until 30 0.01 phase_reached "$phase" "$BG_PID" "$out" "$err"
 	sleep "$delay"
 	kill "-$sig" "$BG_PID" 2>/dev/null
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$BG_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$BG_PID" 2>/dev/null; then
+	if ! wait_until 30 0.1 gone "$BG_PID"; then
 		fail "$name" "driver still running 30 s after SIG$sig"
 		kill -KILL "$BG_PID" 2>/dev/null
 	fi
 	wait "$BG_PID" || rc=$?
-	hex=$(printf '%x' "$BG_PID")
+	pid=$BG_PID
 	BG_PID=""
 	left=$(leftovers "$err")
-	# Namespaces made but not yet announced (a signal during setup): named cb<pid hex>....
-	for ns in /run/netns/cb"$hex"????[sc]; do
+	# Namespaces made but not yet announced (a signal during setup): named cb-PID-....
+	for ns in /run/netns/cb-"$pid"-*[sc]; do
 		[[ -e $ns ]] && left+="namespace ${ns##*/} still exists; "
 	done
 	rows=$(($( (wc -l <"$out") 2>/dev/null || echo 1) - 1))
@@ -463,6 +478,166 @@ if [[ -z $PLOT_PY ]]; then
 else
 	signal_test plot "${CB_TEST_SEED_PLOT:-$RANDOM}"
 fi
+
+# ---------------------------------------------------------------------------------------
+# SIGKILL (issue 16): no trap runs, so the namespaces stay; the next run of the driver
+# removes those of dead runs — and only those: a namespace named as ours whose owner is
+# alive (a fake "live run": the PID and start time of a sleep this test started), one
+# whose owner looks dead but that holds a process, and a foreign one are kept.
+
+# start_of PID: the start time (/proc/PID/stat field 22) of a live process.
+start_of() {
+	local st
+	proc_start st "$1" && printf '%s\n' "$st"
+}
+
+# kill9_test PHASE SEED: start a sweep and SIGKILL it at a moment drawn from SEED in PHASE
+# (setup: the CSV exists, the namespaces are being made; sweep: after the first row). Then
+# wait (bounded) until the processes it started have left, as their own timeouts would
+# make them; sets K_PID, K_OUT, K_ERR (the driver's stderr).
+kill9_test() {
+	local phase=$1 seed=$2 name delay p left
+	RANDOM=$seed
+	name="driver_sigkill_during_${phase}_seed_$seed"
+	K_OUT=$TMP/$name/out.csv K_ERR=$TMP/$name.err
+	case $phase in
+	setup) delay=0.0$((RANDOM % 10)) ;;
+	sweep) delay=0.$((RANDOM % 9 + 1)) ;;
+	esac
+	env CB_TEST_TAG="$TAG" "$DRIVER" --impls "a1 a3" --sizes "4K 64K" --threads "1 2" --repeats 1 --duration 1 \
+		--warmup 0.2 --no-plot --no-build --out "$K_OUT" >/dev/null 2>"$K_ERR" &
+	K_PID=$!
+	wait_until 30 0.01 phase_reached "$phase" "$K_PID" "$K_OUT" "$K_ERR"
+	sleep "$delay"
+	kill -KILL "$K_PID" 2>/dev/null
+	wait "$K_PID" 2>/dev/null
+	# The orphans (server, client, perf) leave when their run ends; what is still there
+	# after 5 s (a server that never got its client) is stopped here, by PID.
+	wait_until 5 0.1 no_tagged_pids
+	left=$(tagged_pids)
+	for p in $left; do kill -KILL "$p" 2>/dev/null; done
+	wait_until 5 0.1 no_tagged_pids
+	if [[ -n $(tagged_pids) ]]; then
+		fail "$name" "processes of the killed run still alive: $(tagged_pids)"
+	elif [[ $phase == sweep && $(($(wc -l <"$K_OUT") - 1)) -lt 1 ]]; then
+		fail "$name" "no row before the kill: it did not land mid-sweep"
+	else
+		pass "$name (SIGKILL after ${delay} s; $(ns_names /run/netns/cb-"$K_PID"-* | wc -w) namespaces left)"
+	fi
+}
+
+# no_tagged_pids: for wait_until: 0 when no process carries this test's tag.
+# shellcheck disable=SC2317 # called through wait_until
+no_tagged_pids() { [[ -z $(tagged_pids) ]]; }
+
+# ns_names GLOB...: the namespace names that exist among /run/netns/GLOB, sorted, one line.
+ns_names() {
+	local f
+	local -a names=()
+	for f in "$@"; do [[ -e $f ]] && names+=("${f##*/}"); done
+	printf '%s\n' "${names[@]}" | sed '/^$/d' | sort | tr '\n' ' '
+}
+
+# The fakes: a live owner, a dead-looking owner whose namespace holds a process, a foreign name.
+sleep 120 &
+live_pid=$!
+T_PIDS+=("$live_pid")
+live_start=$(start_of "$live_pid")
+ns_live="cb-$live_pid-$live_start-beefs"
+ns_busy="cb-$live_pid-$((live_start + 1))-f00ds"
+ns_foreign="cbtest-foreign-$$"
+T_NETNS+=("$ns_live" "$ns_busy" "$ns_foreign")
+for ns in "$ns_live" "$ns_busy" "$ns_foreign"; do ip netns add "$ns"; done
+ip netns exec "$ns_busy" sleep 120 &
+T_PIDS+=("$!")
+wait_until 5 0.05 test -n "$(ip netns pids "$ns_busy" 2>/dev/null)"
+
+# removal_ok NAME STDERR WANT_GONE GLOB...: the run that wrote STDERR removed the namespaces
+# WANT_GONE (names, blank-separated) and said so in one line; nothing matches GLOB anymore.
+removal_ok() {
+	local name=$1 errf=$2 want=$3 line ns miss=""
+	shift 3
+	line=$(grep 'left by dead runs: ' "$errf")
+	for ns in $want; do [[ " ${line#*: } " == *" $ns "* ]] || miss+=" $ns"; done
+	if [[ -n $(ns_names "$@") ]]; then
+		fail "$name" "the killed run's namespaces are still there: $(ns_names "$@")"
+	elif [[ -n $want ]] && (($(grep -c 'left by dead runs: ' "$errf") != 1)) || [[ -n $miss ]]; then
+		fail "$name" "want one line naming$miss: $line"
+	else
+		return 0
+	fi
+	return 1
+}
+
+killed=()
+kill9_test setup "${CB_TEST_SEED_KILL_SETUP:-$RANDOM}"
+killed+=("$K_PID")
+setup_gone=$(ns_names /run/netns/cb-"$K_PID"-*)
+kill9_test sweep "${CB_TEST_SEED_KILL_SWEEP:-$RANDOM}"
+killed+=("$K_PID")
+sweep_out=$K_OUT
+# The sweep's driver was the run after the setup kill: it removed that run's namespaces.
+if removal_ok driver_run_after_setup_kill_removes_its_namespaces "$K_ERR" "$setup_gone" /run/netns/cb-"${killed[0]}"-*; then
+	pass "driver_run_after_setup_kill_removes_its_namespaces (${setup_gone:-none were made yet})"
+fi
+want_gone=$(ns_names /run/netns/cb-"${killed[1]}"-*)
+
+rc=0
+driver --no-netns --impls a2 --sizes 1K --threads 1 --repeats 1 --duration 0.3 --warmup 0.1 --no-plot --no-build \
+	--out "$TMP/after_kill/out.csv" >/dev/null 2>"$TMP/after_kill.err" || rc=$?
+kept=$(ns_names "/run/netns/$ns_live" "/run/netns/$ns_busy" "/run/netns/$ns_foreign")
+if ((rc != 0)); then
+	fail driver_next_run_removes_dead_runs_namespaces "exit $rc: $(tail -n 1 "$TMP/after_kill.err")"
+elif [[ $kept != "$(printf '%s\n' "$ns_live" "$ns_busy" "$ns_foreign" | sort | tr '\n' ' ')" ]]; then
+	fail driver_next_run_removes_dead_runs_namespaces "kept only '$kept' of $ns_live (live owner), $ns_busy (holds a process), $ns_foreign (not ours)"
+elif removal_ok driver_next_run_removes_dead_runs_namespaces "$TMP/after_kill.err" "$want_gone" /run/netns/cb-"${killed[1]}"-* &&
+	check_csv driver_next_run_removes_dead_runs_namespaces "$TMP/after_kill/out.csv" 1 '^ok$'; then
+	pass "driver_next_run_removes_dead_runs_namespaces (${want_gone:-none left by the kill})"
+fi
+
+# The killed sweep's raw directory has no COMPLETE; a finished run's holds its row count.
+k_raw=$(find "$(dirname "$sweep_out")/results" -maxdepth 1 -name "*-${killed[1]}" 2>/dev/null | head -n 1)
+a_raw=$(find "$TMP/after_kill/results" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | head -n 1)
+if [[ -z $k_raw || -z $a_raw ]]; then
+	fail driver_raw_dir_complete_marker "raw directories not found: killed '$k_raw', finished '$a_raw'"
+elif [[ -e $k_raw/COMPLETE ]]; then
+	fail driver_raw_dir_complete_marker "the SIGKILLed run's $k_raw has a COMPLETE"
+elif [[ $(cat "$a_raw/COMPLETE" 2>/dev/null) != 1 ]]; then
+	fail driver_raw_dir_complete_marker "the finished run's COMPLETE holds '$(cat "$a_raw/COMPLETE" 2>/dev/null)', want 1 (rows)"
+else
+	pass driver_raw_dir_complete_marker
+fi
+
+# --cleanup: removes a dead run's empty namespace (one line), then has nothing to clean
+# (the live owner's and the busy one are not for cleaning); exits 0 both times.
+true &
+dead_pid=$!
+wait "$dead_pid"
+ns_dead="cb-$dead_pid-1-deads"
+T_NETNS+=("$ns_dead")
+ip netns add "$ns_dead"
+rc1=0 rc2=0
+"$DRIVER" --cleanup >"$TMP/cl1.out" 2>&1 || rc1=$?
+"$DRIVER" --cleanup >"$TMP/cl2.out" 2>&1 || rc2=$?
+if ((rc1 != 0)) || ! grep -q "^run_experiments.sh: removed 1 namespace left by dead runs: $ns_dead\$" "$TMP/cl1.out" ||
+	(($(wc -l <"$TMP/cl1.out") != 1)) || [[ -e /run/netns/$ns_dead ]]; then
+	fail driver_cleanup_removes_dead_only "exit $rc1: $(tr '\n' ' ' <"$TMP/cl1.out")"
+elif [[ ! -e /run/netns/$ns_live || ! -e /run/netns/$ns_busy || ! -e /run/netns/$ns_foreign ]]; then
+	fail driver_cleanup_removes_dead_only "--cleanup removed a namespace it must keep"
+else
+	pass driver_cleanup_removes_dead_only
+fi
+if ((rc2 == 0)) && grep -q 'nothing to clean' "$TMP/cl2.out"; then
+	pass driver_cleanup_nothing_to_clean
+else
+	fail driver_cleanup_nothing_to_clean "exit $rc2: $(tr '\n' ' ' <"$TMP/cl2.out")"
+fi
+{
+	for p in "${T_PIDS[@]}"; do kill -KILL "$p"; done
+	wait "${T_PIDS[@]}"
+} 2>/dev/null
+for ns in "${T_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+T_PIDS=() T_NETNS=()
 
 # A re-run into the CSV of the killed run: works without manual cleanup, appends under a
 # new run_id below the same header.
