@@ -4,18 +4,26 @@
 Reads the CSV written by run_experiments.sh (one row per run, columns as listed in
 README.md, section "CSV columns") and writes into the output directory:
 
-  throughput, time_per_msg, latency, cache_misses, cpu_per_byte, context_switches,
-  zc_copied, summary   (each as .png and .svg)
+  throughput, ratios, time_per_msg, latency, latency_threads, cache_misses, cpu_per_byte,
+  scaling, context_switches, zc_copied, summary   (each as .png and .svg)
   report.md            the answers, in prose, with the numbers behind them
   summary.json         the same answers for scripts
 
-The driver appends every sweep to the same CSV under a new run_id; by default only the
-latest run of each mode (stream, rr) is used (--run-id), so a quick smoke run never pools
-with a full sweep. Only rows with status "ok" are measured; failed rows are counted and
-named in the report.
-Repeats are reduced to their median, drawn with min-max error bars. Empty cells (not
-applicable) and NA cells (not available, e.g. no PMU) are skipped, never plotted as 0,
-and every figure says what was missing. Every number in the outputs comes from the CSV.
+Which rows: the driver appends every sweep to the same CSV under a new run_id. By default
+only the latest sweep is used: per mode (stream, rr) the latest run_id with rows of that
+mode, from the same machine as the latest run (--run-id chooses others). Rows that differ in
+kernel, cpu_model, link or mtu are never pooled: such a choice is refused (exit 2). A run
+directory results/<run_id>/ beside the CSV without a COMPLETE file is reported as incomplete.
+Only rows with status "ok" are measured; failed rows are counted and named in the report.
+
+Verdicts: a round is one repeat of one run (the driver interleaves the strategies within a
+round). Each strategy is compared with a1 on the per-round paired ratios of a metric: their
+median, a distribution-free 95% interval for that median (sign-test order statistics, exact
+binomial coverage; it needs >= 6 rounds) and a verdict, faster / slower / unresolved, that
+is given only where the interval excludes 1 (README.md, "Reading the report").
+Figures draw medians with that order-statistic interval. Empty cells (not applicable) and
+NA cells (not available, e.g. no PMU) are skipped, never plotted as 0, and every figure says
+what was missing. Every number in the outputs comes from the CSV.
 """
 
 import argparse
@@ -66,6 +74,9 @@ COLUMNS = (
 TEXT_COLUMNS = frozenset(("run_id", "timestamp", "status", "reason", "strategy", "variant",
                           "mode", "placement", "kernel", "cpu_model", "link"))
 NUMERIC_COLUMNS = tuple(c for c in COLUMNS if c not in TEXT_COLUMNS)
+# Read when the header has them (newer drivers write them), None otherwise.
+OPTIONAL_NUMERIC_COLUMNS = ("host_busy_cpus", "cpus_online")
+MACHINE_COLUMNS = ("kernel", "cpu_model", "link", "mtu")   # rows that differ are not pooled
 PERF_COUNT_COLUMNS = tuple(f"{side}_{e}" for side in ("srv", "cli") for e in PERF_EVENTS)
 
 # ---- presentation ---------------------------------------------------------------------
@@ -84,12 +95,19 @@ LOG_Y_SPAN = 30.0   # a panel whose positive values span more than this factor g
 DPI = 120
 
 Series = namedtuple("Series", "strategy variant")
-Stat = namedtuple("Stat", "median lo hi n")         # over repeats
+# over rounds: median, its order-statistic interval [lo, hi] with the interval's exact
+# coverage (< CI_LEVEL when there are too few rounds: then [lo, hi] = [min, max]), min, max
+Stat = namedtuple("Stat", "median lo hi n coverage min max")
 Agg = namedtuple("Agg", "stats rows missing")       # stats[(series, size, threads)] -> Stat
 
 
 class InputError(Exception):
-    """Bad input; the message is 'file[:line]: what' and becomes one fatal line."""
+    """Bad input; the message is 'file[:line]: what' and becomes one fatal line; status is
+    the exit status (1: unusable file, 2: a choice of runs that cannot be honoured)."""
+
+    def __init__(self, message, status=1):
+        super().__init__(message)
+        self.status = status
 
 
 class Row:
@@ -135,6 +153,8 @@ def parse_row(path, line, header, fields):
     """Row from one record, checking the cells the analysis depends on."""
     raw = {name: cell.strip() for name, cell in zip(header, fields)}
     num = {c: parse_cell(path, line, c, raw[c]) for c in NUMERIC_COLUMNS}
+    for c in OPTIONAL_NUMERIC_COLUMNS:
+        num[c] = parse_cell(path, line, c, raw[c]) if c in raw else None
     if raw["status"] not in ("ok", "failed"):
         raise InputError(f"{path}:{line}: column status: expected ok or failed, "
                          f"got {raw['status']!r}")
@@ -218,21 +238,75 @@ def parse_run_ids(text):
     return ids
 
 
+def machine(r):
+    """(kernel, cpu_model, link, mtu) of a row: what must agree for rows to be compared."""
+    return tuple(r.raw[c] for c in MACHINE_COLUMNS)
+
+
+def machine_text(m):
+    """'kernel K, CPU C, link L, MTU M' for a machine() tuple."""
+    return ", ".join(f"{name} {v or '?'}" for name, v in
+                     zip(("kernel", "CPU", "link", "MTU"), m))
+
+
+def machine_diff(m1, m2):
+    """'kernel A vs B' for the first column where two machine() tuples differ."""
+    for c, v1, v2 in zip(MACHINE_COLUMNS, m1, m2):
+        if v1 != v2:
+            return f"{c} {v1 or '(empty)'} vs {v2 or '(empty)'}"
+    return ""
+
+
+def machines_by_run(rows):
+    """{run_id: [machine tuples seen in its ok rows, first seen first]}."""
+    out = defaultdict(list)
+    for r in rows:
+        if r.ok and machine(r) not in out[r.raw["run_id"]]:
+            out[r.raw["run_id"]].append(machine(r))
+    return out
+
+
+def check_one_machine(path, rows, what):
+    """InputError (exit 2) naming the first two rows of rows that differ in MACHINE_COLUMNS."""
+    first = {}
+    for r in rows:
+        if r.ok:
+            first.setdefault(machine(r), r)
+    if len(first) > 1:
+        (m1, r1), (m2, r2) = list(first.items())[:2]
+        raise InputError(
+            f"{path}: {what} mixes machines: run {r1.raw['run_id']} (line {r1.line}) and "
+            f"run {r2.raw['run_id']} (line {r2.line}) differ in {machine_diff(m1, m2)}; "
+            "choose runs of one machine with --run-id ID[,ID...]", status=2)
+
+
 def select_runs(path, rows, spec):
     """(rows used, runs info) for --run-id spec; InputError when the choice is unusable.
 
-    latest: per mode, the rows of the most recent run_id that has rows of that mode (a
-    stream sweep followed by an rr sweep shows both; a quick run followed by a full one
-    shows the full one). all / several ids: pooled, refused if a group's runs differ in
-    how they were measured (POOL_MUST_AGREE)."""
+    latest: the latest run_id defines the machine (MACHINE_COLUMNS); per mode, the rows of
+    the most recent run_id with rows of that mode on that machine (a stream sweep followed by
+    an rr sweep shows both; a quick run followed by a full one shows the full one; a run from
+    another machine is left out and named). all / several ids: pooled, refused (exit 2) if
+    their rows differ in MACHINE_COLUMNS, or (exit 1) if a group's runs differ in how they
+    were measured (POOL_MUST_AGREE)."""
     order = run_order(rows)
+    machines = machines_by_run(rows)
+    other_machine = {}
     if spec == "latest":
+        with_ok = [i for i in order if machines.get(i)]
+        latest = with_ok[-1] if with_ok else order[-1]
+        check_one_machine(path, [r for r in rows if r.raw["run_id"] == latest],
+                          f"run {latest}")
+        here = machines[latest][0] if machines.get(latest) else None
+        same = {i for i in order if not machines.get(i) or machines[i] == [here]}
+        other_machine = {i: machines[i][0] for i in order if i not in same}
         by_mode = {}
         for m in MODES:
-            with_mode = {r.raw["run_id"] for r in rows if r.raw["mode"] == m}
+            with_mode = {r.raw["run_id"] for r in rows if r.raw["mode"] == m
+                         and r.raw["run_id"] in same}
             if with_mode:
                 by_mode[m] = max(with_mode, key=order.index)
-        chosen = set(by_mode.values()) or {order[-1]}
+        chosen = set(by_mode.values()) or {latest}
         used = [r for r in rows if by_mode.get(r.raw["mode"]) == r.raw["run_id"]
                 or (r.raw["mode"] not in by_mode and r.raw["run_id"] in chosen)]
     else:
@@ -247,16 +321,37 @@ def select_runs(path, rows, spec):
                    for m in MODES}
         by_mode = {m: ids for m, ids in by_mode.items() if ids}
         used = [r for r in rows if r.raw["run_id"] in chosen]
+        check_one_machine(path, used, f"--run-id {spec if isinstance(spec, str) else ','.join(spec)}")
         if len(chosen) > 1:
             check_poolable(path, used)
     run_ids = [i for i in order if i in chosen]
+    modes_elsewhere = {m: [i for i in other_machine
+                           if any(r.raw["mode"] == m and r.raw["run_id"] == i for r in rows)]
+                       for m in MODES if m not in by_mode}
     info = {"selection": spec if isinstance(spec, str) else ",".join(spec),
             "run_ids": run_ids, "by_mode": by_mode, "rows_used": len(used),
             "rows_left_out": len(rows) - len(used),
-            "run_ids_left_out": [i for i in order if i not in run_ids]}
+            "run_ids_left_out": [i for i in order if i not in run_ids],
+            "other_machine": {i: machine_text(m) for i, m in other_machine.items()},
+            "modes_only_elsewhere": {m: ids for m, ids in modes_elsewhere.items() if ids},
+            "incomplete": incomplete_runs(path, run_ids)}
     if not used:
         raise InputError(f"{path}: --run-id {info['selection']}: no rows")
     return used, info
+
+
+COMPLETE_MARKER = "COMPLETE"   # the driver writes results/<run_id>/COMPLETE when a sweep ends
+
+
+def incomplete_runs(path, run_ids):
+    """run_ids whose directory results/<run_id>/ beside the CSV lacks COMPLETE (a killed or
+    still running sweep). A run without a directory (archived, or CSV-only input) is not
+    flagged: only a directory that exists and lacks the marker says the sweep did not end."""
+    results = os.path.join(os.path.dirname(os.path.abspath(path)), "results")
+    if not os.path.isdir(results):
+        return []
+    return [i for i in run_ids if os.path.isdir(os.path.join(results, i))
+            and not os.path.exists(os.path.join(results, i, COMPLETE_MARKER))]
 
 
 def check_poolable(path, rows):
@@ -320,8 +415,48 @@ def cpu_ns_per_byte(side):
     return metric
 
 
+# ---- statistics: a distribution-free interval for a median --------------------------
+#
+# For n independent draws of a continuous distribution with median m, the number B of
+# draws below m is Binomial(n, 1/2), whatever the distribution's shape. The interval between
+# the k-th smallest and the k-th largest draw, [x_(k), x_(n+1-k)], misses m exactly when
+# B < k or B > n - k, so it covers m with probability P(k <= B <= n - k): exact, not
+# asymptotic. The report uses the largest k (the narrowest interval) whose coverage is at
+# least CI_LEVEL. With n < MIN_ROUNDS even [min, max] covers less (1 - 2/2^n: 93.75% at
+# n = 5, 75% at n = 3), so no 95% interval exists and no verdict is given.
+
+CI_LEVEL = 0.95
+MIN_ROUNDS = 6      # smallest n with 1 - 2/2^n >= CI_LEVEL
+
+
+def order_stat_coverage(n, k):
+    """Exact probability that [x_(k), x_(n+1-k)] of n continuous draws covers their median."""
+    if n < 1 or k < 1 or 2 * k > n + 1:
+        return 0.0
+    return sum(math.comb(n, i) for i in range(k, n - k + 1)) / 2 ** n
+
+
+def order_stat_k(n, level=CI_LEVEL):
+    """Largest k with order_stat_coverage(n, k) >= level; None when not even k = 1 reaches it."""
+    best = None
+    for k in range(1, n // 2 + 1):
+        if order_stat_coverage(n, k) < level:
+            break
+        best = k
+    return best
+
+
+def median_interval(values, level=CI_LEVEL):
+    """(median, lo, hi, coverage) of values: the order-statistic interval for the median
+    with the largest k reaching level, else [min, max] with the (lower) coverage it has."""
+    xs = sorted(values)
+    n = len(xs)
+    k = order_stat_k(n, level) or 1
+    return statistics.median(xs), xs[k - 1], xs[n - k], order_stat_coverage(n, k)
+
+
 def aggregate(rows, metric):
-    """Median, min and max of metric over repeats, per (series, msg_size, threads).
+    """Median, its interval over rounds, min and max of metric per (series, msg_size, threads).
 
     Rows where the metric is missing are skipped and counted, never taken as 0.
     """
@@ -333,7 +468,10 @@ def aggregate(rows, metric):
             missing += 1
         else:
             values[(r.series, r.size, r.threads)].append(v)
-    stats = {k: Stat(statistics.median(v), min(v), max(v), len(v)) for k, v in values.items()}
+    stats = {}
+    for k, v in values.items():
+        med, lo, hi, cov = median_interval(v)
+        stats[k] = Stat(med, lo, hi, len(v), cov, min(v), max(v))
     return Agg(stats, len(rows), missing)
 
 
@@ -612,7 +750,7 @@ def zc_shares(data):
     for key in sorted(share.stats, key=lambda k: (k[1], k[2], series_order(k[0]))):
         st = share.stats[key]
         out.append({"msg_size": key[1], "threads": key[2], "share": st.median,
-                    "min": st.lo, "max": st.hi, "repeats": st.n,
+                    "min": st.min, "max": st.max, "repeats": st.n,
                     "zc_copied_median": copied.stats[key].median if key in copied.stats else None,
                     "zc_completions_median": done.stats[key].median
                     if key in done.stats else None})
@@ -1488,7 +1626,8 @@ def zc_panel(ax, data):
     markers = "osD^v<>p"
     for i, t in enumerate(ts):
         pts = sorted((k[1], st) for k, st in agg.stats.items() if k[2] == t)
-        pct = [Stat(s.median * 100, s.lo * 100, s.hi * 100, s.n) for _, s in pts]
+        pct = [s._replace(median=s.median * 100, lo=s.lo * 100, hi=s.hi * 100)
+               for _, s in pts]
         # hollow markers shrinking per thread count: equal shares stay visible, nested
         st = Style("", cmap(i / max(len(ts) - 1, 1) * 0.85), markers[i % len(markers)],
                    "-", True)
@@ -1621,9 +1760,9 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def die(message):
+def die(message, status=1):
     print(f"fatal: {message}", file=sys.stderr)
-    return 1
+    return status
 
 
 def main(argv=None):
@@ -1634,7 +1773,7 @@ def main(argv=None):
     try:
         rows, runs = select_runs(args.csv, load_rows(args.csv), args.run_id)
     except InputError as e:
-        return die(str(e))
+        return die(str(e), e.status)
     try:
         import_pyplot(from_command_line, argv)
     except ImportError:
