@@ -480,21 +480,6 @@ def medians_by_size(agg, series, threads):
     return {k[1]: s.median for k, s in agg.stats.items() if k[0] == series and k[2] == threads}
 
 
-def crossover_size(candidate, baseline):
-    """Smallest measured size s with candidate[s] >= baseline[s] at s and every larger size.
-
-    Both are {msg_size: median}; only sizes measured for both count. None when the
-    candidate loses at the largest common size (one win followed by losses is no crossover).
-    """
-    found = None
-    for s in sorted(set(candidate) & set(baseline), reverse=True):
-        if candidate[s] >= baseline[s]:
-            found = s
-        else:
-            break
-    return found
-
-
 def series_order(series):
     """Sort key: a1, a1 per-field, a2, a3, then anything else by name."""
     known = list(SERIES_STYLES)
@@ -636,20 +621,26 @@ def pick_series(data, strategy):
 def analyse(data):
     """Every answer of the report as plain data; summary.json is this, report.md its prose."""
     throughput = aggregate(data.stream, col("throughput_gbps"))
-    detail = crossover_detail(data, throughput)
+    comps = comparisons(data)
+    detail = crossover_detail(data, throughput, comps)
     return {
         "source": data.path,
         "runs": data.runs,
+        "machine": machine_summary(data),
         "rows": {"total": len(data.rows), "ok": len(data.ok), "failed": len(data.failed),
                  "stream_ok": len(data.stream), "rr_ok": len(data.rr)},
         "repeats": repeat_counts(throughput),
+        "interval": {"method": "order statistics of the paired per-round ratios (sign test)",
+                     "level": CI_LEVEL, "min_rounds": MIN_ROUNDS},
         "failed_runs": [run_ref(r) | {"reason": r.raw["reason"]} for r in data.failed],
         "baseline": series_ref(data.baseline) if data.baseline else None,
         "baseline_note": data.baseline_note,
+        "comparisons": comps,
         "crossover": crossovers(detail),
         "crossover_detail": detail,
         "best": best_per_point(data, throughput),
         "scaling_efficiency": scaling_efficiency(data, throughput),
+        "busy_cpus": busy_cpus_summary(data),
         "zc_copied_share": zc_shares(data),
         "cpu_per_byte": cpu_per_byte_table(data),
         "a3_vs_a2_cpu": a3_vs_a2_cpu(data),
@@ -661,6 +652,227 @@ def analyse(data):
         "multiplexed_counters": multiplexed_counters(data),
         "perf_user_only_runs": sum(1 for r in data.ok if r.num["perf_user_only"] == 1),
     }
+
+
+def machine_summary(data):
+    """What the report's first lines name: the machine, the dates, the runs."""
+    stamps = sorted(r.raw["timestamp"] for r in data.rows if r.raw["timestamp"])
+    env = environment(data)
+    return {**{c: env[c] for c in MACHINE_COLUMNS},
+            "first_timestamp": stamps[0] if stamps else None,
+            "last_timestamp": stamps[-1] if stamps else None,
+            "rows_per_run": {i: {m: n for m in MODES for n in [sum(
+                1 for r in data.rows if r.raw["run_id"] == i and r.raw["mode"] == m)] if n}
+                for i in data.runs["run_ids"]}}
+
+
+# ---- paired comparisons: every verdict with its interval ------------------------------
+
+Metric = namedtuple("Metric", "column mode higher_is_better label unit")
+COMPARE_METRICS = (
+    Metric("throughput_gbps", "stream", True, "throughput", "Gbit/s"),
+    Metric("host_cpu_ns_per_byte", "stream", False, "host-wide CPU per byte", "ns/B"),
+    Metric("rtt_p50_us", "rr", False, "p50 round trip", "µs"),
+    Metric("rtt_p99_us", "rr", False, "p99 round trip", "µs"),
+)
+METRIC_BY_COLUMN = {m.column: m for m in COMPARE_METRICS}
+
+
+def series_name(series):
+    """Short name used in comparisons: 'a2', or 'a1/per-field' for a non-default variant."""
+    return series.strategy if series.variant == "default" else \
+        f"{series.strategy}/{series.variant}"
+
+
+def round_values(rows, metric):
+    """{(series, msg_size, threads): {(run_id, repeat): value}}: one value per round."""
+    out = defaultdict(dict)
+    for r in rows:
+        v = metric(r)
+        if v is not None:
+            out[(r.series, r.size, r.threads)].setdefault((r.raw["run_id"], r.raw["repeat"]), v)
+    return out
+
+
+def paired_ratios(values, a, b, size, threads):
+    """(ratios a/b of the rounds where both were measured, the run_ids of those rounds)."""
+    va, vb = values.get((a, size, threads), {}), values.get((b, size, threads), {})
+    rounds = sorted(k for k in set(va) & set(vb) if vb[k] > 0)
+    return [va[k] / vb[k] for k in rounds], {k[0] for k in rounds}
+
+
+def judge(ratios, higher_is_better):
+    """Verdict on a vs b from the paired ratios a/b: median, interval, coverage, verdict.
+
+    faster: a is better than b by the metric's direction (higher throughput, or lower CPU
+    per byte or round trip), i.e. the interval lies wholly above 1 (higher is better) or
+    wholly below 1 (lower is better); slower: wholly on the other side; otherwise, or with
+    too few rounds for a CI_LEVEL interval, unresolved with the reason."""
+    n = len(ratios)
+    med, lo, hi, cov = median_interval(ratios)
+    reason = ""
+    if cov < CI_LEVEL:
+        verdict = "unresolved"
+        reason = (f"too few rounds ({n}; a {CI_LEVEL:.0%} interval needs {MIN_ROUNDS}, "
+                  f"[min, max] covers {cov:.1%})")
+    elif lo > 1 or hi < 1:
+        verdict = "faster" if (lo > 1) == higher_is_better else "slower"
+    else:
+        verdict, reason = "unresolved", "the interval includes 1"
+    return {"ratio": med, "ci_low": lo, "ci_high": hi, "n": n, "coverage": cov,
+            "verdict": verdict, "reason": reason}
+
+
+def comparisons(data):
+    """Every candidate vs the a1 baseline, per metric of COMPARE_METRICS, mode, size and
+    thread count, on paired per-round ratios metric(a) / metric(b)."""
+    incomplete = set(data.runs.get("incomplete", []))
+    out = []
+    for m in COMPARE_METRICS:
+        rows = data.stream if m.mode == "stream" else data.rr
+        base, _ = pick_baseline(rows)
+        if base is None:
+            continue
+        values = round_values(rows, col(m.column))
+        cands = sorted({r.series for r in rows if r.series != base}, key=series_order)
+        points = sorted({(k[2], k[1]) for k in values})
+        for a in cands:
+            for threads, size in points:
+                ratios, runs = paired_ratios(values, a, base, size, threads)
+                if not ratios:
+                    continue
+                out.append({"a": series_name(a), "b": series_name(base), "mode": m.mode,
+                            "msg_size": size, "threads": threads, "metric": m.column,
+                            "higher_is_better": m.higher_is_better,
+                            **judge(ratios, m.higher_is_better),
+                            "incomplete_run": bool(runs & incomplete)})
+    return out
+
+
+def crossover_from_verdicts(verdicts):
+    """Smallest size from which the verdict is faster at that size and every larger one:
+    {msg_size: verdict} -> size, or None (a faster size followed by an unresolved or slower
+    one is no crossover)."""
+    found = None
+    for s in sorted(verdicts, reverse=True):
+        if verdicts[s] != "faster":
+            break
+        found = s
+    return found
+
+
+def crossovers(detail):
+    """{"a2_vs_a1": {"<threads>": size|None}, "a3_vs_a1": {...}}, read off crossover_detail
+    for the thread counts where both were measured at a common size."""
+    return {key: {t: crossover_from_verdicts({p["msg_size"]: p["verdict"] for p in pts})
+                  for t, pts in per_t.items() if pts}
+            for key, per_t in detail.items()}
+
+
+def crossover_detail(data, throughput, comps):
+    """Per comparison and thread count, every size both were measured at: medians, the
+    paired ratio with its interval and the verdict the crossover is decided on."""
+    out = {}
+    for strategy in ("a2", "a3"):
+        cand = pick_series(data, strategy)
+        per_t = {}
+        if cand and data.baseline:
+            by = {(c["threads"], c["msg_size"]): c for c in comps
+                  if c["metric"] == "throughput_gbps" and c["a"] == series_name(cand)}
+            for t in data.threads:
+                pts = []
+                for s in data.sizes:
+                    c, st_a = by.get((t, s)), throughput.stats.get((cand, s, t))
+                    st_b = throughput.stats.get((data.baseline, s, t))
+                    if c and st_a and st_b:
+                        pts.append({"msg_size": s, "median_gbps": st_a.median,
+                                    "a1_median_gbps": st_b.median,
+                                    **{k: c[k] for k in ("ratio", "ci_low", "ci_high", "n",
+                                                         "coverage", "verdict", "reason")}})
+                per_t[str(t)] = pts
+        out[f"{strategy}_vs_a1"] = per_t
+    return out
+
+
+def within_pct(c):
+    """Half-width, in %, of the band around 1 that holds c's interval (for 'a ≈ b')."""
+    return 100 * max(abs(c["ci_low"] - 1), abs(c["ci_high"] - 1))
+
+
+def best_per_point(data, throughput):
+    """Per (msg_size, threads): the series with the highest median throughput, and whether
+    it wins: only if resolved faster (paired, CI_LEVEL) than every other series there;
+    otherwise the series it cannot be told from, with the band their intervals span."""
+    values = round_values(data.stream, col("throughput_gbps"))
+    points = defaultdict(list)
+    for (series, size, threads), st in throughput.stats.items():
+        points[(size, threads)].append((series, st))
+    best = []
+    for (size, threads) in sorted(points):
+        cands = sorted(points[(size, threads)], key=lambda p: series_order(p[0]))
+        series, st = max(cands, key=lambda p: p[1].median)  # first of equals wins
+        others = sorted((p for p in cands if p[0] != series), key=lambda p: -p[1].median)
+        ties, vs_runner = [], None
+        for other, _ in others:
+            ratios, _ = paired_ratios(values, series, other, size, threads)
+            c = judge(ratios, True) if ratios else None
+            if vs_runner is None:
+                vs_runner = c
+            if c is None or c["verdict"] != "faster":
+                ties.append((other, c))
+        resolved = bool(others) and not ties
+        if resolved or not others:
+            answer = style(series).label
+        else:
+            names = " ≈ ".join(series_name(x) for x in [series] + [t[0] for t in ties])
+            judged = [c for _, c in ties if c]
+            if judged and all(c["coverage"] >= CI_LEVEL for c in judged) and \
+                    len(judged) == len(ties):
+                answer = f"{names} (within ±{max(within_pct(c) for c in judged):.0f}%)"
+            else:
+                answer = (f"{series_name(series)} highest median, unresolved "
+                          "(too few rounds)")
+        best.append({"msg_size": size, "threads": threads, **series_ref(series),
+                     "throughput_gbps": st.median,
+                     "next_best_gbps": others[0][1].median if others else None,
+                     "resolved": resolved, "answer": answer,
+                     "tied_with": [series_name(t[0]) for t in ties],
+                     "vs_runner_up": vs_runner})
+    return best
+
+
+def busy_cpus(r):
+    """Host CPUs kept busy over the window: host_busy_cpus if the CSV has it, else
+    (user + sys + irq + softirq host CPU seconds) / duration_s."""
+    if r.num.get("host_busy_cpus") is not None:
+        return r.num["host_busy_cpus"]
+    parts = [r.num[f"host_cpu_{c}_s"] for c in ("user", "sys", "irq", "softirq")]
+    d = r.num["duration_s"]
+    return None if any(p is None for p in parts) or not d else sum(parts) / d
+
+
+WAIT_BOUND_SHARE = 0.8   # busy CPUs below this share of the reference: the run waited
+
+
+def busy_cpus_summary(data):
+    """Busy CPUs per thread count (medians over every stream row at that count) and the
+    reference they are judged against: cpus_online, else the most busy at any count."""
+    per_t = {}
+    for t in data.threads:
+        vals = [v for r in data.stream if r.threads == t for v in [busy_cpus(r)]
+                if v is not None]
+        if vals:
+            per_t[t] = {"median": statistics.median(vals), "min": min(vals),
+                        "max": max(vals), "rows": len(vals)}
+    online = [r.num["cpus_online"] for r in data.stream if r.num.get("cpus_online")]
+    cpus_online = statistics.median(online) if online else None
+    ref = cpus_online or max((v["median"] for v in per_t.values()), default=None)
+    one = per_t.get(1)
+    wait_bound = bool(one and ref and one["median"] < WAIT_BOUND_SHARE * ref)
+    return {"by_threads": {str(t): v for t, v in per_t.items()}, "cpus_online": cpus_online,
+            "reference": ref,
+            "reference_is": "cpus_online" if cpus_online else "most busy at any thread count",
+            "one_thread_wait_bound": wait_bound}
 
 
 def series_ref(series):
@@ -680,63 +892,27 @@ def repeat_counts(throughput):
     return {"min": min(ns), "max": max(ns)} if ns else {"min": 0, "max": 0}
 
 
-def crossovers(detail):
-    """{"a2_vs_a1": {"<threads>": size|None}, "a3_vs_a1": {...}}, read off crossover_detail
-    for the thread counts where both were measured at a common size."""
-    return {key: {t: crossover_size({p["msg_size"]: p["median_gbps"] for p in pts},
-                                    {p["msg_size"]: p["a1_median_gbps"] for p in pts})
-                  for t, pts in per_t.items() if pts}
-            for key, per_t in detail.items()}
-
-
-def crossover_detail(data, throughput):
-    """Per comparison and thread count, the medians at every size both were measured at:
-    the crossover is decided on these (crossovers())."""
-    out = {}
-    for strategy in ("a2", "a3"):
-        cand = pick_series(data, strategy)
-        per_t = {}
-        if cand and data.baseline:
-            for t in data.threads:
-                c = medians_by_size(throughput, cand, t)
-                b = medians_by_size(throughput, data.baseline, t)
-                per_t[str(t)] = [{"msg_size": s, "median_gbps": c[s], "a1_median_gbps": b[s],
-                                  "ratio": c[s] / b[s] if b[s] else None}
-                                 for s in sorted(set(c) & set(b))]
-        out[f"{strategy}_vs_a1"] = per_t
-    return out
-
-
-def best_per_point(data, throughput):
-    """Per (msg_size, threads): the series with the highest median throughput."""
-    points = defaultdict(list)
-    for (series, size, threads), st in throughput.stats.items():
-        points[(size, threads)].append((series, st))
-    best = []
-    for (size, threads) in sorted(points):
-        cands = sorted(points[(size, threads)], key=lambda p: series_order(p[0]))
-        series, st = max(cands, key=lambda p: p[1].median)  # first of equals wins
-        runner = sorted((p[1].median for p in cands if p[0] != series), reverse=True)
-        best.append({"msg_size": size, "threads": threads, **series_ref(series),
-                     "throughput_gbps": st.median,
-                     "next_best_gbps": runner[0] if runner else None})
-    return best
-
-
 def scaling_efficiency(data, throughput):
-    """median(T threads) / (T * median(1 thread)) per series and size."""
+    """median(T threads) / (T * median(1 thread)) per series and size, beside the host's
+    median busy CPUs at 1 and at T threads (an efficiency above 100% with CPUs idle at 1
+    thread says the 1-thread run waited, not that caches got better)."""
+    busy = aggregate(data.stream, busy_cpus)
     out = []
     for series in data.series:
         for size in data.sizes:
             one = throughput.stats.get((series, size, 1))
             if not one or not one.median:
                 continue
+            b1 = busy.stats.get((series, size, 1))
             for t in data.threads:
                 st = throughput.stats.get((series, size, t))
                 if t == 1 or not st:
                     continue
+                bt = busy.stats.get((series, size, t))
                 out.append({**series_ref(series), "msg_size": size, "threads": t,
-                            "efficiency": st.median / (t * one.median)})
+                            "efficiency": st.median / (t * one.median),
+                            "busy_cpus_1_thread": b1.median if b1 else None,
+                            "busy_cpus": bt.median if bt else None})
     return out
 
 
@@ -917,6 +1093,57 @@ def pct_range(lo, hi):
         f"{lo * 100:.1f}–{hi * 100:.1f}%"
 
 
+def fmt_ratio(x):
+    """A ratio with two decimals (three when within 2% of 1, where the band matters)."""
+    return f"{x:.3f}" if abs(x - 1) < 0.02 else f"{x:.2f}"
+
+
+def fmt_interval(c):
+    """'(1.05–1.20)' for a comparison's CI_LEVEL interval; '[1.05–1.20]' for [min, max] when
+    there were too few rounds for one."""
+    text = f"{fmt_ratio(c['ci_low'])}–{fmt_ratio(c['ci_high'])}"
+    return f"({text})" if c["coverage"] >= CI_LEVEL else f"[{text}]"
+
+
+def verdict_cell(c):
+    """Table cell: 'ratio (interval) verdict', '?' for unresolved, † if a run is incomplete."""
+    mark = {"faster": "**faster**", "slower": "*slower*"}.get(c["verdict"], "?")
+    return f"{fmt_ratio(c['ratio'])} {fmt_interval(c)} {mark}" + \
+        (" †" if c.get("incomplete_run") else "")
+
+
+def verdict_legend(comps):
+    """The line under a verdict table that says what its brackets are."""
+    covs = sorted({round(c["coverage"], 4) for c in comps if c["coverage"] < CI_LEVEL})
+    text = (f"Cell: median of the per-round paired ratios (its interval) and the verdict; "
+            f"? = unresolved. The interval is the {CI_LEVEL:.0%} order-statistic interval "
+            "for the median")
+    if covs:
+        ns = sorted({c["n"] for c in comps if c["coverage"] < CI_LEVEL})
+        text += (f"; with {'/'.join(map(str, ns))} rounds none exists and the square "
+                 f"bracket is [min, max], which covers the median with only "
+                 f"{'/'.join(f'{v:.1%}' for v in covs)}: no verdict")
+    if any(c.get("incomplete_run") for c in comps):
+        text += "; † = from an incomplete run"
+    return text + "."
+
+
+def verdict_table(comps, legend=True):
+    """Markdown table of comparisons of one (a, metric): a row per thread count, a column
+    per size; legend: the line saying what the brackets are."""
+    sizes = sorted({c["msg_size"] for c in comps})
+    ts = sorted({c["threads"] for c in comps})
+    by = {(c["threads"], c["msg_size"]): c for c in comps}
+    rows = [[t] + [verdict_cell(by[(t, s)]) if (t, s) in by else "–" for s in sizes]
+            for t in ts]
+    return md_table(["threads"] + [fmt_size(s) for s in sizes], rows) + \
+        (["", verdict_legend(comps)] if legend else [])
+
+
+def sizes_list(sizes):
+    return ", ".join(fmt_size(s) for s in sorted(sizes))
+
+
 def report_crossover(a, strategy, title):
     key = f"{strategy}_vs_a1"
     answers, detail = a["crossover"][key], a["crossover_detail"][key]
@@ -925,24 +1152,35 @@ def report_crossover(a, strategy, title):
         out += [f"The data cannot answer this: {strategy} and a1 were not both measured in "
                 "stream mode at any common size.", ""]
         return out
-    out += [f"Crossover = the smallest measured size from which {strategy}'s median "
-            "throughput is ≥ a1's at that size and at every larger measured size "
-            "(medians over repeats; one win followed by losses is not a crossover).", ""]
+    out += [f"Crossover = the smallest measured size from which {strategy} is resolved "
+            f"faster than a1 (the {CI_LEVEL:.0%} interval of the per-round paired "
+            f"throughput ratio {strategy}/a1 lies above 1) at that size and at every larger "
+            "measured size; a faster size followed by an unresolved or slower one is not a "
+            "crossover.", ""]
     for t, size in answers.items():
-        ans = f"from **{fmt_size(size)}**" if size is not None else \
-            "**not in the measured range**"
-        out.append(f"- {t} thread{'s' if t != '1' else ''}: {ans}")
-    out += [""]
-    sizes = sorted({p["msg_size"] for pts in detail.values() for p in pts})
-    rows = []
-    for t, pts in detail.items():
-        by = {p["msg_size"]: p for p in pts}
-        rows.append([t] + [
-            (f"{fmt_num(by[s]['ratio'])} ({fmt_num(by[s]['median_gbps'])} / "
-             f"{fmt_num(by[s]['a1_median_gbps'])})" if s in by and by[s]["ratio"] is not None
-             else "–") for s in sizes])
-    out += [f"Median throughput ratio {strategy}/a1 (Gbit/s {strategy} / a1):", ""]
-    out += md_table(["threads"] + [fmt_size(s) for s in sizes], rows) + [""]
+        pts = detail[t]
+        below = [p for p in pts if size is None or p["msg_size"] < size]
+        unres = [p["msg_size"] for p in below if p["verdict"] == "unresolved"]
+        slower = [p["msg_size"] for p in below if p["verdict"] == "slower"]
+        faster = [p["msg_size"] for p in below if p["verdict"] == "faster"]
+        ans = f"from **{fmt_size(size)}**" if size is not None else "**none**"
+        parts = []
+        if unres:
+            few = all("too few rounds" in p["reason"] for p in below
+                      if p["verdict"] == "unresolved")
+            parts.append(f"unresolved at {sizes_list(unres)}"
+                         + (" (too few rounds)" if few else ""))
+        if slower:
+            parts.append(f"slower at {sizes_list(slower)}")
+        if faster:
+            parts.append(f"faster at {sizes_list(faster)} but not at every larger size")
+        where = "below it: " if size is not None else ""
+        out.append(f"- {plural(int(t))}: {ans}" + (f" — {where}{'; '.join(parts)}"
+                                                   if parts else ""))
+    out += ["", f"Throughput {strategy}/a1, paired per round:", ""]
+    comps = [c for c in a["comparisons"] if c["metric"] == "throughput_gbps"
+             and c["a"] == strategy and c["b"].startswith("a1")]
+    out += verdict_table(comps) + [""]
     return out
 
 
@@ -950,37 +1188,167 @@ def report_best(a):
     out = ["## Best strategy for each size and thread count", ""]
     if not a["best"]:
         return out + ["No ok stream rows: the data cannot answer this.", ""]
-    out += ["Highest median throughput (Gbit/s); the runner-up's median beside it.", ""]
-    rows = [[fmt_size(b["msg_size"]), b["threads"], b["label"], fmt_num(b["throughput_gbps"]),
-             fmt_num(b["next_best_gbps"])] for b in a["best"]]
-    out += md_table(["size", "threads", "best", "Gbit/s", "runner-up Gbit/s"], rows)
+    out += [f"A strategy wins a point only where its throughput is resolved faster "
+            f"({CI_LEVEL:.0%} interval of the paired ratio above 1) than every other "
+            "strategy's there; otherwise the answer names the strategies that cannot be told "
+            "apart, with the band (±%) their intervals span. Medians in Gbit/s.", ""]
+    rows = []
+    for b in a["best"]:
+        v = b["vs_runner_up"]
+        rows.append([fmt_size(b["msg_size"]), b["threads"],
+                     f"**{b['answer']}**" if b["resolved"] else b["answer"],
+                     fmt_num(b["throughput_gbps"]), fmt_num(b["next_best_gbps"]),
+                     f"{fmt_ratio(v['ratio'])} {fmt_interval(v)}" if v else "–"])
+    out += md_table(["size", "threads", "answer", "highest median", "runner-up median",
+                     "highest/runner-up, paired (interval)"], rows)
     wins = defaultdict(int)
     for b in a["best"]:
-        wins[b["label"]] += 1
-    out += ["", "Wins: " + ", ".join(f"{k} {v} of {len(a['best'])}" for k, v in wins.items())
-            + ".", ""]
+        if b["resolved"]:
+            wins[b["label"]] += 1
+    won = ", ".join(f"{k} {v}" for k, v in wins.items()) or "none"
+    out += ["", f"Resolved wins: {won}; {sum(1 for b in a['best'] if not b['resolved'])} of "
+            f"{len(a['best'])} points unresolved.", ""]
     return out
 
 
+def report_other_comparisons(a):
+    """Host-wide CPU per byte and rr round trips: each strategy vs a1, paired."""
+    out = []
+    for column in ("host_cpu_ns_per_byte", "rtt_p50_us", "rtt_p99_us"):
+        m = METRIC_BY_COLUMN[column]
+        comps = [c for c in a["comparisons"] if c["metric"] == column]
+        if not comps:
+            continue
+        if not out:
+            out = ["## Host-wide CPU per byte and round trips, each strategy vs a1", "",
+                   "Ratio = metric(strategy) / metric(a1) per round; lower is better for all "
+                   "three, so **faster** means the strategy used less CPU per byte or had the "
+                   "shorter round trip (interval below 1). "
+                   + verdict_legend([c for c in a["comparisons"]
+                                     if c["metric"] != "throughput_gbps"]), ""]
+        for cand in dict.fromkeys(c["a"] for c in comps):
+            mine = [c for c in comps if c["a"] == cand]
+            out += [f"{m.label} ({m.unit}), {cand}/{mine[0]['b']}:", ""]
+            out += verdict_table(mine, legend=False) + [""]
+    return out
+
+
+FINDING_TEXT = {   # what a ratio r = metric(a) / metric(b) says, per metric
+    "throughput_gbps": "{a} moves {r}× {b}'s bytes",
+    "host_cpu_ns_per_byte": "{a} spends {r}× {b}'s host-wide CPU per byte",
+    "rtt_p50_us": "{a}'s median round trip takes {r}× {b}'s",
+    "rtt_p99_us": "{a}'s p99 round trip takes {r}× {b}'s",
+}
+FINDINGS_SHOWN = 4   # per (strategy, metric); the rest are in the tables
+
+
+def finding_text(c):
+    """'a2 moves 1.12× a1's bytes at 64 KiB, 2 threads (95% CI 1.05–1.20, 6 rounds)'."""
+    head = FINDING_TEXT[c["metric"]].format(a=c["a"], b=c["b"], r=fmt_ratio(c["ratio"]))
+    return (f"{head} at {fmt_size(c['msg_size'])}, {plural(c['threads'])} "
+            f"({CI_LEVEL:.0%} CI {fmt_interval(c)[1:-1]}, {c['n']} rounds)"
+            + (" † incomplete run" if c.get("incomplete_run") else ""))
+
+
+def report_findings(a, data):
+    """'What this run says': resolved findings only, each with its interval."""
+    out = ["## What this run says", ""]
+    comps = a["comparisons"]
+    groups = defaultdict(list)
+    for c in comps:
+        groups[(c["a"], c["b"], c["metric"])].append(c)
+    quiet = []
+    for (name, base, column), cs in groups.items():
+        res = [c for c in cs if c["verdict"] != "unresolved"]
+        if not res:
+            quiet.append(f"{name} vs {base} {METRIC_BY_COLUMN[column].label} "
+                         f"({plural(len(cs), 'point')})")
+            continue
+        f = sum(1 for c in res if c["verdict"] == "faster")
+        label = "better" if not METRIC_BY_COLUMN[column].higher_is_better else "faster"
+        out.append(f"- **{name} vs {base}, {METRIC_BY_COLUMN[column].label}**: {label} at "
+                   f"{f}, worse at {len(res) - f} of {plural(len(cs), 'point')} "
+                   f"({len(cs) - len(res)} unresolved):")
+        res.sort(key=lambda c: (c["threads"], c["msg_size"]))
+        for c in res[:FINDINGS_SHOWN]:
+            out.append(f"  - {finding_text(c)}")
+        if len(res) > FINDINGS_SHOWN:
+            out.append(f"  - … and {len(res) - FINDINGS_SHOWN} more in the tables below")
+    for key, per_t in a["crossover"].items():
+        got = {t: v for t, v in per_t.items() if v is not None}
+        if got:
+            out.append(f"- {key.split('_')[0]} beats a1 on throughput from "
+                       + "; ".join(f"**{fmt_size(v)}** up at {plural(int(t))}"
+                                   for t, v in got.items())
+                       + " (resolved at that size and every larger one).")
+    few = [c for c in comps if c["coverage"] < CI_LEVEL]
+    if comps and len(few) == len(comps):
+        ns = sorted({c["n"] for c in comps})
+        cov = max(c["coverage"] for c in comps)
+        out.append(f"- **Nothing here is resolved: too few rounds.** Every comparison rests on "
+                   f"{'/'.join(map(str, ns))} paired rounds; a distribution-free "
+                   f"{CI_LEVEL:.0%} interval for a median needs at least {MIN_ROUNDS} (with "
+                   f"{ns[-1]}, [min, max] covers the median with only {cov:.1%}). Run the "
+                   f"sweep with `--repeats {MIN_ROUNDS}` or more.")
+    elif quiet:
+        out.append("- Unresolved at every point: " + "; ".join(quiet) + ".")
+    if not comps:
+        out.append("- No strategy could be compared with a1 (a1 and another strategy were "
+                   "not measured at a common point).")
+    shares = [z["share"] for z in a["zc_copied_share"]]
+    if shares and min(shares) >= 0.99:
+        out.append(f"- The kernel copied {pct_range(min(shares), max(shares))} of a3's "
+                   "zero-copy sends anyway (local delivery): a3 measures the zero-copy API "
+                   "plus a deferred copy here.")
+    bc = a["busy_cpus"]
+    if bc["one_thread_wait_bound"]:
+        out.append("- " + wait_bound_text(bc))
+    return out + [""]
+
+
+def wait_bound_text(bc):
+    one = bc["by_threads"]["1"]
+    ref = (f"of the {fmt_num(bc['cpus_online'])} CPUs online" if bc["cpus_online"] else
+           f"against {fmt_num(bc['reference'])} at the busiest thread count")
+    return (f"1-thread stream runs kept a median {fmt_num(one['median'])} host CPUs busy "
+            f"({fmt_num(one['min'])}–{fmt_num(one['max'])}) {ref}: they wait (for the peer, "
+            "for wake-ups) rather than compute, so a scaling efficiency above 100% means "
+            "idle CPU put to work at more threads, not a cache effect.")
+
+
 def report_scaling(a, data):
-    out = ["## Thread scaling efficiency", ""]
+    out = ["## Thread scaling efficiency, beside the host's busy CPUs", ""]
     if not a["scaling_efficiency"]:
         why = "no 1-thread runs to scale from" if 1 not in data.threads else \
             "only one thread count was measured"
         return out + [f"The data cannot answer this: {why}.", ""]
     ts = sorted({e["threads"] for e in a["scaling_efficiency"]})
-    out += ["Efficiency = median throughput at T threads / (T × median at 1 thread); "
-            "100% is perfect scaling.", ""]
+    bc = a["busy_cpus"]
+    online = f" of {fmt_num(bc['cpus_online'])} online" if bc["cpus_online"] else ""
+    out += ["Efficiency = median throughput at T threads / (T × median at 1 thread); 100% "
+            "is perfect scaling. In brackets: the host's median busy CPUs over the window "
+            "((user+sys+irq+softirq host CPU time) / duration, or host_busy_cpus)"
+            f"{online}.", ""]
+    if bc["one_thread_wait_bound"]:
+        out += [wait_bound_text(bc), ""]
     table = defaultdict(dict)
+    busy1 = {}
     for e in a["scaling_efficiency"]:
-        table[(e["label"], e["msg_size"])][e["threads"]] = e["efficiency"]
+        table[(e["label"], e["msg_size"])][e["threads"]] = e
+        busy1[(e["label"], e["msg_size"])] = e["busy_cpus_1_thread"]
     labels = [style(s).label for s in data.series]
-    rows = [[label, fmt_size(size)] + [f"{v[t] * 100:.0f}%" if t in v else "–" for t in ts]
+
+    def cell(e):
+        busy = f" ({fmt_num(e['busy_cpus'])})" if e["busy_cpus"] is not None else ""
+        return f"{e['efficiency'] * 100:.0f}%{busy}"
+    rows = [[label, fmt_size(size), fmt_num(busy1[(label, size)])]
+            + [cell(v[t]) if t in v else "–" for t in ts]
             for (label, size), v in sorted(table.items(),
                                            key=lambda kv: (labels.index(kv[0][0])
                                                            if kv[0][0] in labels else 99,
                                                            kv[0][1]))]
-    out += md_table(["strategy", "size"] + [f"T={t}" for t in ts], rows) + [""]
+    out += md_table(["strategy", "size", "busy CPUs, 1 thread"] + [f"T={t}" for t in ts],
+                    rows) + [""]
     return out
 
 
@@ -1159,18 +1527,56 @@ def runs_text(runs):
     return text
 
 
+def header_lines(a):
+    """The report's first lines: the machine, the dates, the runs, and what is incomplete
+    or from elsewhere."""
+    m, runs = a["machine"], a["runs"]
+
+    def one(v):
+        return "mixed: " + ", ".join(map(str, v)) if isinstance(v, list) else \
+            ("unknown" if v in (None, "") else str(v))
+    first, last = m["first_timestamp"], m["last_timestamp"]
+    when = "unknown"
+    if first:
+        when = first.replace("T", " ").rstrip("Z")[:16]
+        if last and last[:10] == first[:10]:
+            when += "–" + last[11:16]
+        elif last:
+            when += " – " + last.replace("T", " ").rstrip("Z")[:16]
+        when += " UTC"
+    listed = [f"`{i}` (" + ", ".join(f"{mode} {plural(n, 'row')}" for mode, n in
+                                    m["rows_per_run"].get(i, {}).items()) + ")"
+              for i in runs["run_ids"]]
+    lines = ["# copybench results", "",
+             f"**Machine:** {one(m['cpu_model'])} · kernel {one(m['kernel'])} · link "
+             f"{one(m['link'])}, MTU {one(m['mtu'])}  ",
+             f"**Measured:** {when} · **runs:** {'; '.join(listed) or 'none'}", ""]
+    for i in runs.get("incomplete", []):
+        lines += [f"**Incomplete run:** `{i}` has no results/{i}/{COMPLETE_MARKER} (the sweep "
+                  "was killed or is still running): its points are marked † below.", ""]
+    for i, text in runs.get("other_machine", {}).items():
+        lines += [f"Left out, from another machine or link: run `{i}` ({text}); it is never "
+                  f"pooled with this one (see it alone with --run-id {i}).", ""]
+    for mode, ids in runs.get("modes_only_elsewhere", {}).items():
+        lines += [f"No {mode} rows from this machine: the only {mode} rows are from run "
+                  f"{', '.join(f'`{i}`' for i in ids)} on another machine, not used.", ""]
+    return lines
+
+
 def write_report(a, data, path):
     """report.md: the assignment's questions answered from the data."""
     r = a["rows"]
     reps = a["repeats"]
-    reps_text = plural(reps["min"], "repeat") if reps["min"] == reps["max"] else \
-        f"{reps['min']}–{reps['max']} repeats"
-    lines = ["# copybench results", "",
-             f"Source: `{a['source']}` — {r['total']} rows: {r['ok']} ok "
-             f"({r['stream_ok']} stream, {r['rr_ok']} request-response), {r['failed']} failed. "
-             f"Medians over {reps_text} per "
-             "configuration (ok rows only). Every number below is computed from the CSV.", "",
-             runs_text(a["runs"]), ""]
+    reps_text = plural(reps["min"], "round") if reps["min"] == reps["max"] else \
+        f"{reps['min']}–{reps['max']} rounds"
+    lines = header_lines(a)
+    lines += report_findings(a, data)
+    lines += [f"Source: `{a['source']}` — {r['total']} rows: {r['ok']} ok "
+              f"({r['stream_ok']} stream, {r['rr_ok']} request-response), {r['failed']} "
+              f"failed. {reps_text.capitalize()} (repeats) per configuration, ok rows only; "
+              "strategies are compared on per-round paired ratios. Every number below is "
+              "computed from the CSV.", "",
+              runs_text(a["runs"]), ""]
     if a["failed_runs"]:
         lines += ["Failed runs (excluded from every figure and answer):", ""]
         lines += [f"- {describe_run(f)}: {f['reason'] or 'no reason recorded'}"
@@ -1180,6 +1586,7 @@ def write_report(a, data, path):
     lines += report_crossover(a, "a2", "a2 one-copy")
     lines += report_crossover(a, "a3", "a3 zero-copy")
     lines += report_best(a)
+    lines += report_other_comparisons(a)
     lines += report_scaling(a, data)
     lines += report_zc(a, data)
     lines += report_cpu(a, data)
