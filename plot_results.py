@@ -1816,8 +1816,28 @@ def env_line(data):
     return (f"{os.path.basename(data.path)}, run{'s' if len(ids) != 1 else ''} "
             f"{', '.join(ids)}: kernel {one(env['kernel'])}; "
             f"{one(env['cpu_model'])}; link {one(env['link'])}, MTU {one(env['mtu'])}. "
-            "Medians over repeats, error bars min–max; NA/empty cells skipped, never "
-            "plotted as 0.")
+            + interval_note(data) + " NA/empty cells skipped, never plotted as 0.")
+
+
+def interval_note(data):
+    """What the error bars are, for the rounds this data has."""
+    ns = sorted({n for n in repeats_seen(data)})
+    text = (f"Medians over rounds; error bars: order-statistic interval for the median "
+            f"({CI_LEVEL:.0%} with >= {MIN_ROUNDS} rounds)")
+    few = [n for n in ns if order_stat_k(n) is None]
+    if few:
+        covs = "/".join(f"{order_stat_coverage(n, 1):.0%}" for n in few)
+        text += (f"; with {'/'.join(map(str, few))} rounds it is [min, max], covering the "
+                 f"median with only {covs}")
+    return text + "."
+
+
+def repeats_seen(data):
+    """The numbers of rounds per (series, size, threads, mode) in the ok rows."""
+    count = defaultdict(int)
+    for r in data.ok:
+        count[(r.raw["mode"], r.series, r.size, r.threads)] += 1
+    return set(count.values())
 
 
 def focus_footer(data):
@@ -1969,10 +1989,11 @@ def plot_cpu_panels(axes, data, t):
     for ax, side in zip(axes, ("srv", "cli")):
         metric, ylabel, text = cpu_cost_metric(data.stream, side)
         wrapped = text.replace(": showing ", ":\nshowing ")
-        metric_panel(ax, data, data.stream, metric, SIDES[side], ylabel, ylabel, t,
+        metric_panel(ax, data, data.stream, metric,
+                     f"{SIDES[side]}: where the kernel ran it", ylabel, ylabel, t,
                      notes=[wrapped])
     ax = axes[2]
-    ax.set_title("host-wide, all CPUs")
+    ax.set_title("host-wide, all CPUs: compares strategies")
     if not data.stream:
         no_data(ax, "no ok stream rows")
         return []
@@ -1998,7 +2019,11 @@ def plot_cpu_per_byte(data, out_dir):
     t = data.focus_threads
     extra = plot_cpu_panels(axes, data, t) or []
     finish(fig, f"CPU cost per payload byte vs message size ({plural(t)})",
-           series_handles(data, data.stream) + extra, focus_footer(data))
+           series_handles(data, data.stream) + extra,
+           "Per-process CPU on one host measures where the kernel ran the network stack "
+           "(the sender's task runs the receiver's softirq work in one regime, not in "
+           "another), not what a strategy costs: compare strategies on the host-wide panel. "
+           + focus_footer(data))
     return save(fig, out_dir, "cpu_per_byte")
 
 
@@ -2141,8 +2166,198 @@ def plot_summary(data, a, out_dir):
     return save(fig, out_dir, "summary")
 
 
-FIGURES = (plot_throughput, plot_time_per_msg, plot_latency, plot_cache_misses,
-           plot_cpu_per_byte, plot_context_switches, plot_zc_copied)
+def ratio_panel(ax, data, comps, title, ylabel):
+    """Paired ratio vs size of each candidate against a1, with its interval: filled markers
+    resolved, hollow unresolved, a line at 1. Returns True if anything was drawn."""
+    ax.set_title(title)
+    if not comps:
+        no_data(ax, "nothing to compare with a1 here")
+        return False
+    cands = list(dict.fromkeys(c["a"] for c in comps))
+    names = {series_name(s): s for s in data.series}
+    drawn = []
+    for i, name in enumerate(cands):
+        pts = sorted((c for c in comps if c["a"] == name), key=lambda c: c["msg_size"])
+        st = data.style(names[name]) if name in names else style(Series(name, "default"))
+        xs = [c["msg_size"] * (1 + 0.04 * (i - (len(cands) - 1) / 2)) for c in pts]  # dodge
+        ys = [c["ratio"] for c in pts]
+        ax.plot(xs, ys, color=st.color, linestyle=st.linestyle, linewidth=1.2)
+        for x, c in zip(xs, pts):
+            resolved = c["verdict"] != "unresolved"
+            ax.errorbar([x], [c["ratio"]], yerr=[[c["ratio"] - c["ci_low"]],
+                                                 [c["ci_high"] - c["ratio"]]],
+                        color=st.color, marker=st.marker, markersize=5.5 if resolved else 5,
+                        markerfacecolor=st.color if resolved else "white", capsize=3,
+                        elinewidth=1.0, linestyle="none")
+        drawn += [c["ci_low"] for c in pts] + [c["ci_high"] for c in pts]
+    ax.axhline(1.0, color="#333333", linewidth=0.9, linestyle=":")
+    sizes = sorted({c["msg_size"] for c in comps})
+    size_axis(ax, sizes)
+    if len(sizes) == 1:        # one size: keep the dodged markers together around it
+        ax.set_xlim(sizes[0] / 2, sizes[0] * 2)
+    ax.set_ylabel(ylabel)
+    lo, hi = min(drawn + [1.0]), max(drawn + [1.0])
+    if hi / lo > 4:
+        ax.set_yscale("log", base=2)
+        from matplotlib.ticker import FuncFormatter
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
+    else:
+        pad = (hi - lo) * 0.08 or 0.05
+        ax.set_ylim(lo - pad, hi + pad)
+    return True
+
+
+RATIO_ROWS = (("throughput_gbps", "throughput", "throughput / a1's  (> 1: more)"),
+              ("host_cpu_ns_per_byte", "host-wide CPU per byte",
+               "CPU per byte / a1's  (< 1: less)"),
+              ("rtt_p50_us", "p50 round trip", "p50 / a1's  (< 1: shorter)"),
+              ("rtt_p99_us", "p99 round trip", "p99 / a1's  (< 1: shorter)"))
+
+
+def plot_ratios(data, out_dir, a):
+    """Figure: every strategy's paired ratio to a1 with its interval, per metric and
+    thread count: the verdicts of the report, drawn."""
+    from matplotlib.lines import Line2D
+    panels = []
+    for column, name, ylabel in RATIO_ROWS:
+        comps = [c for c in a["comparisons"] if c["metric"] == column]
+        for t in sorted({c["threads"] for c in comps}):
+            panels.append((f"{name}, {plural(t)}", ylabel,
+                           [c for c in comps if c["threads"] == t]))
+    if not panels:
+        fig, (ax,) = new_figure(1, panel_w=7.2, panel_h=2.6)
+        ax.set_title("paired ratios to a1")
+        no_data(ax, "a1 and another strategy were not measured at a common point:\n"
+                "nothing to compare.")
+        finish(fig, "Each strategy vs a1, paired per round", footer=env_line(data))
+        return save(fig, out_dir, "ratios")
+    ncols = min(4, max(len({c["threads"] for c in a["comparisons"]}), 2))
+    fig, axes = new_figure(len(panels), panel_w=4.3, panel_h=3.1, ncols=ncols)
+    for ax, (title, ylabel, comps) in zip(axes, panels):
+        ratio_panel(ax, data, comps, title, ylabel)
+    names = {series_name(s): s for s in data.series}
+    handles = [Line2D([], [], color=data.style(names[n]).color,
+                      marker=data.style(names[n]).marker, linestyle="-",
+                      label=f"{data.style(names[n]).label} / {a['comparisons'][0]['b']}")
+               for n in dict.fromkeys(c["a"] for c in a["comparisons"]) if n in names]
+    handles += [Line2D([], [], color="#555555", marker="o", linestyle="none",
+                       label="resolved (interval excludes 1)"),
+                Line2D([], [], color="#555555", marker="o", markerfacecolor="white",
+                       linestyle="none", label="unresolved")]
+    finish(fig, "Each strategy vs a1: median of the per-round paired ratios, with its "
+           "interval", handles,
+           "Ratio = metric(strategy) / metric(a1) in the same round (the driver interleaves "
+           "strategies within a round); dotted line: equal. Filled: resolved (the interval "
+           "excludes 1), hollow: unresolved. " + env_line(data))
+    return save(fig, out_dir, "ratios")
+
+
+def plot_scaling(data, out_dir, a):
+    """Figure: scaling efficiency vs size at the smallest T > 1, beside the host's busy
+    CPUs at 1 thread and at T: where efficiency passes 100%, the 1-thread run left CPUs idle."""
+    from matplotlib.lines import Line2D
+    fig, axes = new_figure(2, panel_w=5.6, panel_h=3.7)
+    more = [t for t in data.threads if t > 1]
+    t = more[0] if more else None
+    eff = [e for e in a["scaling_efficiency"] if e["threads"] == t]
+    ax = axes[0]
+    ax.set_title(f"scaling efficiency, 1 → {plural(t)}" if t else "scaling efficiency")
+    if not eff:
+        no_data(ax, "needs 1-thread runs and another thread count")
+    else:
+        top = 100
+        for s in data.series:
+            pts = sorted((e["msg_size"], e["efficiency"] * 100) for e in eff
+                         if e["strategy"] == s.strategy and e["variant"] == s.variant)
+            if pts:
+                st = data.style(s)
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], color=st.color,
+                        marker=st.marker, linestyle=st.linestyle,
+                        markerfacecolor="white" if st.hollow else st.color)
+                top = max(top, max(p[1] for p in pts))
+        ax.axhline(100, color="#333333", linewidth=0.9, linestyle=":")
+        size_axis(ax, data.sizes)
+        ax.set_ylabel(f"throughput at {t} / ({t} × at 1 thread) (%)")
+        ax.set_ylim(0, top * 1.1)
+    ax = axes[1]
+    ax.set_title("host's busy CPUs" + (f": 1 thread (solid), {t} (dashed)" if t else ""))
+    agg = aggregate(data.stream, busy_cpus)
+    drawn = []
+    for tt, ls in ((1, None), (t, "--")):
+        if tt is not None:
+            drawn += draw_vs_size(ax, data, agg, tt, linestyle=ls)
+    bc = a["busy_cpus"]
+    if not drawn:
+        no_data(ax, "host CPU time not available")
+    else:
+        size_axis(ax, data.sizes)
+        ax.set_ylabel("busy CPUs (host CPU-s / window s)")
+        if bc["cpus_online"]:
+            ax.axhline(bc["cpus_online"], color="#333333", linestyle=":", linewidth=1.0)
+            ax.text(data.sizes[0], bc["cpus_online"], "CPUs online", va="bottom",
+                    fontsize=7.5, color="#333333")
+        ax.set_ylim(0, max(drawn + [bc["cpus_online"] or 0]) * 1.15)
+    footer = ("Busy CPUs = (host user+sys+irq+softirq CPU time) / duration over the measured "
+              "window (host_busy_cpus when the CSV has it). ")
+    if bc["one_thread_wait_bound"]:
+        footer += wait_bound_text(bc) + " "
+    handles = series_handles(data, data.stream) + [
+        Line2D([], [], color="#555555", linestyle="-", label="1 thread"),
+        Line2D([], [], color="#555555", linestyle="--", label=plural(t) if t else "")]
+    finish(fig, "Thread scaling beside the host's busy CPUs", handles,
+           footer + env_line(data))
+    return save(fig, out_dir, "scaling")
+
+
+def rr_threads_size(data):
+    """The rr size measured at the most thread counts (the smallest among equals), or None
+    when no rr size has more than one thread count."""
+    counts = defaultdict(set)
+    for r in data.rr:
+        counts[r.size].add(r.threads)
+    best = min(counts, key=lambda s: (-len(counts[s]), s), default=None)
+    return best if best is not None and len(counts[best]) > 1 else None
+
+
+def plot_latency_threads(data, out_dir):
+    """Figure: rr round-trip p50 and p99 vs thread count at one size."""
+    size = rr_threads_size(data)
+    if size is None:
+        fig, (ax,) = new_figure(1, panel_w=7.2, panel_h=2.6)
+        ax.set_title("round-trip latency vs threads")
+        no_data(ax, "No rr size was measured at more than one thread count:\n"
+                "nothing to plot against threads (latency vs size is in latency.png).")
+        finish(fig, "Request-response latency vs threads", footer=env_line(data))
+        return save(fig, out_dir, "latency_threads")
+    rows = [r for r in data.rr if r.size == size]
+    ts = sorted({r.threads for r in rows})
+    fig, axes = new_figure(2, panel_w=5.4, panel_h=3.6)
+    for ax, (name, c) in zip(axes, (("p50", "rtt_p50_us"), ("p99", "rtt_p99_us"))):
+        ax.set_title(f"{name} round trip at {fmt_size(size)}")
+        agg = aggregate(rows, col(c))
+        drawn = []
+        for s in data.series:
+            pts = sorted((k[2], st) for k, st in agg.stats.items() if k[0] == s)
+            if pts:
+                draw_errorbar(ax, [p[0] for p in pts], [p[1] for p in pts], data.style(s))
+                drawn += [p[1].hi for p in pts]
+        if not drawn:
+            no_data(ax, unavailable_text(c, agg))
+            continue
+        threads_axis(ax, ts)
+        ax.set_ylabel("round-trip time (µs)")
+        ax.set_ylim(0, max(drawn) * 1.08)
+        note(ax, [missing_note(agg, c)])
+    finish(fig, f"Request-response round-trip time vs threads ({fmt_size(size)})",
+           series_handles(data, rows),
+           "Each thread is one connection doing one request-response at a time. "
+           + env_line(data))
+    return save(fig, out_dir, "latency_threads")
+
+
+FIGURES = (plot_throughput, plot_time_per_msg, plot_latency, plot_latency_threads,
+           plot_cache_misses, plot_cpu_per_byte, plot_context_switches, plot_zc_copied)
+FIGURES_OF_ANSWERS = (plot_ratios, plot_scaling)   # drawn from the analysis
 
 
 # ---- command line ---------------------------------------------------------------------
@@ -2190,6 +2405,7 @@ def main(argv=None):
     try:
         os.makedirs(args.out, exist_ok=True)
         written = [fig(data, args.out) for fig in FIGURES]
+        written += [fig(data, args.out, analysis) for fig in FIGURES_OF_ANSWERS]
         written.append(plot_summary(data, analysis, args.out))
         report = os.path.join(args.out, "report.md")
         summary = os.path.join(args.out, "summary.json")
