@@ -2089,18 +2089,26 @@ def plot_zc_copied(data, out_dir):
 def summary_lines(a):
     """The headline answers printed under the summary page's panels."""
     lines = []
-    for key, name in (("a2_vs_a1", "a2 one-copy ≥ a1"), ("a3_vs_a1", "a3 zero-copy ≥ a1")):
+    for key, name in (("a2_vs_a1", "a2 one-copy resolved faster than a1"),
+                      ("a3_vs_a1", "a3 zero-copy resolved faster than a1")):
         cross = a["crossover"][key]
         if cross:
             lines.append(f"{name} from: " + "; ".join(
-                f"{plural(int(k))}: {fmt_size(v) if v else 'not in measured range'}"
+                f"{plural(int(k))}: {fmt_size(v) if v else 'none'}"
                 for k, v in cross.items()))
+    comps = a["comparisons"]
+    if comps:
+        res = sum(1 for c in comps if c["verdict"] != "unresolved")
+        few = sum(1 for c in comps if c["coverage"] < CI_LEVEL)
+        lines.append(f"comparisons with a1 resolved at {CI_LEVEL:.0%}: {res} of {len(comps)}"
+                     + (f" ({few} with too few rounds for an interval)" if few else ""))
     wins = defaultdict(int)
     for b in a["best"]:
-        wins[b["label"]] += 1
-    if wins:
-        lines.append("best median throughput at (size, threads): " + "; ".join(
-            f"{k} {v} of {len(a['best'])}" for k, v in wins.items()))
+        if b["resolved"]:
+            wins[b["label"]] += 1
+    if a["best"]:
+        lines.append("resolved best throughput at (size, threads): " + ("; ".join(
+            f"{k} {v} of {len(a['best'])}" for k, v in wins.items()) or "none"))
     shares = [s["share"] for s in a["zc_copied_share"]]
     if shares:
         lines.append(f"a3 sends copied by the kernel: {pct_range(min(shares), max(shares))} "
