@@ -475,11 +475,6 @@ def aggregate(rows, metric):
     return Agg(stats, len(rows), missing)
 
 
-def medians_by_size(agg, series, threads):
-    """{msg_size: median} of one series at one thread count."""
-    return {k[1]: s.median for k, s in agg.stats.items() if k[0] == series and k[2] == threads}
-
-
 def series_order(series):
     """Sort key: a1, a1 per-field, a2, a3, then anything else by name."""
     known = list(SERIES_STYLES)
