@@ -4,18 +4,26 @@
 Reads the CSV written by run_experiments.sh (one row per run, columns as listed in
 README.md, section "CSV columns") and writes into the output directory:
 
-  throughput, time_per_msg, latency, cache_misses, cpu_per_byte, context_switches,
-  zc_copied, summary   (each as .png and .svg)
+  throughput, ratios, time_per_msg, latency, latency_threads, cache_misses, cpu_per_byte,
+  scaling, context_switches, zc_copied, summary   (each as .png and .svg)
   report.md            the answers, in prose, with the numbers behind them
   summary.json         the same answers for scripts
 
-The driver appends every sweep to the same CSV under a new run_id; by default only the
-latest run of each mode (stream, rr) is used (--run-id), so a quick smoke run never pools
-with a full sweep. Only rows with status "ok" are measured; failed rows are counted and
-named in the report.
-Repeats are reduced to their median, drawn with min-max error bars. Empty cells (not
-applicable) and NA cells (not available, e.g. no PMU) are skipped, never plotted as 0,
-and every figure says what was missing. Every number in the outputs comes from the CSV.
+Which rows: the driver appends every sweep to the same CSV under a new run_id. By default
+only the latest sweep is used: per mode (stream, rr) the latest run_id with rows of that
+mode, from the same machine as the latest run (--run-id chooses others). Rows that differ in
+kernel, cpu_model, link or mtu are never pooled: such a choice is refused (exit 2). A run
+directory results/<run_id>/ beside the CSV without a COMPLETE file is reported as incomplete.
+Only rows with status "ok" are measured; failed rows are counted and named in the report.
+
+Verdicts: a round is one repeat of one run (the driver interleaves the strategies within a
+round). Each strategy is compared with a1 on the per-round paired ratios of a metric: their
+median, a distribution-free 95% interval for that median (sign-test order statistics, exact
+binomial coverage; it needs >= 6 rounds) and a verdict, faster / slower / unresolved, that
+is given only where the interval excludes 1 (README.md, "Reading the report").
+Figures draw medians with that order-statistic interval. Empty cells (not applicable) and
+NA cells (not available, e.g. no PMU) are skipped, never plotted as 0, and every figure says
+what was missing. Every number in the outputs comes from the CSV.
 """
 
 import argparse
@@ -66,6 +74,9 @@ COLUMNS = (
 TEXT_COLUMNS = frozenset(("run_id", "timestamp", "status", "reason", "strategy", "variant",
                           "mode", "placement", "kernel", "cpu_model", "link"))
 NUMERIC_COLUMNS = tuple(c for c in COLUMNS if c not in TEXT_COLUMNS)
+# Read when the header has them (newer drivers write them), None otherwise.
+OPTIONAL_NUMERIC_COLUMNS = ("host_busy_cpus", "cpus_online")
+MACHINE_COLUMNS = ("kernel", "cpu_model", "link", "mtu")   # rows that differ are not pooled
 PERF_COUNT_COLUMNS = tuple(f"{side}_{e}" for side in ("srv", "cli") for e in PERF_EVENTS)
 
 # ---- presentation ---------------------------------------------------------------------
@@ -84,12 +95,19 @@ LOG_Y_SPAN = 30.0   # a panel whose positive values span more than this factor g
 DPI = 120
 
 Series = namedtuple("Series", "strategy variant")
-Stat = namedtuple("Stat", "median lo hi n")         # over repeats
+# over rounds: median, its order-statistic interval [lo, hi] with the interval's exact
+# coverage (< CI_LEVEL when there are too few rounds: then [lo, hi] = [min, max]), min, max
+Stat = namedtuple("Stat", "median lo hi n coverage min max")
 Agg = namedtuple("Agg", "stats rows missing")       # stats[(series, size, threads)] -> Stat
 
 
 class InputError(Exception):
-    """Bad input; the message is 'file[:line]: what' and becomes one fatal line."""
+    """Bad input; the message is 'file[:line]: what' and becomes one fatal line; status is
+    the exit status (1: unusable file, 2: a choice of runs that cannot be honoured)."""
+
+    def __init__(self, message, status=1):
+        super().__init__(message)
+        self.status = status
 
 
 class Row:
@@ -135,6 +153,8 @@ def parse_row(path, line, header, fields):
     """Row from one record, checking the cells the analysis depends on."""
     raw = {name: cell.strip() for name, cell in zip(header, fields)}
     num = {c: parse_cell(path, line, c, raw[c]) for c in NUMERIC_COLUMNS}
+    for c in OPTIONAL_NUMERIC_COLUMNS:
+        num[c] = parse_cell(path, line, c, raw[c]) if c in raw else None
     if raw["status"] not in ("ok", "failed"):
         raise InputError(f"{path}:{line}: column status: expected ok or failed, "
                          f"got {raw['status']!r}")
@@ -218,21 +238,75 @@ def parse_run_ids(text):
     return ids
 
 
+def machine(r):
+    """(kernel, cpu_model, link, mtu) of a row: what must agree for rows to be compared."""
+    return tuple(r.raw[c] for c in MACHINE_COLUMNS)
+
+
+def machine_text(m):
+    """'kernel K, CPU C, link L, MTU M' for a machine() tuple."""
+    return ", ".join(f"{name} {v or '?'}" for name, v in
+                     zip(("kernel", "CPU", "link", "MTU"), m))
+
+
+def machine_diff(m1, m2):
+    """'kernel A vs B' for the first column where two machine() tuples differ."""
+    for c, v1, v2 in zip(MACHINE_COLUMNS, m1, m2):
+        if v1 != v2:
+            return f"{c} {v1 or '(empty)'} vs {v2 or '(empty)'}"
+    return ""
+
+
+def machines_by_run(rows):
+    """{run_id: [machine tuples seen in its ok rows, first seen first]}."""
+    out = defaultdict(list)
+    for r in rows:
+        if r.ok and machine(r) not in out[r.raw["run_id"]]:
+            out[r.raw["run_id"]].append(machine(r))
+    return out
+
+
+def check_one_machine(path, rows, what):
+    """InputError (exit 2) naming the first two rows of rows that differ in MACHINE_COLUMNS."""
+    first = {}
+    for r in rows:
+        if r.ok:
+            first.setdefault(machine(r), r)
+    if len(first) > 1:
+        (m1, r1), (m2, r2) = list(first.items())[:2]
+        raise InputError(
+            f"{path}: {what} mixes machines: run {r1.raw['run_id']} (line {r1.line}) and "
+            f"run {r2.raw['run_id']} (line {r2.line}) differ in {machine_diff(m1, m2)}; "
+            "choose runs of one machine with --run-id ID[,ID...]", status=2)
+
+
 def select_runs(path, rows, spec):
     """(rows used, runs info) for --run-id spec; InputError when the choice is unusable.
 
-    latest: per mode, the rows of the most recent run_id that has rows of that mode (a
-    stream sweep followed by an rr sweep shows both; a quick run followed by a full one
-    shows the full one). all / several ids: pooled, refused if a group's runs differ in
-    how they were measured (POOL_MUST_AGREE)."""
+    latest: the latest run_id defines the machine (MACHINE_COLUMNS); per mode, the rows of
+    the most recent run_id with rows of that mode on that machine (a stream sweep followed by
+    an rr sweep shows both; a quick run followed by a full one shows the full one; a run from
+    another machine is left out and named). all / several ids: pooled, refused (exit 2) if
+    their rows differ in MACHINE_COLUMNS, or (exit 1) if a group's runs differ in how they
+    were measured (POOL_MUST_AGREE)."""
     order = run_order(rows)
+    machines = machines_by_run(rows)
+    other_machine = {}
     if spec == "latest":
+        with_ok = [i for i in order if machines.get(i)]
+        latest = with_ok[-1] if with_ok else order[-1]
+        check_one_machine(path, [r for r in rows if r.raw["run_id"] == latest],
+                          f"run {latest}")
+        here = machines[latest][0] if machines.get(latest) else None
+        same = {i for i in order if not machines.get(i) or machines[i] == [here]}
+        other_machine = {i: machines[i][0] for i in order if i not in same}
         by_mode = {}
         for m in MODES:
-            with_mode = {r.raw["run_id"] for r in rows if r.raw["mode"] == m}
+            with_mode = {r.raw["run_id"] for r in rows if r.raw["mode"] == m
+                         and r.raw["run_id"] in same}
             if with_mode:
                 by_mode[m] = max(with_mode, key=order.index)
-        chosen = set(by_mode.values()) or {order[-1]}
+        chosen = set(by_mode.values()) or {latest}
         used = [r for r in rows if by_mode.get(r.raw["mode"]) == r.raw["run_id"]
                 or (r.raw["mode"] not in by_mode and r.raw["run_id"] in chosen)]
     else:
@@ -247,16 +321,37 @@ def select_runs(path, rows, spec):
                    for m in MODES}
         by_mode = {m: ids for m, ids in by_mode.items() if ids}
         used = [r for r in rows if r.raw["run_id"] in chosen]
+        check_one_machine(path, used, f"--run-id {spec if isinstance(spec, str) else ','.join(spec)}")
         if len(chosen) > 1:
             check_poolable(path, used)
     run_ids = [i for i in order if i in chosen]
+    modes_elsewhere = {m: [i for i in other_machine
+                           if any(r.raw["mode"] == m and r.raw["run_id"] == i for r in rows)]
+                       for m in MODES if m not in by_mode}
     info = {"selection": spec if isinstance(spec, str) else ",".join(spec),
             "run_ids": run_ids, "by_mode": by_mode, "rows_used": len(used),
             "rows_left_out": len(rows) - len(used),
-            "run_ids_left_out": [i for i in order if i not in run_ids]}
+            "run_ids_left_out": [i for i in order if i not in run_ids],
+            "other_machine": {i: machine_text(m) for i, m in other_machine.items()},
+            "modes_only_elsewhere": {m: ids for m, ids in modes_elsewhere.items() if ids},
+            "incomplete": incomplete_runs(path, run_ids)}
     if not used:
         raise InputError(f"{path}: --run-id {info['selection']}: no rows")
     return used, info
+
+
+COMPLETE_MARKER = "COMPLETE"   # the driver writes results/<run_id>/COMPLETE when a sweep ends
+
+
+def incomplete_runs(path, run_ids):
+    """run_ids whose directory results/<run_id>/ beside the CSV lacks COMPLETE (a killed or
+    still running sweep). A run without a directory (archived, or CSV-only input) is not
+    flagged: only a directory that exists and lacks the marker says the sweep did not end."""
+    results = os.path.join(os.path.dirname(os.path.abspath(path)), "results")
+    if not os.path.isdir(results):
+        return []
+    return [i for i in run_ids if os.path.isdir(os.path.join(results, i))
+            and not os.path.exists(os.path.join(results, i, COMPLETE_MARKER))]
 
 
 def check_poolable(path, rows):
@@ -320,8 +415,48 @@ def cpu_ns_per_byte(side):
     return metric
 
 
+# ---- statistics: a distribution-free interval for a median --------------------------
+#
+# For n independent draws of a continuous distribution with median m, the number B of
+# draws below m is Binomial(n, 1/2), whatever the distribution's shape. The interval between
+# the k-th smallest and the k-th largest draw, [x_(k), x_(n+1-k)], misses m exactly when
+# B < k or B > n - k, so it covers m with probability P(k <= B <= n - k): exact, not
+# asymptotic. The report uses the largest k (the narrowest interval) whose coverage is at
+# least CI_LEVEL. With n < MIN_ROUNDS even [min, max] covers less (1 - 2/2^n: 93.75% at
+# n = 5, 75% at n = 3), so no 95% interval exists and no verdict is given.
+
+CI_LEVEL = 0.95
+MIN_ROUNDS = 6      # smallest n with 1 - 2/2^n >= CI_LEVEL
+
+
+def order_stat_coverage(n, k):
+    """Exact probability that [x_(k), x_(n+1-k)] of n continuous draws covers their median."""
+    if n < 1 or k < 1 or 2 * k > n + 1:
+        return 0.0
+    return sum(math.comb(n, i) for i in range(k, n - k + 1)) / 2 ** n
+
+
+def order_stat_k(n, level=CI_LEVEL):
+    """Largest k with order_stat_coverage(n, k) >= level; None when not even k = 1 reaches it."""
+    best = None
+    for k in range(1, n // 2 + 1):
+        if order_stat_coverage(n, k) < level:
+            break
+        best = k
+    return best
+
+
+def median_interval(values, level=CI_LEVEL):
+    """(median, lo, hi, coverage) of values: the order-statistic interval for the median
+    with the largest k reaching level, else [min, max] with the (lower) coverage it has."""
+    xs = sorted(values)
+    n = len(xs)
+    k = order_stat_k(n, level) or 1
+    return statistics.median(xs), xs[k - 1], xs[n - k], order_stat_coverage(n, k)
+
+
 def aggregate(rows, metric):
-    """Median, min and max of metric over repeats, per (series, msg_size, threads).
+    """Median, its interval over rounds, min and max of metric per (series, msg_size, threads).
 
     Rows where the metric is missing are skipped and counted, never taken as 0.
     """
@@ -333,28 +468,11 @@ def aggregate(rows, metric):
             missing += 1
         else:
             values[(r.series, r.size, r.threads)].append(v)
-    stats = {k: Stat(statistics.median(v), min(v), max(v), len(v)) for k, v in values.items()}
+    stats = {}
+    for k, v in values.items():
+        med, lo, hi, cov = median_interval(v)
+        stats[k] = Stat(med, lo, hi, len(v), cov, min(v), max(v))
     return Agg(stats, len(rows), missing)
-
-
-def medians_by_size(agg, series, threads):
-    """{msg_size: median} of one series at one thread count."""
-    return {k[1]: s.median for k, s in agg.stats.items() if k[0] == series and k[2] == threads}
-
-
-def crossover_size(candidate, baseline):
-    """Smallest measured size s with candidate[s] >= baseline[s] at s and every larger size.
-
-    Both are {msg_size: median}; only sizes measured for both count. None when the
-    candidate loses at the largest common size (one win followed by losses is no crossover).
-    """
-    found = None
-    for s in sorted(set(candidate) & set(baseline), reverse=True):
-        if candidate[s] >= baseline[s]:
-            found = s
-        else:
-            break
-    return found
 
 
 def series_order(series):
@@ -498,20 +616,26 @@ def pick_series(data, strategy):
 def analyse(data):
     """Every answer of the report as plain data; summary.json is this, report.md its prose."""
     throughput = aggregate(data.stream, col("throughput_gbps"))
-    detail = crossover_detail(data, throughput)
+    comps = comparisons(data)
+    detail = crossover_detail(data, throughput, comps)
     return {
         "source": data.path,
         "runs": data.runs,
+        "machine": machine_summary(data),
         "rows": {"total": len(data.rows), "ok": len(data.ok), "failed": len(data.failed),
                  "stream_ok": len(data.stream), "rr_ok": len(data.rr)},
         "repeats": repeat_counts(throughput),
+        "interval": {"method": "order statistics of the paired per-round ratios (sign test)",
+                     "level": CI_LEVEL, "min_rounds": MIN_ROUNDS},
         "failed_runs": [run_ref(r) | {"reason": r.raw["reason"]} for r in data.failed],
         "baseline": series_ref(data.baseline) if data.baseline else None,
         "baseline_note": data.baseline_note,
+        "comparisons": comps,
         "crossover": crossovers(detail),
         "crossover_detail": detail,
         "best": best_per_point(data, throughput),
         "scaling_efficiency": scaling_efficiency(data, throughput),
+        "busy_cpus": busy_cpus_summary(data),
         "zc_copied_share": zc_shares(data),
         "cpu_per_byte": cpu_per_byte_table(data),
         "a3_vs_a2_cpu": a3_vs_a2_cpu(data),
@@ -523,6 +647,227 @@ def analyse(data):
         "multiplexed_counters": multiplexed_counters(data),
         "perf_user_only_runs": sum(1 for r in data.ok if r.num["perf_user_only"] == 1),
     }
+
+
+def machine_summary(data):
+    """What the report's first lines name: the machine, the dates, the runs."""
+    stamps = sorted(r.raw["timestamp"] for r in data.rows if r.raw["timestamp"])
+    env = environment(data)
+    return {**{c: env[c] for c in MACHINE_COLUMNS},
+            "first_timestamp": stamps[0] if stamps else None,
+            "last_timestamp": stamps[-1] if stamps else None,
+            "rows_per_run": {i: {m: n for m in MODES for n in [sum(
+                1 for r in data.rows if r.raw["run_id"] == i and r.raw["mode"] == m)] if n}
+                for i in data.runs["run_ids"]}}
+
+
+# ---- paired comparisons: every verdict with its interval ------------------------------
+
+Metric = namedtuple("Metric", "column mode higher_is_better label unit")
+COMPARE_METRICS = (
+    Metric("throughput_gbps", "stream", True, "throughput", "Gbit/s"),
+    Metric("host_cpu_ns_per_byte", "stream", False, "host-wide CPU per byte", "ns/B"),
+    Metric("rtt_p50_us", "rr", False, "p50 round trip", "µs"),
+    Metric("rtt_p99_us", "rr", False, "p99 round trip", "µs"),
+)
+METRIC_BY_COLUMN = {m.column: m for m in COMPARE_METRICS}
+
+
+def series_name(series):
+    """Short name used in comparisons: 'a2', or 'a1/per-field' for a non-default variant."""
+    return series.strategy if series.variant == "default" else \
+        f"{series.strategy}/{series.variant}"
+
+
+def round_values(rows, metric):
+    """{(series, msg_size, threads): {(run_id, repeat): value}}: one value per round."""
+    out = defaultdict(dict)
+    for r in rows:
+        v = metric(r)
+        if v is not None:
+            out[(r.series, r.size, r.threads)].setdefault((r.raw["run_id"], r.raw["repeat"]), v)
+    return out
+
+
+def paired_ratios(values, a, b, size, threads):
+    """(ratios a/b of the rounds where both were measured, the run_ids of those rounds)."""
+    va, vb = values.get((a, size, threads), {}), values.get((b, size, threads), {})
+    rounds = sorted(k for k in set(va) & set(vb) if vb[k] > 0)
+    return [va[k] / vb[k] for k in rounds], {k[0] for k in rounds}
+
+
+def judge(ratios, higher_is_better):
+    """Verdict on a vs b from the paired ratios a/b: median, interval, coverage, verdict.
+
+    faster: a is better than b by the metric's direction (higher throughput, or lower CPU
+    per byte or round trip), i.e. the interval lies wholly above 1 (higher is better) or
+    wholly below 1 (lower is better); slower: wholly on the other side; otherwise, or with
+    too few rounds for a CI_LEVEL interval, unresolved with the reason."""
+    n = len(ratios)
+    med, lo, hi, cov = median_interval(ratios)
+    reason = ""
+    if cov < CI_LEVEL:
+        verdict = "unresolved"
+        reason = (f"too few rounds ({n}; a {CI_LEVEL:.0%} interval needs {MIN_ROUNDS}, "
+                  f"[min, max] covers {cov:.1%})")
+    elif lo > 1 or hi < 1:
+        verdict = "faster" if (lo > 1) == higher_is_better else "slower"
+    else:
+        verdict, reason = "unresolved", "the interval includes 1"
+    return {"ratio": med, "ci_low": lo, "ci_high": hi, "n": n, "coverage": cov,
+            "verdict": verdict, "reason": reason}
+
+
+def comparisons(data):
+    """Every candidate vs the a1 baseline, per metric of COMPARE_METRICS, mode, size and
+    thread count, on paired per-round ratios metric(a) / metric(b)."""
+    incomplete = set(data.runs.get("incomplete", []))
+    out = []
+    for m in COMPARE_METRICS:
+        rows = data.stream if m.mode == "stream" else data.rr
+        base, _ = pick_baseline(rows)
+        if base is None:
+            continue
+        values = round_values(rows, col(m.column))
+        cands = sorted({r.series for r in rows if r.series != base}, key=series_order)
+        points = sorted({(k[2], k[1]) for k in values})
+        for a in cands:
+            for threads, size in points:
+                ratios, runs = paired_ratios(values, a, base, size, threads)
+                if not ratios:
+                    continue
+                out.append({"a": series_name(a), "b": series_name(base), "mode": m.mode,
+                            "msg_size": size, "threads": threads, "metric": m.column,
+                            "higher_is_better": m.higher_is_better,
+                            **judge(ratios, m.higher_is_better),
+                            "incomplete_run": bool(runs & incomplete)})
+    return out
+
+
+def crossover_from_verdicts(verdicts):
+    """Smallest size from which the verdict is faster at that size and every larger one:
+    {msg_size: verdict} -> size, or None (a faster size followed by an unresolved or slower
+    one is no crossover)."""
+    found = None
+    for s in sorted(verdicts, reverse=True):
+        if verdicts[s] != "faster":
+            break
+        found = s
+    return found
+
+
+def crossovers(detail):
+    """{"a2_vs_a1": {"<threads>": size|None}, "a3_vs_a1": {...}}, read off crossover_detail
+    for the thread counts where both were measured at a common size."""
+    return {key: {t: crossover_from_verdicts({p["msg_size"]: p["verdict"] for p in pts})
+                  for t, pts in per_t.items() if pts}
+            for key, per_t in detail.items()}
+
+
+def crossover_detail(data, throughput, comps):
+    """Per comparison and thread count, every size both were measured at: medians, the
+    paired ratio with its interval and the verdict the crossover is decided on."""
+    out = {}
+    for strategy in ("a2", "a3"):
+        cand = pick_series(data, strategy)
+        per_t = {}
+        if cand and data.baseline:
+            by = {(c["threads"], c["msg_size"]): c for c in comps
+                  if c["metric"] == "throughput_gbps" and c["a"] == series_name(cand)}
+            for t in data.threads:
+                pts = []
+                for s in data.sizes:
+                    c, st_a = by.get((t, s)), throughput.stats.get((cand, s, t))
+                    st_b = throughput.stats.get((data.baseline, s, t))
+                    if c and st_a and st_b:
+                        pts.append({"msg_size": s, "median_gbps": st_a.median,
+                                    "a1_median_gbps": st_b.median,
+                                    **{k: c[k] for k in ("ratio", "ci_low", "ci_high", "n",
+                                                         "coverage", "verdict", "reason")}})
+                per_t[str(t)] = pts
+        out[f"{strategy}_vs_a1"] = per_t
+    return out
+
+
+def within_pct(c):
+    """Half-width, in %, of the band around 1 that holds c's interval (for 'a ≈ b')."""
+    return 100 * max(abs(c["ci_low"] - 1), abs(c["ci_high"] - 1))
+
+
+def best_per_point(data, throughput):
+    """Per (msg_size, threads): the series with the highest median throughput, and whether
+    it wins: only if resolved faster (paired, CI_LEVEL) than every other series there;
+    otherwise the series it cannot be told from, with the band their intervals span."""
+    values = round_values(data.stream, col("throughput_gbps"))
+    points = defaultdict(list)
+    for (series, size, threads), st in throughput.stats.items():
+        points[(size, threads)].append((series, st))
+    best = []
+    for (size, threads) in sorted(points):
+        cands = sorted(points[(size, threads)], key=lambda p: series_order(p[0]))
+        series, st = max(cands, key=lambda p: p[1].median)  # first of equals wins
+        others = sorted((p for p in cands if p[0] != series), key=lambda p: -p[1].median)
+        ties, vs_runner = [], None
+        for other, _ in others:
+            ratios, _ = paired_ratios(values, series, other, size, threads)
+            c = judge(ratios, True) if ratios else None
+            if vs_runner is None:
+                vs_runner = c
+            if c is None or c["verdict"] != "faster":
+                ties.append((other, c))
+        resolved = bool(others) and not ties
+        if resolved or not others:
+            answer = style(series).label
+        else:
+            names = " ≈ ".join(series_name(x) for x in [series] + [t[0] for t in ties])
+            judged = [c for _, c in ties if c]
+            if judged and all(c["coverage"] >= CI_LEVEL for c in judged) and \
+                    len(judged) == len(ties):
+                answer = f"{names} (within ±{max(within_pct(c) for c in judged):.0f}%)"
+            else:
+                answer = (f"{series_name(series)} highest median, unresolved "
+                          "(too few rounds)")
+        best.append({"msg_size": size, "threads": threads, **series_ref(series),
+                     "throughput_gbps": st.median,
+                     "next_best_gbps": others[0][1].median if others else None,
+                     "resolved": resolved, "answer": answer,
+                     "tied_with": [series_name(t[0]) for t in ties],
+                     "vs_runner_up": vs_runner})
+    return best
+
+
+def busy_cpus(r):
+    """Host CPUs kept busy over the window: host_busy_cpus if the CSV has it, else
+    (user + sys + irq + softirq host CPU seconds) / duration_s."""
+    if r.num.get("host_busy_cpus") is not None:
+        return r.num["host_busy_cpus"]
+    parts = [r.num[f"host_cpu_{c}_s"] for c in ("user", "sys", "irq", "softirq")]
+    d = r.num["duration_s"]
+    return None if any(p is None for p in parts) or not d else sum(parts) / d
+
+
+WAIT_BOUND_SHARE = 0.8   # busy CPUs below this share of the reference: the run waited
+
+
+def busy_cpus_summary(data):
+    """Busy CPUs per thread count (medians over every stream row at that count) and the
+    reference they are judged against: cpus_online, else the most busy at any count."""
+    per_t = {}
+    for t in data.threads:
+        vals = [v for r in data.stream if r.threads == t for v in [busy_cpus(r)]
+                if v is not None]
+        if vals:
+            per_t[t] = {"median": statistics.median(vals), "min": min(vals),
+                        "max": max(vals), "rows": len(vals)}
+    online = [r.num["cpus_online"] for r in data.stream if r.num.get("cpus_online")]
+    cpus_online = statistics.median(online) if online else None
+    ref = cpus_online or max((v["median"] for v in per_t.values()), default=None)
+    one = per_t.get(1)
+    wait_bound = bool(one and ref and one["median"] < WAIT_BOUND_SHARE * ref)
+    return {"by_threads": {str(t): v for t, v in per_t.items()}, "cpus_online": cpus_online,
+            "reference": ref,
+            "reference_is": "cpus_online" if cpus_online else "most busy at any thread count",
+            "one_thread_wait_bound": wait_bound}
 
 
 def series_ref(series):
@@ -542,63 +887,27 @@ def repeat_counts(throughput):
     return {"min": min(ns), "max": max(ns)} if ns else {"min": 0, "max": 0}
 
 
-def crossovers(detail):
-    """{"a2_vs_a1": {"<threads>": size|None}, "a3_vs_a1": {...}}, read off crossover_detail
-    for the thread counts where both were measured at a common size."""
-    return {key: {t: crossover_size({p["msg_size"]: p["median_gbps"] for p in pts},
-                                    {p["msg_size"]: p["a1_median_gbps"] for p in pts})
-                  for t, pts in per_t.items() if pts}
-            for key, per_t in detail.items()}
-
-
-def crossover_detail(data, throughput):
-    """Per comparison and thread count, the medians at every size both were measured at:
-    the crossover is decided on these (crossovers())."""
-    out = {}
-    for strategy in ("a2", "a3"):
-        cand = pick_series(data, strategy)
-        per_t = {}
-        if cand and data.baseline:
-            for t in data.threads:
-                c = medians_by_size(throughput, cand, t)
-                b = medians_by_size(throughput, data.baseline, t)
-                per_t[str(t)] = [{"msg_size": s, "median_gbps": c[s], "a1_median_gbps": b[s],
-                                  "ratio": c[s] / b[s] if b[s] else None}
-                                 for s in sorted(set(c) & set(b))]
-        out[f"{strategy}_vs_a1"] = per_t
-    return out
-
-
-def best_per_point(data, throughput):
-    """Per (msg_size, threads): the series with the highest median throughput."""
-    points = defaultdict(list)
-    for (series, size, threads), st in throughput.stats.items():
-        points[(size, threads)].append((series, st))
-    best = []
-    for (size, threads) in sorted(points):
-        cands = sorted(points[(size, threads)], key=lambda p: series_order(p[0]))
-        series, st = max(cands, key=lambda p: p[1].median)  # first of equals wins
-        runner = sorted((p[1].median for p in cands if p[0] != series), reverse=True)
-        best.append({"msg_size": size, "threads": threads, **series_ref(series),
-                     "throughput_gbps": st.median,
-                     "next_best_gbps": runner[0] if runner else None})
-    return best
-
-
 def scaling_efficiency(data, throughput):
-    """median(T threads) / (T * median(1 thread)) per series and size."""
+    """median(T threads) / (T * median(1 thread)) per series and size, beside the host's
+    median busy CPUs at 1 and at T threads (an efficiency above 100% with CPUs idle at 1
+    thread says the 1-thread run waited, not that caches got better)."""
+    busy = aggregate(data.stream, busy_cpus)
     out = []
     for series in data.series:
         for size in data.sizes:
             one = throughput.stats.get((series, size, 1))
             if not one or not one.median:
                 continue
+            b1 = busy.stats.get((series, size, 1))
             for t in data.threads:
                 st = throughput.stats.get((series, size, t))
                 if t == 1 or not st:
                     continue
+                bt = busy.stats.get((series, size, t))
                 out.append({**series_ref(series), "msg_size": size, "threads": t,
-                            "efficiency": st.median / (t * one.median)})
+                            "efficiency": st.median / (t * one.median),
+                            "busy_cpus_1_thread": b1.median if b1 else None,
+                            "busy_cpus": bt.median if bt else None})
     return out
 
 
@@ -612,7 +921,7 @@ def zc_shares(data):
     for key in sorted(share.stats, key=lambda k: (k[1], k[2], series_order(k[0]))):
         st = share.stats[key]
         out.append({"msg_size": key[1], "threads": key[2], "share": st.median,
-                    "min": st.lo, "max": st.hi, "repeats": st.n,
+                    "min": st.min, "max": st.max, "repeats": st.n,
                     "zc_copied_median": copied.stats[key].median if key in copied.stats else None,
                     "zc_completions_median": done.stats[key].median
                     if key in done.stats else None})
@@ -779,6 +1088,57 @@ def pct_range(lo, hi):
         f"{lo * 100:.1f}–{hi * 100:.1f}%"
 
 
+def fmt_ratio(x):
+    """A ratio with two decimals (three when within 2% of 1, where the band matters)."""
+    return f"{x:.3f}" if abs(x - 1) < 0.02 else f"{x:.2f}"
+
+
+def fmt_interval(c):
+    """'(1.05–1.20)' for a comparison's CI_LEVEL interval; '[1.05–1.20]' for [min, max] when
+    there were too few rounds for one."""
+    text = f"{fmt_ratio(c['ci_low'])}–{fmt_ratio(c['ci_high'])}"
+    return f"({text})" if c["coverage"] >= CI_LEVEL else f"[{text}]"
+
+
+def verdict_cell(c):
+    """Table cell: 'ratio (interval) verdict', '?' for unresolved, † if a run is incomplete."""
+    mark = {"faster": "**faster**", "slower": "*slower*"}.get(c["verdict"], "?")
+    return f"{fmt_ratio(c['ratio'])} {fmt_interval(c)} {mark}" + \
+        (" †" if c.get("incomplete_run") else "")
+
+
+def verdict_legend(comps):
+    """The line under a verdict table that says what its brackets are."""
+    covs = sorted({round(c["coverage"], 4) for c in comps if c["coverage"] < CI_LEVEL})
+    text = (f"Cell: median of the per-round paired ratios (its interval) and the verdict; "
+            f"? = unresolved. The interval is the {CI_LEVEL:.0%} order-statistic interval "
+            "for the median")
+    if covs:
+        ns = sorted({c["n"] for c in comps if c["coverage"] < CI_LEVEL})
+        text += (f"; with {'/'.join(map(str, ns))} rounds none exists and the square "
+                 f"bracket is [min, max], which covers the median with only "
+                 f"{'/'.join(f'{v:.1%}' for v in covs)}: no verdict")
+    if any(c.get("incomplete_run") for c in comps):
+        text += "; † = from an incomplete run"
+    return text + "."
+
+
+def verdict_table(comps, legend=True):
+    """Markdown table of comparisons of one (a, metric): a row per thread count, a column
+    per size; legend: the line saying what the brackets are."""
+    sizes = sorted({c["msg_size"] for c in comps})
+    ts = sorted({c["threads"] for c in comps})
+    by = {(c["threads"], c["msg_size"]): c for c in comps}
+    rows = [[t] + [verdict_cell(by[(t, s)]) if (t, s) in by else "–" for s in sizes]
+            for t in ts]
+    return md_table(["threads"] + [fmt_size(s) for s in sizes], rows) + \
+        (["", verdict_legend(comps)] if legend else [])
+
+
+def sizes_list(sizes):
+    return ", ".join(fmt_size(s) for s in sorted(sizes))
+
+
 def report_crossover(a, strategy, title):
     key = f"{strategy}_vs_a1"
     answers, detail = a["crossover"][key], a["crossover_detail"][key]
@@ -787,24 +1147,35 @@ def report_crossover(a, strategy, title):
         out += [f"The data cannot answer this: {strategy} and a1 were not both measured in "
                 "stream mode at any common size.", ""]
         return out
-    out += [f"Crossover = the smallest measured size from which {strategy}'s median "
-            "throughput is ≥ a1's at that size and at every larger measured size "
-            "(medians over repeats; one win followed by losses is not a crossover).", ""]
+    out += [f"Crossover = the smallest measured size from which {strategy} is resolved "
+            f"faster than a1 (the {CI_LEVEL:.0%} interval of the per-round paired "
+            f"throughput ratio {strategy}/a1 lies above 1) at that size and at every larger "
+            "measured size; a faster size followed by an unresolved or slower one is not a "
+            "crossover.", ""]
     for t, size in answers.items():
-        ans = f"from **{fmt_size(size)}**" if size is not None else \
-            "**not in the measured range**"
-        out.append(f"- {t} thread{'s' if t != '1' else ''}: {ans}")
-    out += [""]
-    sizes = sorted({p["msg_size"] for pts in detail.values() for p in pts})
-    rows = []
-    for t, pts in detail.items():
-        by = {p["msg_size"]: p for p in pts}
-        rows.append([t] + [
-            (f"{fmt_num(by[s]['ratio'])} ({fmt_num(by[s]['median_gbps'])} / "
-             f"{fmt_num(by[s]['a1_median_gbps'])})" if s in by and by[s]["ratio"] is not None
-             else "–") for s in sizes])
-    out += [f"Median throughput ratio {strategy}/a1 (Gbit/s {strategy} / a1):", ""]
-    out += md_table(["threads"] + [fmt_size(s) for s in sizes], rows) + [""]
+        pts = detail[t]
+        below = [p for p in pts if size is None or p["msg_size"] < size]
+        unres = [p["msg_size"] for p in below if p["verdict"] == "unresolved"]
+        slower = [p["msg_size"] for p in below if p["verdict"] == "slower"]
+        faster = [p["msg_size"] for p in below if p["verdict"] == "faster"]
+        ans = f"from **{fmt_size(size)}**" if size is not None else "**none**"
+        parts = []
+        if unres:
+            few = all("too few rounds" in p["reason"] for p in below
+                      if p["verdict"] == "unresolved")
+            parts.append(f"unresolved at {sizes_list(unres)}"
+                         + (" (too few rounds)" if few else ""))
+        if slower:
+            parts.append(f"slower at {sizes_list(slower)}")
+        if faster:
+            parts.append(f"faster at {sizes_list(faster)} but not at every larger size")
+        where = "below it: " if size is not None else ""
+        out.append(f"- {plural(int(t))}: {ans}" + (f" — {where}{'; '.join(parts)}"
+                                                   if parts else ""))
+    out += ["", f"Throughput {strategy}/a1, paired per round:", ""]
+    comps = [c for c in a["comparisons"] if c["metric"] == "throughput_gbps"
+             and c["a"] == strategy and c["b"].startswith("a1")]
+    out += verdict_table(comps) + [""]
     return out
 
 
@@ -812,37 +1183,167 @@ def report_best(a):
     out = ["## Best strategy for each size and thread count", ""]
     if not a["best"]:
         return out + ["No ok stream rows: the data cannot answer this.", ""]
-    out += ["Highest median throughput (Gbit/s); the runner-up's median beside it.", ""]
-    rows = [[fmt_size(b["msg_size"]), b["threads"], b["label"], fmt_num(b["throughput_gbps"]),
-             fmt_num(b["next_best_gbps"])] for b in a["best"]]
-    out += md_table(["size", "threads", "best", "Gbit/s", "runner-up Gbit/s"], rows)
+    out += [f"A strategy wins a point only where its throughput is resolved faster "
+            f"({CI_LEVEL:.0%} interval of the paired ratio above 1) than every other "
+            "strategy's there; otherwise the answer names the strategies that cannot be told "
+            "apart, with the band (±%) their intervals span. Medians in Gbit/s.", ""]
+    rows = []
+    for b in a["best"]:
+        v = b["vs_runner_up"]
+        rows.append([fmt_size(b["msg_size"]), b["threads"],
+                     f"**{b['answer']}**" if b["resolved"] else b["answer"],
+                     fmt_num(b["throughput_gbps"]), fmt_num(b["next_best_gbps"]),
+                     f"{fmt_ratio(v['ratio'])} {fmt_interval(v)}" if v else "–"])
+    out += md_table(["size", "threads", "answer", "highest median", "runner-up median",
+                     "highest/runner-up, paired (interval)"], rows)
     wins = defaultdict(int)
     for b in a["best"]:
-        wins[b["label"]] += 1
-    out += ["", "Wins: " + ", ".join(f"{k} {v} of {len(a['best'])}" for k, v in wins.items())
-            + ".", ""]
+        if b["resolved"]:
+            wins[b["label"]] += 1
+    won = ", ".join(f"{k} {v}" for k, v in wins.items()) or "none"
+    out += ["", f"Resolved wins: {won}; {sum(1 for b in a['best'] if not b['resolved'])} of "
+            f"{len(a['best'])} points unresolved.", ""]
     return out
 
 
+def report_other_comparisons(a):
+    """Host-wide CPU per byte and rr round trips: each strategy vs a1, paired."""
+    out = []
+    for column in ("host_cpu_ns_per_byte", "rtt_p50_us", "rtt_p99_us"):
+        m = METRIC_BY_COLUMN[column]
+        comps = [c for c in a["comparisons"] if c["metric"] == column]
+        if not comps:
+            continue
+        if not out:
+            out = ["## Host-wide CPU per byte and round trips, each strategy vs a1", "",
+                   "Ratio = metric(strategy) / metric(a1) per round; lower is better for all "
+                   "three, so **faster** means the strategy used less CPU per byte or had the "
+                   "shorter round trip (interval below 1). "
+                   + verdict_legend([c for c in a["comparisons"]
+                                     if c["metric"] != "throughput_gbps"]), ""]
+        for cand in dict.fromkeys(c["a"] for c in comps):
+            mine = [c for c in comps if c["a"] == cand]
+            out += [f"{m.label} ({m.unit}), {cand}/{mine[0]['b']}:", ""]
+            out += verdict_table(mine, legend=False) + [""]
+    return out
+
+
+FINDING_TEXT = {   # what a ratio r = metric(a) / metric(b) says, per metric
+    "throughput_gbps": "{a} moves {r}× {b}'s bytes",
+    "host_cpu_ns_per_byte": "{a} spends {r}× {b}'s host-wide CPU per byte",
+    "rtt_p50_us": "{a}'s median round trip takes {r}× {b}'s",
+    "rtt_p99_us": "{a}'s p99 round trip takes {r}× {b}'s",
+}
+FINDINGS_SHOWN = 4   # per (strategy, metric); the rest are in the tables
+
+
+def finding_text(c):
+    """'a2 moves 1.12× a1's bytes at 64 KiB, 2 threads (95% CI 1.05–1.20, 6 rounds)'."""
+    head = FINDING_TEXT[c["metric"]].format(a=c["a"], b=c["b"], r=fmt_ratio(c["ratio"]))
+    return (f"{head} at {fmt_size(c['msg_size'])}, {plural(c['threads'])} "
+            f"({CI_LEVEL:.0%} CI {fmt_interval(c)[1:-1]}, {c['n']} rounds)"
+            + (" † incomplete run" if c.get("incomplete_run") else ""))
+
+
+def report_findings(a, data):
+    """'What this run says': resolved findings only, each with its interval."""
+    out = ["## What this run says", ""]
+    comps = a["comparisons"]
+    groups = defaultdict(list)
+    for c in comps:
+        groups[(c["a"], c["b"], c["metric"])].append(c)
+    quiet = []
+    for (name, base, column), cs in groups.items():
+        res = [c for c in cs if c["verdict"] != "unresolved"]
+        if not res:
+            quiet.append(f"{name} vs {base} {METRIC_BY_COLUMN[column].label} "
+                         f"({plural(len(cs), 'point')})")
+            continue
+        f = sum(1 for c in res if c["verdict"] == "faster")
+        label = "better" if not METRIC_BY_COLUMN[column].higher_is_better else "faster"
+        out.append(f"- **{name} vs {base}, {METRIC_BY_COLUMN[column].label}**: {label} at "
+                   f"{f}, worse at {len(res) - f} of {plural(len(cs), 'point')} "
+                   f"({len(cs) - len(res)} unresolved):")
+        res.sort(key=lambda c: (c["threads"], c["msg_size"]))
+        for c in res[:FINDINGS_SHOWN]:
+            out.append(f"  - {finding_text(c)}")
+        if len(res) > FINDINGS_SHOWN:
+            out.append(f"  - … and {len(res) - FINDINGS_SHOWN} more in the tables below")
+    for key, per_t in a["crossover"].items():
+        got = {t: v for t, v in per_t.items() if v is not None}
+        if got:
+            out.append(f"- {key.split('_')[0]} beats a1 on throughput from "
+                       + "; ".join(f"**{fmt_size(v)}** up at {plural(int(t))}"
+                                   for t, v in got.items())
+                       + " (resolved at that size and every larger one).")
+    few = [c for c in comps if c["coverage"] < CI_LEVEL]
+    if comps and len(few) == len(comps):
+        ns = sorted({c["n"] for c in comps})
+        cov = max(c["coverage"] for c in comps)
+        out.append(f"- **Nothing here is resolved: too few rounds.** Every comparison rests on "
+                   f"{'/'.join(map(str, ns))} paired rounds; a distribution-free "
+                   f"{CI_LEVEL:.0%} interval for a median needs at least {MIN_ROUNDS} (with "
+                   f"{ns[-1]}, [min, max] covers the median with only {cov:.1%}). Run the "
+                   f"sweep with `--repeats {MIN_ROUNDS}` or more.")
+    elif quiet:
+        out.append("- Unresolved at every point: " + "; ".join(quiet) + ".")
+    if not comps:
+        out.append("- No strategy could be compared with a1 (a1 and another strategy were "
+                   "not measured at a common point).")
+    shares = [z["share"] for z in a["zc_copied_share"]]
+    if shares and min(shares) >= 0.99:
+        out.append(f"- The kernel copied {pct_range(min(shares), max(shares))} of a3's "
+                   "zero-copy sends anyway (local delivery): a3 measures the zero-copy API "
+                   "plus a deferred copy here.")
+    bc = a["busy_cpus"]
+    if bc["one_thread_wait_bound"]:
+        out.append("- " + wait_bound_text(bc))
+    return out + [""]
+
+
+def wait_bound_text(bc):
+    one = bc["by_threads"]["1"]
+    ref = (f"of the {fmt_num(bc['cpus_online'])} CPUs online" if bc["cpus_online"] else
+           f"against {fmt_num(bc['reference'])} at the busiest thread count")
+    return (f"1-thread stream runs kept a median {fmt_num(one['median'])} host CPUs busy "
+            f"({fmt_num(one['min'])}–{fmt_num(one['max'])}) {ref}: they wait (for the peer, "
+            "for wake-ups) rather than compute, so a scaling efficiency above 100% means "
+            "idle CPU put to work at more threads, not a cache effect.")
+
+
 def report_scaling(a, data):
-    out = ["## Thread scaling efficiency", ""]
+    out = ["## Thread scaling efficiency, beside the host's busy CPUs", ""]
     if not a["scaling_efficiency"]:
         why = "no 1-thread runs to scale from" if 1 not in data.threads else \
             "only one thread count was measured"
         return out + [f"The data cannot answer this: {why}.", ""]
     ts = sorted({e["threads"] for e in a["scaling_efficiency"]})
-    out += ["Efficiency = median throughput at T threads / (T × median at 1 thread); "
-            "100% is perfect scaling.", ""]
+    bc = a["busy_cpus"]
+    online = f" of {fmt_num(bc['cpus_online'])} online" if bc["cpus_online"] else ""
+    out += ["Efficiency = median throughput at T threads / (T × median at 1 thread); 100% "
+            "is perfect scaling. In brackets: the host's median busy CPUs over the window "
+            "((user+sys+irq+softirq host CPU time) / duration, or host_busy_cpus)"
+            f"{online}.", ""]
+    if bc["one_thread_wait_bound"]:
+        out += [wait_bound_text(bc), ""]
     table = defaultdict(dict)
+    busy1 = {}
     for e in a["scaling_efficiency"]:
-        table[(e["label"], e["msg_size"])][e["threads"]] = e["efficiency"]
+        table[(e["label"], e["msg_size"])][e["threads"]] = e
+        busy1[(e["label"], e["msg_size"])] = e["busy_cpus_1_thread"]
     labels = [style(s).label for s in data.series]
-    rows = [[label, fmt_size(size)] + [f"{v[t] * 100:.0f}%" if t in v else "–" for t in ts]
+
+    def cell(e):
+        busy = f" ({fmt_num(e['busy_cpus'])})" if e["busy_cpus"] is not None else ""
+        return f"{e['efficiency'] * 100:.0f}%{busy}"
+    rows = [[label, fmt_size(size), fmt_num(busy1[(label, size)])]
+            + [cell(v[t]) if t in v else "–" for t in ts]
             for (label, size), v in sorted(table.items(),
                                            key=lambda kv: (labels.index(kv[0][0])
                                                            if kv[0][0] in labels else 99,
                                                            kv[0][1]))]
-    out += md_table(["strategy", "size"] + [f"T={t}" for t in ts], rows) + [""]
+    out += md_table(["strategy", "size", "busy CPUs, 1 thread"] + [f"T={t}" for t in ts],
+                    rows) + [""]
     return out
 
 
@@ -1021,18 +1522,56 @@ def runs_text(runs):
     return text
 
 
+def header_lines(a):
+    """The report's first lines: the machine, the dates, the runs, and what is incomplete
+    or from elsewhere."""
+    m, runs = a["machine"], a["runs"]
+
+    def one(v):
+        return "mixed: " + ", ".join(map(str, v)) if isinstance(v, list) else \
+            ("unknown" if v in (None, "") else str(v))
+    first, last = m["first_timestamp"], m["last_timestamp"]
+    when = "unknown"
+    if first:
+        when = first.replace("T", " ").rstrip("Z")[:16]
+        if last and last[:10] == first[:10]:
+            when += "–" + last[11:16]
+        elif last:
+            when += " – " + last.replace("T", " ").rstrip("Z")[:16]
+        when += " UTC"
+    listed = [f"`{i}` (" + ", ".join(f"{mode} {plural(n, 'row')}" for mode, n in
+                                    m["rows_per_run"].get(i, {}).items()) + ")"
+              for i in runs["run_ids"]]
+    lines = ["# copybench results", "",
+             f"**Machine:** {one(m['cpu_model'])} · kernel {one(m['kernel'])} · link "
+             f"{one(m['link'])}, MTU {one(m['mtu'])}  ",
+             f"**Measured:** {when} · **runs:** {'; '.join(listed) or 'none'}", ""]
+    for i in runs.get("incomplete", []):
+        lines += [f"**Incomplete run:** `{i}` has no results/{i}/{COMPLETE_MARKER} (the sweep "
+                  "was killed or is still running): its points are marked † below.", ""]
+    for i, text in runs.get("other_machine", {}).items():
+        lines += [f"Left out, from another machine or link: run `{i}` ({text}); it is never "
+                  f"pooled with this one (see it alone with --run-id {i}).", ""]
+    for mode, ids in runs.get("modes_only_elsewhere", {}).items():
+        lines += [f"No {mode} rows from this machine: the only {mode} rows are from run "
+                  f"{', '.join(f'`{i}`' for i in ids)} on another machine, not used.", ""]
+    return lines
+
+
 def write_report(a, data, path):
     """report.md: the assignment's questions answered from the data."""
     r = a["rows"]
     reps = a["repeats"]
-    reps_text = plural(reps["min"], "repeat") if reps["min"] == reps["max"] else \
-        f"{reps['min']}–{reps['max']} repeats"
-    lines = ["# copybench results", "",
-             f"Source: `{a['source']}` — {r['total']} rows: {r['ok']} ok "
-             f"({r['stream_ok']} stream, {r['rr_ok']} request-response), {r['failed']} failed. "
-             f"Medians over {reps_text} per "
-             "configuration (ok rows only). Every number below is computed from the CSV.", "",
-             runs_text(a["runs"]), ""]
+    reps_text = plural(reps["min"], "round") if reps["min"] == reps["max"] else \
+        f"{reps['min']}–{reps['max']} rounds"
+    lines = header_lines(a)
+    lines += report_findings(a, data)
+    lines += [f"Source: `{a['source']}` — {r['total']} rows: {r['ok']} ok "
+              f"({r['stream_ok']} stream, {r['rr_ok']} request-response), {r['failed']} "
+              f"failed. {reps_text.capitalize()} (repeats) per configuration, ok rows only; "
+              "strategies are compared on per-round paired ratios. Every number below is "
+              "computed from the CSV.", "",
+              runs_text(a["runs"]), ""]
     if a["failed_runs"]:
         lines += ["Failed runs (excluded from every figure and answer):", ""]
         lines += [f"- {describe_run(f)}: {f['reason'] or 'no reason recorded'}"
@@ -1042,6 +1581,7 @@ def write_report(a, data, path):
     lines += report_crossover(a, "a2", "a2 one-copy")
     lines += report_crossover(a, "a3", "a3 zero-copy")
     lines += report_best(a)
+    lines += report_other_comparisons(a)
     lines += report_scaling(a, data)
     lines += report_zc(a, data)
     lines += report_cpu(a, data)
@@ -1271,8 +1811,28 @@ def env_line(data):
     return (f"{os.path.basename(data.path)}, run{'s' if len(ids) != 1 else ''} "
             f"{', '.join(ids)}: kernel {one(env['kernel'])}; "
             f"{one(env['cpu_model'])}; link {one(env['link'])}, MTU {one(env['mtu'])}. "
-            "Medians over repeats, error bars min–max; NA/empty cells skipped, never "
-            "plotted as 0.")
+            + interval_note(data) + " NA/empty cells skipped, never plotted as 0.")
+
+
+def interval_note(data):
+    """What the error bars are, for the rounds this data has."""
+    ns = sorted({n for n in repeats_seen(data)})
+    text = (f"Medians over rounds; error bars: order-statistic interval for the median "
+            f"({CI_LEVEL:.0%} with >= {MIN_ROUNDS} rounds)")
+    few = [n for n in ns if order_stat_k(n) is None]
+    if few:
+        covs = "/".join(f"{order_stat_coverage(n, 1):.0%}" for n in few)
+        text += (f"; with {'/'.join(map(str, few))} rounds it is [min, max], covering the "
+                 f"median with only {covs}")
+    return text + "."
+
+
+def repeats_seen(data):
+    """The numbers of rounds per (series, size, threads, mode) in the ok rows."""
+    count = defaultdict(int)
+    for r in data.ok:
+        count[(r.raw["mode"], r.series, r.size, r.threads)] += 1
+    return set(count.values())
 
 
 def focus_footer(data):
@@ -1424,10 +1984,11 @@ def plot_cpu_panels(axes, data, t):
     for ax, side in zip(axes, ("srv", "cli")):
         metric, ylabel, text = cpu_cost_metric(data.stream, side)
         wrapped = text.replace(": showing ", ":\nshowing ")
-        metric_panel(ax, data, data.stream, metric, SIDES[side], ylabel, ylabel, t,
+        metric_panel(ax, data, data.stream, metric,
+                     f"{SIDES[side]}: where the kernel ran it", ylabel, ylabel, t,
                      notes=[wrapped])
     ax = axes[2]
-    ax.set_title("host-wide, all CPUs")
+    ax.set_title("host-wide, all CPUs: compares strategies")
     if not data.stream:
         no_data(ax, "no ok stream rows")
         return []
@@ -1453,7 +2014,11 @@ def plot_cpu_per_byte(data, out_dir):
     t = data.focus_threads
     extra = plot_cpu_panels(axes, data, t) or []
     finish(fig, f"CPU cost per payload byte vs message size ({plural(t)})",
-           series_handles(data, data.stream) + extra, focus_footer(data))
+           series_handles(data, data.stream) + extra,
+           "Per-process CPU on one host measures where the kernel ran the network stack "
+           "(the sender's task runs the receiver's softirq work in one regime, not in "
+           "another), not what a strategy costs: compare strategies on the host-wide panel. "
+           + focus_footer(data))
     return save(fig, out_dir, "cpu_per_byte")
 
 
@@ -1488,7 +2053,8 @@ def zc_panel(ax, data):
     markers = "osD^v<>p"
     for i, t in enumerate(ts):
         pts = sorted((k[1], st) for k, st in agg.stats.items() if k[2] == t)
-        pct = [Stat(s.median * 100, s.lo * 100, s.hi * 100, s.n) for _, s in pts]
+        pct = [s._replace(median=s.median * 100, lo=s.lo * 100, hi=s.hi * 100)
+               for _, s in pts]
         # hollow markers shrinking per thread count: equal shares stay visible, nested
         st = Style("", cmap(i / max(len(ts) - 1, 1) * 0.85), markers[i % len(markers)],
                    "-", True)
@@ -1518,18 +2084,26 @@ def plot_zc_copied(data, out_dir):
 def summary_lines(a):
     """The headline answers printed under the summary page's panels."""
     lines = []
-    for key, name in (("a2_vs_a1", "a2 one-copy ≥ a1"), ("a3_vs_a1", "a3 zero-copy ≥ a1")):
+    for key, name in (("a2_vs_a1", "a2 one-copy resolved faster than a1"),
+                      ("a3_vs_a1", "a3 zero-copy resolved faster than a1")):
         cross = a["crossover"][key]
         if cross:
             lines.append(f"{name} from: " + "; ".join(
-                f"{plural(int(k))}: {fmt_size(v) if v else 'not in measured range'}"
+                f"{plural(int(k))}: {fmt_size(v) if v else 'none'}"
                 for k, v in cross.items()))
+    comps = a["comparisons"]
+    if comps:
+        res = sum(1 for c in comps if c["verdict"] != "unresolved")
+        few = sum(1 for c in comps if c["coverage"] < CI_LEVEL)
+        lines.append(f"comparisons with a1 resolved at {CI_LEVEL:.0%}: {res} of {len(comps)}"
+                     + (f" ({few} with too few rounds for an interval)" if few else ""))
     wins = defaultdict(int)
     for b in a["best"]:
-        wins[b["label"]] += 1
-    if wins:
-        lines.append("best median throughput at (size, threads): " + "; ".join(
-            f"{k} {v} of {len(a['best'])}" for k, v in wins.items()))
+        if b["resolved"]:
+            wins[b["label"]] += 1
+    if a["best"]:
+        lines.append("resolved best throughput at (size, threads): " + ("; ".join(
+            f"{k} {v} of {len(a['best'])}" for k, v in wins.items()) or "none"))
     shares = [s["share"] for s in a["zc_copied_share"]]
     if shares:
         lines.append(f"a3 sends copied by the kernel: {pct_range(min(shares), max(shares))} "
@@ -1595,8 +2169,198 @@ def plot_summary(data, a, out_dir):
     return save(fig, out_dir, "summary")
 
 
-FIGURES = (plot_throughput, plot_time_per_msg, plot_latency, plot_cache_misses,
-           plot_cpu_per_byte, plot_context_switches, plot_zc_copied)
+def ratio_panel(ax, data, comps, title, ylabel):
+    """Paired ratio vs size of each candidate against a1, with its interval: filled markers
+    resolved, hollow unresolved, a line at 1. Returns True if anything was drawn."""
+    ax.set_title(title)
+    if not comps:
+        no_data(ax, "nothing to compare with a1 here")
+        return False
+    cands = list(dict.fromkeys(c["a"] for c in comps))
+    names = {series_name(s): s for s in data.series}
+    drawn = []
+    for i, name in enumerate(cands):
+        pts = sorted((c for c in comps if c["a"] == name), key=lambda c: c["msg_size"])
+        st = data.style(names[name]) if name in names else style(Series(name, "default"))
+        xs = [c["msg_size"] * (1 + 0.04 * (i - (len(cands) - 1) / 2)) for c in pts]  # dodge
+        ys = [c["ratio"] for c in pts]
+        ax.plot(xs, ys, color=st.color, linestyle=st.linestyle, linewidth=1.2)
+        for x, c in zip(xs, pts):
+            resolved = c["verdict"] != "unresolved"
+            ax.errorbar([x], [c["ratio"]], yerr=[[c["ratio"] - c["ci_low"]],
+                                                 [c["ci_high"] - c["ratio"]]],
+                        color=st.color, marker=st.marker, markersize=5.5 if resolved else 5,
+                        markerfacecolor=st.color if resolved else "white", capsize=3,
+                        elinewidth=1.0, linestyle="none")
+        drawn += [c["ci_low"] for c in pts] + [c["ci_high"] for c in pts]
+    ax.axhline(1.0, color="#333333", linewidth=0.9, linestyle=":")
+    sizes = sorted({c["msg_size"] for c in comps})
+    size_axis(ax, sizes)
+    if len(sizes) == 1:        # one size: keep the dodged markers together around it
+        ax.set_xlim(sizes[0] / 2, sizes[0] * 2)
+    ax.set_ylabel(ylabel)
+    lo, hi = min(drawn + [1.0]), max(drawn + [1.0])
+    if hi / lo > 4:
+        ax.set_yscale("log", base=2)
+        from matplotlib.ticker import FuncFormatter
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
+    else:
+        pad = (hi - lo) * 0.08 or 0.05
+        ax.set_ylim(lo - pad, hi + pad)
+    return True
+
+
+RATIO_ROWS = (("throughput_gbps", "throughput", "throughput / a1's  (> 1: more)"),
+              ("host_cpu_ns_per_byte", "host-wide CPU per byte",
+               "CPU per byte / a1's  (< 1: less)"),
+              ("rtt_p50_us", "p50 round trip", "p50 / a1's  (< 1: shorter)"),
+              ("rtt_p99_us", "p99 round trip", "p99 / a1's  (< 1: shorter)"))
+
+
+def plot_ratios(data, out_dir, a):
+    """Figure: every strategy's paired ratio to a1 with its interval, per metric and
+    thread count: the verdicts of the report, drawn."""
+    from matplotlib.lines import Line2D
+    panels = []
+    for column, name, ylabel in RATIO_ROWS:
+        comps = [c for c in a["comparisons"] if c["metric"] == column]
+        for t in sorted({c["threads"] for c in comps}):
+            panels.append((f"{name}, {plural(t)}", ylabel,
+                           [c for c in comps if c["threads"] == t]))
+    if not panels:
+        fig, (ax,) = new_figure(1, panel_w=7.2, panel_h=2.6)
+        ax.set_title("paired ratios to a1")
+        no_data(ax, "a1 and another strategy were not measured at a common point:\n"
+                "nothing to compare.")
+        finish(fig, "Each strategy vs a1, paired per round", footer=env_line(data))
+        return save(fig, out_dir, "ratios")
+    ncols = min(4, max(len({c["threads"] for c in a["comparisons"]}), 2))
+    fig, axes = new_figure(len(panels), panel_w=4.3, panel_h=3.1, ncols=ncols)
+    for ax, (title, ylabel, comps) in zip(axes, panels):
+        ratio_panel(ax, data, comps, title, ylabel)
+    names = {series_name(s): s for s in data.series}
+    handles = [Line2D([], [], color=data.style(names[n]).color,
+                      marker=data.style(names[n]).marker, linestyle="-",
+                      label=f"{data.style(names[n]).label} / {a['comparisons'][0]['b']}")
+               for n in dict.fromkeys(c["a"] for c in a["comparisons"]) if n in names]
+    handles += [Line2D([], [], color="#555555", marker="o", linestyle="none",
+                       label="resolved (interval excludes 1)"),
+                Line2D([], [], color="#555555", marker="o", markerfacecolor="white",
+                       linestyle="none", label="unresolved")]
+    finish(fig, "Each strategy vs a1: median of the per-round paired ratios, with its "
+           "interval", handles,
+           "Ratio = metric(strategy) / metric(a1) in the same round (the driver interleaves "
+           "strategies within a round); dotted line: equal. Filled: resolved (the interval "
+           "excludes 1), hollow: unresolved. " + env_line(data))
+    return save(fig, out_dir, "ratios")
+
+
+def plot_scaling(data, out_dir, a):
+    """Figure: scaling efficiency vs size at the smallest T > 1, beside the host's busy
+    CPUs at 1 thread and at T: where efficiency passes 100%, the 1-thread run left CPUs idle."""
+    from matplotlib.lines import Line2D
+    fig, axes = new_figure(2, panel_w=5.6, panel_h=3.7)
+    more = [t for t in data.threads if t > 1]
+    t = more[0] if more else None
+    eff = [e for e in a["scaling_efficiency"] if e["threads"] == t]
+    ax = axes[0]
+    ax.set_title(f"scaling efficiency, 1 → {plural(t)}" if t else "scaling efficiency")
+    if not eff:
+        no_data(ax, "needs 1-thread runs and another thread count")
+    else:
+        top = 100
+        for s in data.series:
+            pts = sorted((e["msg_size"], e["efficiency"] * 100) for e in eff
+                         if e["strategy"] == s.strategy and e["variant"] == s.variant)
+            if pts:
+                st = data.style(s)
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], color=st.color,
+                        marker=st.marker, linestyle=st.linestyle,
+                        markerfacecolor="white" if st.hollow else st.color)
+                top = max(top, max(p[1] for p in pts))
+        ax.axhline(100, color="#333333", linewidth=0.9, linestyle=":")
+        size_axis(ax, data.sizes)
+        ax.set_ylabel(f"throughput at {t} / ({t} × at 1 thread) (%)")
+        ax.set_ylim(0, top * 1.1)
+    ax = axes[1]
+    ax.set_title("host's busy CPUs" + (f": 1 thread (solid), {t} (dashed)" if t else ""))
+    agg = aggregate(data.stream, busy_cpus)
+    drawn = []
+    for tt, ls in ((1, None), (t, "--")):
+        if tt is not None:
+            drawn += draw_vs_size(ax, data, agg, tt, linestyle=ls)
+    bc = a["busy_cpus"]
+    if not drawn:
+        no_data(ax, "host CPU time not available")
+    else:
+        size_axis(ax, data.sizes)
+        ax.set_ylabel("busy CPUs (host CPU-s / window s)")
+        if bc["cpus_online"]:
+            ax.axhline(bc["cpus_online"], color="#333333", linestyle=":", linewidth=1.0)
+            ax.text(data.sizes[0], bc["cpus_online"], "CPUs online", va="bottom",
+                    fontsize=7.5, color="#333333")
+        ax.set_ylim(0, max(drawn + [bc["cpus_online"] or 0]) * 1.15)
+    footer = ("Busy CPUs = (host user+sys+irq+softirq CPU time) / duration over the measured "
+              "window (host_busy_cpus when the CSV has it). ")
+    if bc["one_thread_wait_bound"]:
+        footer += wait_bound_text(bc) + " "
+    handles = series_handles(data, data.stream) + [
+        Line2D([], [], color="#555555", linestyle="-", label="1 thread"),
+        Line2D([], [], color="#555555", linestyle="--", label=plural(t) if t else "")]
+    finish(fig, "Thread scaling beside the host's busy CPUs", handles,
+           footer + env_line(data))
+    return save(fig, out_dir, "scaling")
+
+
+def rr_threads_size(data):
+    """The rr size measured at the most thread counts (the smallest among equals), or None
+    when no rr size has more than one thread count."""
+    counts = defaultdict(set)
+    for r in data.rr:
+        counts[r.size].add(r.threads)
+    best = min(counts, key=lambda s: (-len(counts[s]), s), default=None)
+    return best if best is not None and len(counts[best]) > 1 else None
+
+
+def plot_latency_threads(data, out_dir):
+    """Figure: rr round-trip p50 and p99 vs thread count at one size."""
+    size = rr_threads_size(data)
+    if size is None:
+        fig, (ax,) = new_figure(1, panel_w=7.2, panel_h=2.6)
+        ax.set_title("round-trip latency vs threads")
+        no_data(ax, "No rr size was measured at more than one thread count:\n"
+                "nothing to plot against threads (latency vs size is in latency.png).")
+        finish(fig, "Request-response latency vs threads", footer=env_line(data))
+        return save(fig, out_dir, "latency_threads")
+    rows = [r for r in data.rr if r.size == size]
+    ts = sorted({r.threads for r in rows})
+    fig, axes = new_figure(2, panel_w=5.4, panel_h=3.6)
+    for ax, (name, c) in zip(axes, (("p50", "rtt_p50_us"), ("p99", "rtt_p99_us"))):
+        ax.set_title(f"{name} round trip at {fmt_size(size)}")
+        agg = aggregate(rows, col(c))
+        drawn = []
+        for s in data.series:
+            pts = sorted((k[2], st) for k, st in agg.stats.items() if k[0] == s)
+            if pts:
+                draw_errorbar(ax, [p[0] for p in pts], [p[1] for p in pts], data.style(s))
+                drawn += [p[1].hi for p in pts]
+        if not drawn:
+            no_data(ax, unavailable_text(c, agg))
+            continue
+        threads_axis(ax, ts)
+        ax.set_ylabel("round-trip time (µs)")
+        ax.set_ylim(0, max(drawn) * 1.08)
+        note(ax, [missing_note(agg, c)])
+    finish(fig, f"Request-response round-trip time vs threads ({fmt_size(size)})",
+           series_handles(data, rows),
+           "Each thread is one connection doing one request-response at a time. "
+           + env_line(data))
+    return save(fig, out_dir, "latency_threads")
+
+
+FIGURES = (plot_throughput, plot_time_per_msg, plot_latency, plot_latency_threads,
+           plot_cache_misses, plot_cpu_per_byte, plot_context_switches, plot_zc_copied)
+FIGURES_OF_ANSWERS = (plot_ratios, plot_scaling)   # drawn from the analysis
 
 
 # ---- command line ---------------------------------------------------------------------
@@ -1621,9 +2385,9 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def die(message):
+def die(message, status=1):
     print(f"fatal: {message}", file=sys.stderr)
-    return 1
+    return status
 
 
 def main(argv=None):
@@ -1634,7 +2398,7 @@ def main(argv=None):
     try:
         rows, runs = select_runs(args.csv, load_rows(args.csv), args.run_id)
     except InputError as e:
-        return die(str(e))
+        return die(str(e), e.status)
     try:
         import_pyplot(from_command_line, argv)
     except ImportError:
@@ -1644,6 +2408,7 @@ def main(argv=None):
     try:
         os.makedirs(args.out, exist_ok=True)
         written = [fig(data, args.out) for fig in FIGURES]
+        written += [fig(data, args.out, analysis) for fig in FIGURES_OF_ANSWERS]
         written.append(plot_summary(data, analysis, args.out))
         report = os.path.join(args.out, "report.md")
         summary = os.path.join(args.out, "summary.json")

@@ -30,8 +30,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SCRIPT = os.path.join(ROOT, "plot_results.py")
 FIXTURES = os.path.join(HERE, "fixtures", "csv")
-FIGURES = ("throughput", "time_per_msg", "latency", "cache_misses", "cpu_per_byte",
-           "context_switches", "zc_copied", "summary")
+FIGURES = ("throughput", "ratios", "time_per_msg", "latency", "latency_threads",
+           "cache_misses", "cpu_per_byte", "scaling", "context_switches", "zc_copied",
+           "summary")
 KIB = 1024
 
 # The column list exactly as README.md ("CSV columns") and run_experiments.sh write it,
@@ -135,14 +136,16 @@ class Sweep:
         self.rows.append(r)
         return r
 
-    def text(self, *more):
+    def text(self, *more, extra=()):
         """The CSV of this sweep, followed by the rows of more sweeps appended to it (as
-        the driver appends every sweep to the same file under a new run_id)."""
+        the driver appends every sweep to the same file under a new run_id); extra: more
+        columns after the contract's (newer drivers' host_busy_cpus, cpus_online)."""
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\n")
-        w.writerow(CSV_COLUMNS)
+        columns = list(CSV_COLUMNS) + list(extra)
+        w.writerow(columns)
         for r in self.rows + [r for sw in more for r in sw.rows]:
-            w.writerow([cell(r[c]) for c in CSV_COLUMNS])
+            w.writerow([cell(r.get(c, "")) for c in columns])
         return out.getvalue()
 
 
@@ -268,6 +271,65 @@ def stream_then_rr():
     return stream, rr
 
 
+# Verdict fixture: six interleaved rounds whose machine state drifts (every strategy in a
+# round is scaled by ROUND_FACTOR, as a shared machine does), so unpaired medians overlap
+# while the per-round paired ratios a2/a1 below decide. Six rounds: the smallest number with
+# a 95% order-statistic interval ([min, max], 96.9%).
+ROUND_FACTOR = [1.0, 0.7, 1.3, 0.85, 1.15, 1.0]
+A1_GBPS = {64: 1.0, KIB: 4.0, 16 * KIB: 10.0, 64 * KIB: 20.0}
+NOISE = [0.90, 1.12, 0.96, 1.06, 1.03, 0.95]          # inside the noise: straddles 1
+NOISE_UP = [1.08, 0.97, 1.10, 1.05, 1.09, 1.06]       # median 1.07, yet one round below 1
+SMALL = [1.02, 1.03, 1.015, 1.04, 1.025, 1.03]        # small but consistent: resolved
+SMALL2 = [1.05, 1.04, 1.06, 1.05, 1.045, 1.055]
+SLOWER = [0.50, 0.52, 0.49, 0.51, 0.50, 0.48]
+A2_RATIO = {1: {64: NOISE, KIB: NOISE_UP, 16 * KIB: SMALL, 64 * KIB: SMALL2},
+            2: {64: SMALL, KIB: SMALL, 16 * KIB: SMALL, 64 * KIB: NOISE_UP}}
+VERDICT_CROSSOVER = {"a2_vs_a1": {"1": 16 * KIB, "2": None},
+                     "a3_vs_a1": {"1": None, "2": None}}
+RR_A2_P50 = [0.95, 0.96, 0.94, 0.95, 0.97, 0.95]      # a2's p50 consistently lower
+VERDICTS_ID = "20250201T000000Z-500"
+
+
+def verdicts_sweep():
+    """Stream at 1 and 2 threads, rr at 1 and 2 threads (64 B) and 1 thread (16 KiB); the
+    1-thread runs keep 1.0 of 2 online CPUs busy, the 2-thread runs 2.0."""
+    sw = Sweep(run_id=VERDICTS_ID)
+    for rep, f in enumerate(ROUND_FACTOR):
+        for t, per_size in A2_RATIO.items():
+            busy = {"host_cpu_user_s": 0.3, "host_cpu_irq_s": 0.0, "host_cpu_softirq_s": 0.2,
+                    "host_cpu_sys_s": 1.5 if t == 1 else 3.5, "cpus_online": 2}
+            for strategy in ("a1", "a2", "a3"):
+                for size, ratios in per_size.items():
+                    k = {"a1": 1.0, "a2": ratios[rep], "a3": SLOWER[rep]}[strategy]
+                    sw.add(strategy, size, t, rep + 1, round(A1_GBPS[size] * f * k, 6),
+                           **busy)
+        for t, size in ((1, 64), (2, 64), (1, 16 * KIB)):
+            for strategy in ("a1", "a2", "a3"):
+                a1_p50 = 20.0 * f * (1 + size / 16384)
+                k50 = {"a1": 1.0, "a2": RR_A2_P50[rep], "a3": 1.1}[strategy]
+                k99 = {"a1": 1.0, "a2": NOISE[rep], "a3": 1.1}[strategy]
+                sw.add(strategy, size, t, rep + 1, 0.5, mode="rr", transactions=100000,
+                       transactions_per_sec=50000, rtt_p50_us=round(a1_p50 * k50, 4),
+                       rtt_p90_us=round(a1_p50 * 2, 4), rtt_p99_us=round(a1_p50 * 3 * k99, 4),
+                       rtt_p999_us=round(a1_p50 * 5, 4), cpus_online=2)
+    return sw
+
+
+# Two machines in one file: a stream sweep on machine A, then an rr sweep on machine B.
+MACHINE_A_ID, MACHINE_B_ID = "20250301T000000Z-600", "20250301T010000Z-700"
+
+
+def machines_mixed():
+    a = Sweep(run_id=MACHINE_A_ID, hour=0, kernel="6.1.0-a")
+    for strategy in ("a1", "a2"):
+        a.add(strategy, 64, 1, 1, 2.0)
+    b = Sweep(run_id=MACHINE_B_ID, hour=1, kernel="6.8.0-b")
+    for strategy in ("a1", "a2"):
+        b.add(strategy, 64, 1, 1, 0.5, mode="rr", transactions=1000,
+              transactions_per_sec=500, rtt_p50_us=20.0, rtt_p99_us=50.0)
+    return a, b
+
+
 def bad_fixtures():
     """name -> text of the malformed CSVs."""
     good = crossover_sweep().text().splitlines(keepends=True)
@@ -294,6 +356,13 @@ def fixture_texts():
     texts["runs_quick_full.csv"] = quick.text(full)
     stream, rr = stream_then_rr()
     texts["runs_stream_rr.csv"] = stream.text(rr)
+    texts["verdicts.csv"] = verdicts_sweep().text(extra=("cpus_online",))
+    ma, mb = machines_mixed()
+    texts["machines_mixed.csv"] = ma.text(mb)
+    one_run_two_kernels = Sweep(run_id="20250401T000000Z-800")
+    one_run_two_kernels.add("a1", 64, 1, 1, 2.0)
+    one_run_two_kernels.add("a2", 64, 1, 1, 2.0)["kernel"] = "6.9.0-other"
+    texts["run_two_kernels.csv"] = one_run_two_kernels.text()
     texts.update(bad_fixtures())
     return texts
 
@@ -448,40 +517,40 @@ class TestContract(unittest.TestCase):
 
 
 class TestCrossover(unittest.TestCase):
+    """crossover.csv has three rounds: its medians differ, but no verdict can be given."""
+
     def test_crossover_summary_json(self):
+        # the old median rule said a2 from 16 KiB / 64 B, a3 null / 16 KiB; three rounds
+        # cannot resolve any of it at 95%, so nothing is a crossover now
         _, summary, _, _ = Outputs.of("crossover.csv")
-        self.assertEqual(summary["crossover"], CROSSOVER_ANSWER)
+        self.assertEqual(summary["crossover"], {"a2_vs_a1": {"1": None, "2": None},
+                                                "a3_vs_a1": {"1": None, "2": None}})
+        self.assertTrue(all(c["verdict"] == "unresolved" for c in summary["comparisons"]))
+        self.assertTrue(all(c["reason"].startswith("too few rounds (3;")
+                            for c in summary["comparisons"]))
 
     def test_crossover_report_md(self):
         _, _, report, _ = Outputs.of("crossover.csv")
         a2 = section(report, "Where a2 one-copy")
-        self.assertIn("- 1 thread: from **16 KiB**", a2)
-        self.assertIn("- 2 threads: from **64 B**", a2)
-        a3 = section(report, "Where a3 zero-copy")
-        self.assertIn("- 1 thread: **not in the measured range**", a3)
-        self.assertIn("- 2 threads: from **16 KiB**", a3)
-        # the medians the answer rests on are shown: a2/a1 at 1 KiB, 1 thread = 1/2
-        self.assertIn("0.500 (1.00 / 2.00)", a2)
+        self.assertIn("- 1 thread: **none** — unresolved at 64 B, 1 KiB, 16 KiB, 64 KiB "
+                      "(too few rounds)", a2)
+        # a2/a1 at 1 KiB, 1 thread: rounds 1/2, 1/2, 10/2 -> median 0.5, [min, max] 0.5–5
+        self.assertIn("| 1 | 0.50 [0.50–0.50] ? | 0.50 [0.50–5.00] ? |", a2)
+        self.assertIn("with 3 rounds none exists and the square bracket is [min, max], which "
+                      "covers the median with only 75.0%: no verdict", a2)
+        says = section(report, "What this run says")
+        self.assertIn("**Nothing here is resolved: too few rounds.** Every comparison rests "
+                      "on 3 paired rounds", says)
 
-    def test_mean_and_median_disagree(self):
-        data = CROSSOVER_GBPS[1]
-        means = {s: sum(v) / len(v) for s, v in data["a2"].items()}
-        a1_means = {s: sum(v) / len(v) for s, v in data["a1"].items()}
-        # on means the answer would be 1 KiB; on medians it is 16 KiB
-        self.assertEqual(pr.crossover_size(means, a1_means), KIB)
-        _, summary, _, _ = Outputs.of("crossover.csv")
-        self.assertEqual(summary["crossover"]["a2_vs_a1"]["1"], 16 * KIB)
-        # and at 2 threads a1's 64 KiB mean (34) hides that its median (1) loses to a2
-        self.assertEqual(summary["crossover"]["a2_vs_a1"]["2"], 64)
-
-    def test_single_win_then_losses_is_null(self):
-        self.assertIsNone(pr.crossover_size({64: 2, 1024: 1, 4096: 1},
-                                            {64: 1, 1024: 2, 4096: 2}))
-        self.assertIsNone(pr.crossover_size({64: 1, 1024: 3, 4096: 1},
-                                            {64: 2, 1024: 2, 4096: 2}))
-        self.assertEqual(pr.crossover_size({64: 2, 1024: 2}, {64: 2, 1024: 1}), 64)
-        _, summary, _, _ = Outputs.of("crossover.csv")
-        self.assertIsNone(summary["crossover"]["a3_vs_a1"]["1"])
+    def test_crossover_rule(self):
+        cross = pr.crossover_from_verdicts
+        self.assertEqual(cross({64: "slower", KIB: "unresolved", 4 * KIB: "faster",
+                                16 * KIB: "faster"}), 4 * KIB)
+        self.assertEqual(cross({64: "faster", KIB: "faster"}), 64)
+        # a faster size followed by an unresolved or slower one is no crossover
+        self.assertIsNone(cross({64: "faster", KIB: "unresolved"}))
+        self.assertIsNone(cross({64: "faster", KIB: "faster", 4 * KIB: "slower"}))
+        self.assertIsNone(cross({}))
 
     def test_failed_rows_excluded_and_named(self):
         _, summary, report, _ = Outputs.of("crossover.csv")
@@ -503,7 +572,11 @@ class TestCrossover(unittest.TestCase):
             (64, 1): ("a3", 2), (KIB, 1): ("a1", 2), (16 * KIB, 1): ("a2", 4.5),
             (64 * KIB, 1): ("a2", 6), (64, 2): ("a2", 3), (KIB, 2): ("a1", 3),
             (16 * KIB, 2): ("a2", 7), (64 * KIB, 2): ("a2", 5)})
-        self.assertIn("| 16 KiB | 1 | a2 one-copy | 4.50 |", report)
+        # the highest median wins nothing with three rounds
+        self.assertFalse(any(b["resolved"] for b in summary["best"]))
+        self.assertIn("| 16 KiB | 1 | a2 highest median, unresolved (too few rounds) | 4.50 |",
+                      report)
+        self.assertIn("Resolved wins: none; 8 of 8 points unresolved.", report)
 
     def test_scaling_efficiency(self):
         _, summary, report, _ = Outputs.of("crossover.csv")
@@ -512,7 +585,7 @@ class TestCrossover(unittest.TestCase):
         self.assertAlmostEqual(eff[("a1", 64, 2)], 1.0)            # 2 / (2 × 1)
         self.assertAlmostEqual(eff[("a2", 64 * KIB, 2)], 5 / 12)   # 5 / (2 × 6)
         self.assertAlmostEqual(eff[("a1", 64 * KIB, 2)], 0.1)      # median 1 / (2 × 5)
-        self.assertIn("| a2 one-copy | 64 KiB | 42% |", report)
+        self.assertIn("| a2 one-copy | 64 KiB | 1.50 | 42% (1.50) |", report)
 
 
 class TestData(unittest.TestCase):
@@ -618,7 +691,9 @@ class TestData(unittest.TestCase):
         _, summary, report, _ = Outputs.of("pmu.csv")
         self.assertEqual(summary["baseline"]["variant"], "per-field")
         self.assertIn("only the per-field variant of a1 was measured", report)
-        self.assertEqual(summary["crossover"]["a2_vs_a1"], {"1": 4 * KIB})
+        self.assertEqual(summary["crossover"]["a2_vs_a1"], {"1": None})   # one round
+        self.assertEqual({(c["a"], c["b"]) for c in summary["comparisons"]},
+                         {("a2", "a1/per-field"), ("a3", "a1/per-field")})
         self.assertEqual(summary["environment"]["mtu"], 65536)
 
 
@@ -639,13 +714,13 @@ class TestRuns(unittest.TestCase):
         self.assertEqual(summary["repeats"], {"min": 3, "max": 3})
         self.assertEqual(medians(summary), {("a1", 64): 2, ("a1", 64 * KIB): 5,
                                             ("a2", 64): 1, ("a2", 64 * KIB): 8})
-        self.assertEqual(summary["crossover"]["a2_vs_a1"], {"1": 64 * KIB})
+        self.assertEqual(summary["crossover"]["a2_vs_a1"], {"1": None})   # 3 rounds
         runs = summary["runs"]
         self.assertEqual((runs["selection"], runs["run_ids"], runs["by_mode"]),
                          ("latest", [FULL_ID], {"stream": FULL_ID}))
         self.assertEqual((runs["rows_left_out"], runs["run_ids_left_out"]), (4, [QUICK_ID]))
         self.assertEqual(summary["rows"]["total"], 12)
-        self.assertIn("Medians over 3 repeats", report)
+        self.assertIn("3 rounds (repeats) per configuration", report)
         self.assertIn(f"Runs used (--run-id latest): stream: `{FULL_ID}`. 4 rows of 1 other "
                       f"run (`{QUICK_ID}`) left out", report)
 
@@ -856,6 +931,258 @@ class TestBadInput(unittest.TestCase):
             shutil.rmtree(tmp)
 
 
+class TestInterval(unittest.TestCase):
+    """The order-statistic interval against brute force: every sign pattern, and draws."""
+
+    @staticmethod
+    def enumerated_coverage(n, k):
+        """Share of the 2^n equally likely below/above-the-median patterns for which
+        [x_(k), x_(n+1-k)] holds the median: at least k draws below and k above."""
+        hits = 0
+        for pattern in range(2 ** n):
+            below = bin(pattern).count("1")
+            hits += k <= below and n - below >= k
+        return hits / 2 ** n
+
+    def test_coverage_matches_enumeration(self):
+        for n in range(1, 17):
+            for k in range(1, n // 2 + 2):
+                self.assertAlmostEqual(pr.order_stat_coverage(n, k),
+                                       self.enumerated_coverage(n, k), places=12,
+                                       msg=f"n={n} k={k}")
+
+    def test_k_is_the_narrowest_reaching_95(self):
+        for n in range(1, 17):
+            ks = [k for k in range(1, n // 2 + 1) if self.enumerated_coverage(n, k) >= 0.95]
+            self.assertEqual(pr.order_stat_k(n), max(ks) if ks else None, f"n={n}")
+        self.assertIsNone(pr.order_stat_k(5))
+        self.assertAlmostEqual(pr.order_stat_coverage(5, 1), 0.9375)   # 1 - 2/2^5
+        self.assertEqual(pr.order_stat_k(6), 1)
+        self.assertAlmostEqual(pr.order_stat_coverage(6, 1), 0.96875)
+        self.assertEqual(pr.order_stat_k(9), 2)
+        self.assertEqual(pr.median_interval([5, 1, 4, 2, 3, 9, 7, 8, 6])[1:3], (2, 8))
+
+    def test_coverage_by_simulation(self):
+        # skewed (log-normal) draws whose true median is 1: the interval's empirical
+        # coverage is the exact one, whatever the shape
+        rnd = random.Random(13)
+        for n in (6, 9, 12):
+            trials = 20000
+            hit = 0
+            for _ in range(trials):
+                xs = [rnd.lognormvariate(0, 0.8) for _ in range(n)]
+                _, lo, hi, cov = pr.median_interval(xs)
+                hit += lo <= 1 <= hi
+            self.assertAlmostEqual(hit / trials, cov, delta=0.01, msg=f"n={n}")
+            self.assertGreaterEqual(cov, 0.95)
+
+    def test_verdict_direction(self):
+        up, down = [1.1, 1.2, 1.05, 1.1, 1.3, 1.15], [0.9, 0.8, 0.95, 0.9, 0.85, 0.92]
+        self.assertEqual(pr.judge(up, True)["verdict"], "faster")
+        self.assertEqual(pr.judge(up, False)["verdict"], "slower")     # more CPU per byte
+        self.assertEqual(pr.judge(down, False)["verdict"], "faster")   # less CPU per byte
+        self.assertEqual(pr.judge(down, True)["verdict"], "slower")
+        straddle = pr.judge([0.9] + up[1:], True)
+        self.assertEqual((straddle["verdict"], straddle["reason"]),
+                         ("unresolved", "the interval includes 1"))
+        few = pr.judge(up[:5], True)
+        self.assertEqual(few["verdict"], "unresolved")
+        self.assertTrue(few["reason"].startswith("too few rounds (5;"), few["reason"])
+        self.assertAlmostEqual(few["coverage"], 0.9375)
+
+
+def comps_of(summary, a, metric):
+    return {(c["threads"], c["msg_size"]): c for c in summary["comparisons"]
+            if c["a"] == a and c["metric"] == metric}
+
+
+class TestVerdicts(unittest.TestCase):
+    """verdicts.csv: six paired rounds; noise, small consistent differences, directions."""
+
+    def test_comparison_keys(self):
+        _, summary, _, _ = Outputs.of("verdicts.csv")
+        c = summary["comparisons"][0]
+        for key in ("a", "b", "mode", "msg_size", "threads", "metric", "ratio", "ci_low",
+                    "ci_high", "n", "verdict", "coverage"):
+            self.assertIn(key, c)
+        self.assertEqual({(c["metric"], c["mode"]) for c in summary["comparisons"]},
+                         {("throughput_gbps", "stream"), ("host_cpu_ns_per_byte", "stream"),
+                          ("rtt_p50_us", "rr"), ("rtt_p99_us", "rr")})
+
+    def test_noise_unresolved_small_consistent_resolved(self):
+        _, summary, _, _ = Outputs.of("verdicts.csv")
+        thr = comps_of(summary, "a2", "throughput_gbps")
+        for point in ((1, 64), (1, KIB), (2, 64 * KIB)):        # NOISE, NOISE_UP
+            self.assertEqual(thr[point]["verdict"], "unresolved", point)
+            self.assertEqual(thr[point]["reason"], "the interval includes 1")
+        c = thr[(1, 16 * KIB)]                                  # SMALL: 1.5–4% faster
+        self.assertEqual((c["verdict"], c["n"]), ("faster", 6))
+        self.assertAlmostEqual(c["ratio"], 1.0275, places=4)
+        self.assertAlmostEqual(c["ci_low"], 1.015, places=4)
+        self.assertAlmostEqual(c["ci_high"], 1.04, places=4)
+        self.assertAlmostEqual(c["coverage"], 0.96875)
+        self.assertEqual(thr[(2, 64)]["verdict"], "faster")
+        # a1's own values swing ±30% with the rounds: unpaired medians overlap, pairing
+        # resolves
+        agg = pr.aggregate([r for r in pr.load_rows(fixture("verdicts.csv"))
+                            if r.raw["mode"] == "stream"], pr.col("throughput_gbps"))
+        a1 = agg.stats[(pr.Series("a1", "default"), 16 * KIB, 1)]
+        a2 = agg.stats[(pr.Series("a2", "default"), 16 * KIB, 1)]
+        self.assertLess(a2.lo, a1.hi)
+        a3 = comps_of(summary, "a3", "throughput_gbps")
+        self.assertTrue(all(c["verdict"] == "slower" for c in a3.values()))
+
+    def test_direction_of_lower_is_better_metrics(self):
+        _, summary, _, _ = Outputs.of("verdicts.csv")
+        cpu = comps_of(summary, "a2", "host_cpu_ns_per_byte")[(1, 16 * KIB)]
+        self.assertLess(cpu["ci_high"], 1)                 # less CPU per byte than a1
+        self.assertEqual(cpu["verdict"], "faster")
+        self.assertEqual(comps_of(summary, "a3", "host_cpu_ns_per_byte")[(1, 64)]["verdict"],
+                         "slower")
+        p50 = comps_of(summary, "a2", "rtt_p50_us")
+        self.assertEqual({k: c["verdict"] for k, c in p50.items()},
+                         {(1, 64): "faster", (2, 64): "faster", (1, 16 * KIB): "faster"})
+        p99 = comps_of(summary, "a2", "rtt_p99_us")
+        self.assertTrue(all(c["verdict"] == "unresolved" for c in p99.values()))
+        self.assertTrue(all(c["verdict"] == "slower"
+                            for c in comps_of(summary, "a3", "rtt_p50_us").values()))
+
+    def test_crossover_needs_resolved_sizes(self):
+        _, summary, report, _ = Outputs.of("verdicts.csv")
+        # 2 threads: a2's median ratio is above 1 at every size (the median rule would say
+        # 64 B), but 64 KiB is inside the noise: no crossover
+        self.assertEqual(summary["crossover"], VERDICT_CROSSOVER)
+        a2 = section(report, "Where a2 one-copy")
+        self.assertIn("- 1 thread: from **16 KiB** — below it: unresolved at 64 B, 1 KiB", a2)
+        self.assertIn("- 2 threads: **none** — unresolved at 64 KiB; faster at 64 B, 1 KiB, "
+                      "16 KiB but not at every larger size", a2)
+        self.assertIn("1.03 (1.015–1.04) **faster**", a2)
+
+    def test_what_this_run_says(self):
+        _, _, report, _ = Outputs.of("verdicts.csv")
+        self.assertTrue(report.startswith(
+            "# copybench results\n\n**Machine:** Test CPU @ 1.00GHz · kernel 6.1.0-test · "
+            "link veth, MTU 1500  \n**Measured:** 2025-01-01 00:00–00:03 UTC · **runs:** "
+            f"`{VERDICTS_ID}` (stream 144 rows, rr 54 rows)\n"))
+        says = section(report, "What this run says")
+        self.assertIn("a2 moves 1.03× a1's bytes at 16 KiB, 1 thread (95% CI 1.015–1.04, "
+                      "6 rounds)", says)
+        self.assertIn("a2's median round trip takes 0.95× a1's at 64 B, 1 thread", says)
+        self.assertIn("a2 beats a1 on throughput from **16 KiB** up at 1 thread", says)
+        self.assertIn("Unresolved at every point: a2 vs a1 p99 round trip (3 points)", says)
+        self.assertNotIn("a2 moves 1.07× a1's bytes", says)   # unresolved (1 KiB): no finding
+        self.assertLess(report.index("## What this run says"), report.index("| threads |"))
+
+    def test_best_wins_only_when_resolved(self):
+        _, summary, report, _ = Outputs.of("verdicts.csv")
+        best = {(b["msg_size"], b["threads"]): b for b in summary["best"]}
+        b = best[(16 * KIB, 1)]
+        self.assertEqual((b["strategy"], b["resolved"], b["answer"]),
+                         ("a2", True, "a2 one-copy"))
+        b = best[(KIB, 1)]                                   # NOISE_UP: a2's median is higher
+        self.assertEqual((b["strategy"], b["resolved"]), ("a2", False))
+        self.assertEqual(b["answer"], "a2 ≈ a1 (within ±10%)")
+        self.assertIn("| 1 KiB | 1 | a2 ≈ a1 (within ±10%) |", report)
+
+    def test_busy_cpus_beside_scaling(self):
+        _, summary, report, _ = Outputs.of("verdicts.csv")
+        bc = summary["busy_cpus"]
+        self.assertEqual((bc["cpus_online"], bc["one_thread_wait_bound"]), (2, True))
+        self.assertAlmostEqual(bc["by_threads"]["1"]["median"], 1.0)    # (0.3+1.5+0.2)/2
+        self.assertAlmostEqual(bc["by_threads"]["2"]["median"], 2.0)
+        text = section(report, "Thread scaling efficiency")
+        self.assertIn("1-thread stream runs kept a median 1.00 host CPUs busy (1.00–1.00) of "
+                      "the 2.00 CPUs online: they wait", text)
+        self.assertIn("| a2 one-copy | 16 KiB | 1.00 | ", text)
+        e = [e for e in summary["scaling_efficiency"] if (e["strategy"], e["msg_size"]) ==
+             ("a1", 16 * KIB)][0]
+        self.assertEqual((e["busy_cpus_1_thread"], e["busy_cpus"]), (1.0, 2.0))
+
+    def test_host_busy_cpus_column_preferred(self):
+        rows = pr.load_rows(fixture("verdicts.csv"))
+        r = next(r for r in rows if r.raw["mode"] == "stream")
+        self.assertAlmostEqual(pr.busy_cpus(r), 1.0)
+        self.assertEqual(r.num["cpus_online"], 2)
+        r.num["host_busy_cpus"] = 1.7
+        self.assertEqual(pr.busy_cpus(r), 1.7)
+
+
+class TestMachines(unittest.TestCase):
+    """Rows of different machines are never pooled, and incomplete runs are named."""
+
+    def test_latest_keeps_to_the_latest_runs_machine(self):
+        _, summary, report, _ = Outputs.of("machines_mixed.csv")
+        runs = summary["runs"]
+        self.assertEqual(runs["by_mode"], {"rr": MACHINE_B_ID})
+        self.assertEqual(summary["rows"]["stream_ok"], 0)
+        self.assertEqual(list(runs["other_machine"]), [MACHINE_A_ID])
+        self.assertIn(f"Left out, from another machine or link: run `{MACHINE_A_ID}` (kernel "
+                      "6.1.0-a, CPU Test CPU @ 1.00GHz, link veth, MTU 1500)", report)
+        self.assertIn(f"No stream rows from this machine: the only stream rows are from run "
+                      f"`{MACHINE_A_ID}` on another machine, not used.", report)
+        self.assertIn("kernel 6.8.0-b", report.split("\n")[2])
+
+    def refused(self, path, args, message):
+        proc = run_script(path, *args,
+                          "--out", os.path.join(tempfile.gettempdir(), "never-written"))
+        self.assertEqual((proc.returncode, proc.stdout), (2, ""), proc.stderr)
+        self.assertEqual(proc.stderr, f"fatal: {path}: {message}\n")
+
+    def test_pooling_two_machines_refused(self):
+        path = fixture("machines_mixed.csv")
+        msg = (f"--run-id all mixes machines: run {MACHINE_A_ID} (line 2) and run "
+               f"{MACHINE_B_ID} (line 4) differ in kernel 6.1.0-a vs 6.8.0-b; choose runs of "
+               "one machine with --run-id ID[,ID...]")
+        self.refused(path, ("--run-id", "all"), msg)
+
+    def test_one_run_with_two_kernels_refused(self):
+        path = fixture("run_two_kernels.csv")
+        self.refused(path, (), "run 20250401T000000Z-800 mixes machines: run "
+                     "20250401T000000Z-800 (line 2) and run 20250401T000000Z-800 (line 3) "
+                     "differ in kernel 6.1.0-test vs 6.9.0-other; choose runs of one machine "
+                     "with --run-id ID[,ID...]")
+
+    def run_in(self, tmp, marker):
+        shutil.copy(fixture("verdicts.csv"), os.path.join(tmp, "results.csv"))
+        if marker is not None:
+            os.makedirs(os.path.join(tmp, "results", VERDICTS_ID), exist_ok=True)
+            if marker:
+                open(os.path.join(tmp, "results", VERDICTS_ID, "COMPLETE"), "w").close()
+        out = os.path.join(tmp, "out")
+        proc = run_script(os.path.join(tmp, "results.csv"), "--out", out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+            summary = json.load(f)
+        with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+            return summary, f.read()
+
+    def test_incomplete_run_flagged(self):
+        tmp = tempfile.mkdtemp(prefix="test_plot_results.incomplete.")
+        try:
+            summary, report = self.run_in(tmp, marker=False)
+            self.assertEqual(summary["runs"]["incomplete"], [VERDICTS_ID])
+            self.assertIn(f"**Incomplete run:** `{VERDICTS_ID}` has no results/{VERDICTS_ID}/"
+                          "COMPLETE (the sweep was killed or is still running)", report)
+            self.assertTrue(all(c["incomplete_run"] for c in summary["comparisons"]))
+            self.assertIn("6 rounds) † incomplete run", report)
+            self.assertIn("1.03 (1.015–1.04) **faster** †", report)
+            summary, report = self.run_in(tmp, marker=True)
+            self.assertEqual(summary["runs"]["incomplete"], [])
+            self.assertNotIn("Incomplete", report)
+            self.assertNotIn("†", report)
+        finally:
+            shutil.rmtree(tmp)
+
+    def test_csv_only_input_says_nothing(self):
+        tmp = tempfile.mkdtemp(prefix="test_plot_results.csvonly.")
+        try:
+            summary, report = self.run_in(tmp, marker=None)     # no results/ at all
+            self.assertEqual(summary["runs"]["incomplete"], [])
+            self.assertNotIn("Incomplete", report)
+        finally:
+            shutil.rmtree(tmp)
+
+
 # ---- the PASS/FAIL protocol -----------------------------------------------------------
 
 class ProtocolResult(unittest.TestResult):
@@ -908,8 +1235,8 @@ def main(argv):
         return 0
     suite = unittest.TestSuite()
     loader = unittest.defaultTestLoader
-    for case in (TestContract, TestCrossover, TestData, TestRuns, TestCpuSources, TestFigures,
-                 TestBadInput):
+    for case in (TestContract, TestCrossover, TestInterval, TestVerdicts, TestMachines, TestData,
+                 TestRuns, TestCpuSources, TestFigures, TestBadInput):
         suite.addTests(loader.loadTestsFromTestCase(case))
     result = ProtocolResult()
     try:
