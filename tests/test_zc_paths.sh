@@ -90,25 +90,37 @@ else
 		ip -n "$NS_A" link set "cbzt$$" mtu 4148 up && ip -n "$NS_B" link set "cbzu$$" mtu 4148 up
 	senders=("a3 syscall" "a2 syscall")
 	((URING)) && senders+=("a3 uring")
+	# the share depends on how the kernel sized the skbs it copied (a burst
+	# copied into pages larger than order 0 does not map): the median of
+	# three runs is asserted, all three are shown
 	for sender in "${senders[@]}"; do
 		read -r s engine <<<"$sender"
-		ip netns exec "$NS_A" "$BIN_DIR/${s}_server" -p 9191 -n 1 --json >"$T_TMP/srv.json" 2>"$T_TMP/srv.err" &
-		spid=$!
-		T_PIDS+=("$spid")
-		for _ in $(seq 1 100); do grep -q 'listening on' "$T_TMP/srv.err" && break; sleep 0.05; done
-		eng=()
-		[[ $s != a1 ]] && eng=(--engine "$engine")
-		ip netns exec "$NS_B" "$BIN_DIR/${s}_client" -H 198.18.91.1 -p 9191 -s 64K -d 1 --verify --rx zerocopy "${eng[@]}" \
-			--json >"$T_TMP/cli.json" 2>"$T_TMP/cli.err"
-		wait_pid "$spid" 20
-		share=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(round(c["rx_mapped_bytes"] / max(1, c["bytes_total"]), 3))' "$T_TMP/cli.json" 2>/dev/null)
-		if [[ $s == a3 ]]; then want='c["rx_mapped_bytes"] >= 0.9 * c["bytes_total"]'; else want='c["rx_mapped_bytes"] <= 0.1 * c["bytes_total"]'; fi
-		name="receive zero-copy behind a $s ($engine) sender, MSS 4096: mapped share $share ($([[ $s == a3 ]] && echo '>= 0.9' || echo '<= 0.1'))"
+		shares=() ok=1
+		for _ in 1 2 3; do
+			ip netns exec "$NS_A" "$BIN_DIR/${s}_server" -p 9191 -n 1 --json >"$T_TMP/srv.json" 2>"$T_TMP/srv.err" &
+			spid=$!
+			T_PIDS+=("$spid")
+			for _ in $(seq 1 100); do grep -q 'listening on' "$T_TMP/srv.err" && break; sleep 0.05; done
+			ip netns exec "$NS_B" "$BIN_DIR/${s}_client" -H 198.18.91.1 -p 9191 -s 64K -d 1 --verify --rx zerocopy \
+				--engine "$engine" --json >"$T_TMP/cli.json" 2>"$T_TMP/cli.err"
+			wait_pid "$spid" 20
+			jq_py 'c["status"] == "ok" and c["verify_errors"] == 0 and s["bytes_sent"] == c["bytes_total"]' || ok=0
+			shares+=("$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(round(c["rx_mapped_bytes"] / max(1, c["bytes_total"]), 3))' "$T_TMP/cli.json" 2>/dev/null || echo NA)")
+		done
+		median=$(printf '%s\n' "${shares[@]}" | sort -n | sed -n 2p)
+		if [[ $s == a3 ]]; then want=">= 0.9"; else want="<= 0.1"; fi
 		# the share is the kernel's physics, asserted on the plain build; a
 		# sanitizer build (make sanitize) is slow enough to retransmit, and
 		# retransmitted data may not map: there only correctness is checked
-		[[ $BIN_DIR -ef $TOP ]] || want=True
-		if jq_py "c['status'] == 'ok' and c['verify_errors'] == 0 and $want"; then pass "$name"; else fail "$name" "$(tail -n 1 "$T_TMP/cli.err")"; fi
+		[[ $BIN_DIR -ef $TOP ]] || want=""
+		name="receive zero-copy behind the $s ($engine) sender, MSS 4096: mapped shares ${shares[*]}${want:+, median $want}"
+		if ((!ok)); then
+			fail "$name" "a run failed or lost data: $(tail -n 1 "$T_TMP/cli.err")"
+		elif [[ -n $want ]] && ! python3 -c "import sys; sys.exit(0 if $median $want else 1)" 2>/dev/null; then
+			fail "$name" "median $median"
+		else
+			pass "$name"
+		fi
 	done
 	# a path whose MSS is not a page multiple is named once
 	ip -n "$NS_A" link set "cbzt$$" mtu 1500 && ip -n "$NS_B" link set "cbzu$$" mtu 1500
