@@ -1464,52 +1464,56 @@ static void out_tcp(struct out *o, const struct tcp_totals *t)
  * the measured window — every figure of a run over the same interval
  * ====================================================================== */
 
-/* perf stat --control fifo:CTL,ACK -D -1: the counters start disabled and
- * follow our "enable"/"disable" at the window's edges. */
+/* perf stat (or perf record) --control fifo:CTL,ACK -D -1: the counters
+ * start disabled and follow our "enable"/"disable" at the window's edges.
+ * Up to PERF_CTL_MAX perf processes (the driver's perf stat, and perf
+ * record -a under --profile). */
+#define PERF_CTL_MAX 2
 struct perf_ctl {
-	int ctl, ack;      /* -1: not under perf control */
-	bool failed;       /* perf did not acknowledge a command */
-	uint64_t wait_ns;  /* spent waiting for acks: perf's window is longer by this */
+	int n;                      /* perf processes controlled; 0: none */
+	int ctl[PERF_CTL_MAX], ack[PERF_CTL_MAX];
+	bool failed;                /* one did not acknowledge a command */
+	uint64_t wait_ns;           /* spent waiting for acks: perf's window is longer by this */
 };
 
-static void perf_ctl_open(struct perf_ctl *p, const char *spec)
+static void perf_ctl_open(struct perf_ctl *p, const char *const *specs, int n)
 {
-	char ctl[512];
-	const char *comma = spec ? strchr(spec, ',') : NULL;
 	memset(p, 0, sizeof(*p));
-	p->ctl = p->ack = -1;
-	if (!spec)
-		return;
-	snprintf(ctl, sizeof(ctl), "%.*s", (int)(comma - spec), spec);
-	/* O_NONBLOCK: ENXIO at once when nobody reads it, instead of hanging */
-	p->ctl = open(ctl, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (p->ctl < 0)
-		die(1, errno, "perf control FIFO %s (run under perf stat --control fifo:CTL,ACK -D -1)", ctl);
-	p->ack = open(comma + 1, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (p->ack < 0)
-		die(1, errno, "perf acknowledgement FIFO %s", comma + 1);
+	for (int i = 0; i < n; i++) {
+		char ctl[512];
+		const char *comma = strchr(specs[i], ',');
+		snprintf(ctl, sizeof(ctl), "%.*s", (int)(comma - specs[i]), specs[i]);
+		/* O_NONBLOCK: ENXIO at once when nobody reads it, instead of hanging */
+		p->ctl[i] = open(ctl, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (p->ctl[i] < 0)
+			die(1, errno, "perf control FIFO %s (run under perf stat --control fifo:CTL,ACK -D -1)", ctl);
+		p->ack[i] = open(comma + 1, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (p->ack[i] < 0)
+			die(1, errno, "perf acknowledgement FIFO %s", comma + 1);
+		p->n++;
+	}
 }
 
-/* Send "enable" or "disable" and wait up to 2 s for perf's "ack". */
+/* Send "enable" or "disable" to each perf and wait up to 2 s for its "ack". */
 static void perf_ctl_cmd(struct perf_ctl *p, const char *cmd)
 {
 	char line[16], buf[16];
-	if (p->ctl < 0 || p->failed)
-		return;
 	int n = snprintf(line, sizeof(line), "%s\n", cmd);
-	struct pollfd pfd = { .fd = p->ack, .events = POLLIN };
 	uint64_t t0 = now_ns();
-	if (write(p->ctl, line, (size_t)n) != n || poll(&pfd, 1, 2000) != 1 ||
-	    read(p->ack, buf, sizeof(buf)) < 3 || strncmp(buf, "ack", 3) != 0) {
-		warning("perf did not acknowledge '%s': its counters may not cover the window", cmd);
-		p->failed = true;
+	for (int i = 0; i < p->n && !p->failed; i++) {
+		struct pollfd pfd = { .fd = p->ack[i], .events = POLLIN };
+		if (write(p->ctl[i], line, (size_t)n) != n || poll(&pfd, 1, 2000) != 1 ||
+		    read(p->ack[i], buf, sizeof(buf)) < 3 || strncmp(buf, "ack", 3) != 0) {
+			warning("perf did not acknowledge '%s': its counters may not cover the window", cmd);
+			p->failed = true;
+		}
 	}
 	p->wait_ns += now_ns() - t0;
 }
 
 static const char *perf_ctl_state(const struct perf_ctl *p)
 {
-	return p->ctl < 0 ? "off" : p->failed ? "failed" : "window";
+	return !p->n ? "off" : p->failed ? "failed" : "window";
 }
 
 /* TcpExt counters of this network namespace (/proc/net/netstat): the
@@ -1608,7 +1612,7 @@ static void out_window(struct out *o, const struct window *w, const struct perf_
 	out_dbl(o, "tcp_spurious_rtos", nok ? (double)(b->net.spurious_rtos - a->net.spurious_rtos) : NAN);
 	out_dbl(o, "tcp_dsack_recv", nok ? (double)(b->net.dsack_recv - a->net.dsack_recv) : NAN);
 	out_str(o, "perf_counters", perf_ctl_state(p));
-	out_dbl(o, "perf_ack_ms", p->ctl < 0 ? NAN : (double)p->wait_ns / 1e6);
+	out_dbl(o, "perf_ack_ms", !p->n ? NAN : (double)p->wait_ns / 1e6);
 }
 
 /* ======================================================================
@@ -1625,7 +1629,8 @@ struct config {
 	int cpus[THREADS_MAX];
 	int ncpus;
 	char cpus_text[256];
-	const char *perf_ctl;      /* --perf-ctl CTL,ACK; NULL = none */
+	const char *perf_ctl[PERF_CTL_MAX];   /* --perf-ctl CTL,ACK, once per perf */
+	int nperf_ctl;
 	/* server */
 	const char *bind_addr;
 	uint64_t max_conns;        /* 0 = until signalled */
@@ -1717,7 +1722,8 @@ static const struct cli_opt cli_opts[] = {
 	{ OPT_PERF_CTL, "perf-ctl", "CTL,ACK", FOR_BOTH, ALL_STRATS, NULL,
 	  "FIFOs of a perf stat run under which this runs\n"
 	  "(perf stat --control fifo:CTL,ACK -D -1): its counters are\n"
-	  "enabled at the measured window's start, disabled at its end" },
+	  "enabled at the measured window's start, disabled at its end;\n"
+	  "twice for two perf processes" },
 	{ OPT_JSON, "json", NULL, FOR_BOTH, ALL_STRATS, NULL, "print one JSON object on stdout at exit" },
 	{ 'h', "help", NULL, FOR_BOTH, ALL_STRATS, NULL, "this help" },
 	{ OPT_VERSION, "version", NULL, FOR_BOTH, ALL_STRATS, NULL, "print the version" },
@@ -1892,7 +1898,9 @@ static void cli_set(struct config *c, int id, const char *arg)
 		const char *comma = strchr(arg, ',');
 		if (!comma || comma == arg || !comma[1] || strchr(comma + 1, ','))
 			usage_error("bad perf control '%s' (expected CTL_FIFO,ACK_FIFO)", arg);
-		c->perf_ctl = arg;
+		if (c->nperf_ctl == PERF_CTL_MAX)
+			usage_error("--perf-ctl at most %d times (perf stat, and perf record)", PERF_CTL_MAX);
+		c->perf_ctl[c->nperf_ctl++] = arg;
 		break;
 	}
 	case OPT_JSON:
@@ -2691,7 +2699,7 @@ int server_main(int argc, char **argv, const struct strategy *s)
 	install_signals();
 	raise_fd_limit();
 	cpu_usage_now(&cpu0);
-	perf_ctl_open(&srv.perf, cfg.perf_ctl);
+	perf_ctl_open(&srv.perf, cfg.perf_ctl, cfg.nperf_ctl);
 
 	srv.cfg = &cfg;
 	srv.strat = s;
@@ -3371,7 +3379,7 @@ int client_main(int argc, char **argv, int strategy_id)
 	parse_cli(argc, argv, &cfg);
 	signal(SIGPIPE, SIG_IGN);
 	client_check_memory(&cfg);
-	perf_ctl_open(&perf, cfg.perf_ctl);
+	perf_ctl_open(&perf, cfg.perf_ctl, cfg.nperf_ctl);
 	if (cfg.uring && !uring_available(reason, sizeof(reason)))
 		return client_fail_early(&cfg, reason);   /* the server (on this host) could not either */
 
