@@ -230,6 +230,17 @@ check_timeout_checks() {
 		else
 			pass "$name ($sends sends, all completed)"
 		fi
+		# TCP_INFO is read before a3 disconnects the failed socket (after
+		# connect(AF_UNSPEC) it reads as zeros); its life CPU stays small
+		# while it waits for the completions (no busy poll on POLLHUP)
+		local rtt life
+		rtt=$(json_get "$T_TMP/stall.json" tcp_rtt_us)
+		life=$(json_get "$T_TMP/stall.json" life_cpu_sys_s)
+		if [[ -n $rtt && $rtt != 0 && $rtt != null ]] && awk -v l="$life" 'BEGIN { exit !(l < 2) }'; then
+			pass "a3 stalled reader: TCP_INFO read before the disconnect (rtt ${rtt} us), ${life} s system CPU in all"
+		else
+			fail "a3 stalled reader: TCP_INFO before the disconnect" "tcp_rtt_us=$rtt life_cpu_sys_s=$life"
+		fi
 	fi
 	# -- a server frozen mid-run
 	name="client vs a server frozen (SIGSTOP) mid-run: exit 1 within duration + ${STALL_S} s stall limit"
