@@ -50,10 +50,12 @@ readonly -a QUICK_THREADS=(1 2)
 readonly QUICK_REPEATS=1 QUICK_DURATION_S=1 QUICK_WARMUP_S=0.2
 readonly DEFAULT_MTU=1500
 
-# Measured on the reference machine (2-vCPU KVM guest, 18 runs of 2 s + 0.5 s took 2.77 s
-# each): what one run costs beyond its duration + warmup (namespace exec, perf start-up,
-# server readiness, teardown, a3's completion drain).
-readonly RUN_OVERHEAD_S=0.3
+# What one run costs beyond its duration + warmup (namespace exec, perf start-up and its
+# FIFO handshakes, server readiness, a3's pool set-up and completion drain, teardown, the
+# row). Measured on the reference machine (2-vCPU KVM guest): 36 runs of 1 s + 0.3 s
+# (a1 a2 a3; stream 64 B/1 MiB at 1/8 threads, and the default rr rounds) took 61 s in all,
+# 1.70 s each.
+readonly RUN_OVERHEAD_S=0.4
 readonly POLL_S=0.05          # every bounded poll sleeps this long per try
 # Server readiness is polled finer: a server listens within a few ms, and a 50 ms sleep
 # before the first hit cost every run 50 ms (4% of a --quick sweep, bench/sweep_overhead.sh).
@@ -109,17 +111,30 @@ Usage: sudo ./$PROG [options]
 
 Runs the copybench sweep: for every strategy, message size and thread count (repeated,
 interleaved), one server/client pair in two network namespaces joined by a veth pair, each
-side under 'perf stat -x,'; one CSV row per run; then plots with plot_results.py.
+side under 'perf stat -x,' over its measured window; one CSV row per run; then plots with
+plot_results.py.
 
 Sweep:
   --impls LIST       strategies, from a1 a2 a3            (default: a1 a2 a3)
-  --sizes LIST       message sizes, bytes with K/M/G      (default: 64 256 1K 4K 16K 64K 256K 1M)
-  --threads LIST     client threads (connections)         (default: 1 2 4 8)
-  --repeats N        repeats, interleaved: every configuration once, then again (default: 3)
-  --duration S       measured seconds per run, fractions allowed (default: 2)
-  --warmup S         seconds before measuring, excluded from the figures (default: 0.5)
-  --mode MODE        stream (throughput), rr (request-response: round-trip latency
-                     percentiles) or both                  (default: stream)
+  --sizes LIST       message sizes, bytes with K/M/G      (default: ${DEFAULT_SIZES[*]})
+  --threads LIST     client threads (connections)         (default: ${DEFAULT_THREADS[*]})
+  --repeats N        rounds, interleaved: every configuration once, then again (default:
+                     $DEFAULT_REPEATS, the fewest for a distribution-free 95% interval of a median)
+  --duration S       measured seconds per run, fractions allowed (default: $DEFAULT_DURATION_S)
+  --warmup S         seconds before measuring, excluded from the figures (default: $DEFAULT_WARMUP_S)
+  --mode MODE        standard (default): the stream grid, and in the same rounds rr
+                     (request-response) latency vs size at 1 thread (--rr-sizes) and vs
+                     threads (--rr-threads) at one size (--rr-size);
+                     stream, rr or both: those modes over the whole grid (default with
+                     --quick, --sizes or --threads: stream)
+  --rr-sizes LIST    standard job's rr sizes at 1 thread   (default: ${DEFAULT_RR_SIZES[*]})
+  --rr-threads LIST  standard job's rr thread counts       (default: ${DEFAULT_RR_THREADS[*]})
+  --rr-size SIZE     ... at this size                      (default: $DEFAULT_RR_SIZE)
+  --engines LIST     how a2/a3 servers send, from syscall uring (io_uring) (default: syscall);
+                     a1 has no io_uring engine: a1 x uring is skipped (the plan says so)
+  --rx LIST          how clients receive, from copy zerocopy (TCP_ZEROCOPY_RECEIVE; stream
+                     only: rr x zerocopy is skipped)      (default: copy)
+  --buffers N        message buffers the senders rotate over, 1..4096 (default: 1)
   --per-field        A1 runs use its per-field variant (one send() per field)
   --verify           clients check every byte (costs CPU; sequence numbers are always checked)
   --pin [split|same] pin server and client threads via the binaries' -A: split = server on
@@ -128,7 +143,8 @@ Sweep:
   --quick            smoke sweep: a1 a2 a3, sizes 1K 64K, threads 1 2, 1 repeat, 1 s,
                      warmup 0.2 s (under a minute); explicit options override it
 Network:
-  --mtu N            veth MTU, 68..65535 (default: 1500; the kernel selftest uses 65535)
+  --mtu N            veth MTU, 68..65535 (default: 1500, or $ZC_RX_MTU with --rx zerocopy: an MSS of
+                     one page, which receive zero-copy needs; the kernel selftest uses 65535)
   --no-netns         run over loopback 127.0.0.1 in the current namespace
 Output:
   --out FILE         CSV file (default: results.csv). An existing file is never overwritten:
@@ -150,9 +166,9 @@ Other:
                      first); never touches another live run's or anyone else's
   -h, --help         this text
 
-Time: the default sweep is 3 x 8 x 4 x 3 = 288 runs of 2 s + 0.5 s warmup plus about
-${RUN_OVERHEAD_S} s overhead each: about 13.5 minutes on a 2-vCPU KVM guest (measured: 2.77 s
-per default run). --dry-run prints the estimate for any option set.
+Time: the default job is $DEFAULT_REPEATS rounds of 3 x ${#DEFAULT_SIZES[@]} x ${#DEFAULT_THREADS[@]} stream runs and 3 x 8 rr runs: 648
+runs of $DEFAULT_DURATION_S s + $DEFAULT_WARMUP_S s warmup plus about ${RUN_OVERHEAD_S} s overhead each: about 18.5 minutes on a
+2-vCPU KVM guest. --dry-run prints the plan and the estimate for any option set.
 
 Needs root (namespaces, perf), gcc/make, iproute2, perf and a Python with matplotlib; as
 root on Debian/Ubuntu missing packages are installed with apt-get (only for a command that
@@ -383,12 +399,20 @@ resolve_options() {
 	elif [[ " ${RXS[*]} " == *" zerocopy "* ]]; then
 		# Every run of the sweep gets this MTU, so copy and zerocopy rows stay comparable.
 		MTU=$ZC_RX_MTU
+		if ((NO_NETNS)); then
+			err "note: --rx zerocopy over loopback keeps lo's MTU (its MSS is not a page multiple unless lo's MTU is 61512): expect a mapped share near 0"
+		fi
 	else
 		MTU=$DEFAULT_MTU
 	fi
-	# No --mode: the standard job (stream grid + rr rounds); --quick alone stays a stream smoke.
+	# No --mode: the standard job (stream grid + rr rounds); a grid of one's own (--quick,
+	# --sizes, --threads) is a stream sweep of exactly that grid, as the plan shows.
 	if [[ -z $MODE_SET ]]; then
-		if ((QUICK)); then MODE_SET=stream MODES=(stream); else MODE_SET=standard MODES=(stream rr); fi
+		if ((QUICK)) || [[ -v OPT_SIZES || -v OPT_THREADS ]]; then
+			MODE_SET=stream MODES=(stream)
+		else
+			MODE_SET=standard MODES=(stream rr)
+		fi
 	fi
 	[[ -n $OUT ]] || OUT=results.csv
 	if ((PER_FIELD)) && [[ " ${IMPLS[*]} " != *" a1 "* ]]; then
@@ -1642,6 +1666,7 @@ interactive_menu() {
 			select one_threads in "${THREADS[@]}"; do [[ -n $one_threads ]] && break; done
 			[[ -n ${one_threads-} ]] || return 0
 			IMPLS=("$one_impl") SIZES=("$one_size") THREADS=("$one_threads") REPEATS=1
+			MODE_SET=stream MODES=(stream)
 			execute
 			return $?
 			;;
