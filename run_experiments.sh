@@ -29,19 +29,33 @@ readonly -a PERF_COLS=(cycles instructions cache_references cache_misses l1_dcac
 	llc_load_misses context_switches cpu_migrations page_faults task_clock)
 
 readonly -a DEFAULT_IMPLS=(a1 a2 a3)
-readonly -a DEFAULT_SIZES=(64 256 1K 4K 16K 64K 256K 1M)
+readonly -a DEFAULT_SIZES=(64 1K 4K 16K 64K 256K 1M)
 readonly -a DEFAULT_THREADS=(1 2 4 8)
-readonly DEFAULT_REPEATS=3 DEFAULT_DURATION_S=2 DEFAULT_WARMUP_S=0.5
+# Six rounds: the smallest count for which a distribution-free 95% interval of a median
+# of paired ratios exists (the sign test's 2 x 0.5^6 = 3.1% < 5%); the window and the grid
+# are trimmed so that the default job still fits in about 20 minutes here.
+readonly DEFAULT_REPEATS=6 DEFAULT_DURATION_S=1 DEFAULT_WARMUP_S=0.3
+# The default job's request-response rounds: latency vs size at 1 thread, and latency vs
+# thread count at one size (RR_THREADS_SIZE; its 1-thread point is in the size axis).
+readonly -a DEFAULT_RR_SIZES=(64 1K 16K 64K 1M)
+readonly -a DEFAULT_RR_THREADS=(1 2 4 8)
+readonly DEFAULT_RR_SIZE=16K
+readonly -a DEFAULT_ENGINES=(syscall) DEFAULT_RX=(copy)
+readonly DEFAULT_BUFFERS=1
+# --rx zerocopy maps only whole pages: an IPv4 MSS of 4096 needs a veth MTU of 4148.
+readonly ZC_RX_MTU=4148
 readonly -a QUICK_IMPLS=(a1 a2 a3)
 readonly -a QUICK_SIZES=(1K 64K)
 readonly -a QUICK_THREADS=(1 2)
 readonly QUICK_REPEATS=1 QUICK_DURATION_S=1 QUICK_WARMUP_S=0.2
 readonly DEFAULT_MTU=1500
 
-# Measured on the reference machine (2-vCPU KVM guest, 18 runs of 2 s + 0.5 s took 2.77 s
-# each): what one run costs beyond its duration + warmup (namespace exec, perf start-up,
-# server readiness, teardown, a3's completion drain).
-readonly RUN_OVERHEAD_S=0.3
+# What one run costs beyond its duration + warmup (namespace exec, perf start-up and its
+# FIFO handshakes, server readiness, a3's pool set-up and completion drain, teardown, the
+# row). Measured on the reference machine (2-vCPU KVM guest): 36 runs of 1 s + 0.3 s
+# (a1 a2 a3; stream 64 B/1 MiB at 1/8 threads, and the default rr rounds) took 61 s in all,
+# 1.70 s each.
+readonly RUN_OVERHEAD_S=0.4
 readonly POLL_S=0.05          # every bounded poll sleeps this long per try
 # Server readiness is polled finer: a server listens within a few ms, and a 50 ms sleep
 # before the first hit cost every run 50 ms (4% of a --quick sweep, bench/sweep_overhead.sh).
@@ -59,18 +73,27 @@ PGROUPS=()         # process groups this run started and has not reaped (leader 
 CLEANED=0
 
 # Options (resolved in resolve_options).
-IMPLS=() SIZES=() THREADS=() MODES=()
+IMPLS=() SIZES=() THREADS=() MODES=() ENGINES=() RXS=() RR_SIZES=() RR_THREADS=()
+# MODE_SET: standard (stream grid + rr rounds, the default job), or the --mode given
+# (stream, rr, both: every mode over the whole grid).
+MODE_SET="" RR_SIZE="" BUFFERS=""
 REPEATS="" DURATION_S="" WARMUP_S="" MTU="" OUT="" PIN="" QUICK=0 NO_PLOT=0 NO_NETNS=0
 PER_FIELD=0 VERIFY=0 DRY_RUN=0 INTERACTIVE=0 NO_BUILD=0 ACTION=sweep PARSE_FILE=""
 # OPT_*: options as given; unset when not given (an empty value given is an error).
-unset OPT_IMPLS OPT_SIZES OPT_THREADS OPT_REPEATS OPT_DURATION OPT_WARMUP
+unset OPT_IMPLS OPT_SIZES OPT_THREADS OPT_REPEATS OPT_DURATION OPT_WARMUP OPT_ENGINES OPT_RX
+unset OPT_RR_SIZES OPT_RR_THREADS OPT_RR_SIZE OPT_BUFFERS
 
 # Plan (parallel arrays, one entry per run, in execution order).
-PLAN_MODE=() PLAN_IMPL=() PLAN_SIZE=() PLAN_THREADS=() PLAN_REPEAT=()
+PLAN_MODE=() PLAN_IMPL=() PLAN_SIZE=() PLAN_THREADS=() PLAN_REPEAT=() PLAN_ENGINE=() PLAN_RX=()
+PLAN_SKIPPED=()   # combinations left out of the plan, and why (one line each)
 
 # Per-sweep facts.
 RUN_ID="" RAW_DIR="" NS_S="" NS_C="" SRV_ADDR="" LINK="" LINK_MTU="" USE_PERF=1 PORT_BASE=0
 SRV_CPUS="" CLI_CPUS="" PLACEMENT=unpinned KERNEL="" CPU_MODEL="" PLOT_PY=""
+# PERF_CTL=1: this perf has --control (>= 5.9), so each binary switches its counters on and
+# off at its measured window's edges (--perf-ctl); 0: perf counts each process's whole
+# life. FIFO_DIR: a private directory for the control FIFOs (removed by cleanup).
+PERF_CTL=0 FIFO_DIR=""
 CSV_COLS=() CSV_HEADER=""
 declare -A CLI=() SRV=() ROW=()
 
@@ -88,17 +111,30 @@ Usage: sudo ./$PROG [options]
 
 Runs the copybench sweep: for every strategy, message size and thread count (repeated,
 interleaved), one server/client pair in two network namespaces joined by a veth pair, each
-side under 'perf stat -x,'; one CSV row per run; then plots with plot_results.py.
+side under 'perf stat -x,' over its measured window; one CSV row per run; then plots with
+plot_results.py.
 
 Sweep:
   --impls LIST       strategies, from a1 a2 a3            (default: a1 a2 a3)
-  --sizes LIST       message sizes, bytes with K/M/G      (default: 64 256 1K 4K 16K 64K 256K 1M)
-  --threads LIST     client threads (connections)         (default: 1 2 4 8)
-  --repeats N        repeats, interleaved: every configuration once, then again (default: 3)
-  --duration S       measured seconds per run, fractions allowed (default: 2)
-  --warmup S         seconds before measuring, excluded from the figures (default: 0.5)
-  --mode MODE        stream (throughput), rr (request-response: round-trip latency
-                     percentiles) or both                  (default: stream)
+  --sizes LIST       message sizes, bytes with K/M/G      (default: ${DEFAULT_SIZES[*]})
+  --threads LIST     client threads (connections)         (default: ${DEFAULT_THREADS[*]})
+  --repeats N        rounds, interleaved: every configuration once, then again (default:
+                     $DEFAULT_REPEATS, the fewest for a distribution-free 95% interval of a median)
+  --duration S       measured seconds per run, fractions allowed (default: $DEFAULT_DURATION_S)
+  --warmup S         seconds before measuring, excluded from the figures (default: $DEFAULT_WARMUP_S)
+  --mode MODE        standard (default): the stream grid, and in the same rounds rr
+                     (request-response) latency vs size at 1 thread (--rr-sizes) and vs
+                     threads (--rr-threads) at one size (--rr-size);
+                     stream, rr or both: those modes over the whole grid (default with
+                     --quick, --sizes or --threads: stream)
+  --rr-sizes LIST    standard job's rr sizes at 1 thread   (default: ${DEFAULT_RR_SIZES[*]})
+  --rr-threads LIST  standard job's rr thread counts       (default: ${DEFAULT_RR_THREADS[*]})
+  --rr-size SIZE     ... at this size                      (default: $DEFAULT_RR_SIZE)
+  --engines LIST     how a2/a3 servers send, from syscall uring (io_uring) (default: syscall);
+                     a1 has no io_uring engine: a1 x uring is skipped (the plan says so)
+  --rx LIST          how clients receive, from copy zerocopy (TCP_ZEROCOPY_RECEIVE; stream
+                     only: rr x zerocopy is skipped)      (default: copy)
+  --buffers N        message buffers the senders rotate over, 1..4096 (default: 1)
   --per-field        A1 runs use its per-field variant (one send() per field)
   --verify           clients check every byte (costs CPU; sequence numbers are always checked)
   --pin [split|same] pin server and client threads via the binaries' -A: split = server on
@@ -107,7 +143,8 @@ Sweep:
   --quick            smoke sweep: a1 a2 a3, sizes 1K 64K, threads 1 2, 1 repeat, 1 s,
                      warmup 0.2 s (under a minute); explicit options override it
 Network:
-  --mtu N            veth MTU, 68..65535 (default: 1500; the kernel selftest uses 65535)
+  --mtu N            veth MTU, 68..65535 (default: 1500, or $ZC_RX_MTU with --rx zerocopy: an MSS of
+                     one page, which receive zero-copy needs; the kernel selftest uses 65535)
   --no-netns         run over loopback 127.0.0.1 in the current namespace
 Output:
   --out FILE         CSV file (default: results.csv). An existing file is never overwritten:
@@ -129,9 +166,9 @@ Other:
                      first); never touches another live run's or anyone else's
   -h, --help         this text
 
-Time: the default sweep is 3 x 8 x 4 x 3 = 288 runs of 2 s + 0.5 s warmup plus about
-${RUN_OVERHEAD_S} s overhead each: about 13.5 minutes on a 2-vCPU KVM guest (measured: 2.77 s
-per default run). --dry-run prints the estimate for any option set.
+Time: the default job is $DEFAULT_REPEATS rounds of 3 x ${#DEFAULT_SIZES[@]} x ${#DEFAULT_THREADS[@]} stream runs and 3 x 8 rr runs: 648
+runs of $DEFAULT_DURATION_S s + $DEFAULT_WARMUP_S s warmup plus about ${RUN_OVERHEAD_S} s overhead each: about 18.5 minutes on a
+2-vCPU KVM guest. --dry-run prints the plan and the estimate for any option set.
 
 Needs root (namespaces, perf), gcc/make, iproute2, perf and a Python with matplotlib; as
 root on Debian/Ubuntu missing packages are installed with apt-get (only for a command that
@@ -183,6 +220,20 @@ check_sizes() {
 		fi
 	done
 }
+check_engines() {
+	local x
+	[[ $# -gt 0 ]] || { err "no engine given (choose from syscall uring)"; return 1; }
+	for x in "$@"; do
+		case $x in syscall | uring) ;; *) err "unknown engine '$x' (choose from syscall uring)"; return 1 ;; esac
+	done
+}
+check_rx() {
+	local x
+	[[ $# -gt 0 ]] || { err "no receive path given (choose from copy zerocopy)"; return 1; }
+	for x in "$@"; do
+		case $x in copy | zerocopy) ;; *) err "unknown receive path '$x' (choose from copy zerocopy)"; return 1 ;; esac
+	done
+}
 check_threads() {
 	local x
 	[[ $# -gt 0 ]] || { err "no thread count given"; return 1; }
@@ -206,7 +257,8 @@ parse_args() {
 			set -- "$opt" "$val" "${@:2}"
 		fi
 		case $opt in
-		--impls | --sizes | --threads | --repeats | --duration | --warmup | --mtu | --out | --mode | --parse-perf)
+		--impls | --sizes | --threads | --repeats | --duration | --warmup | --mtu | --out | --mode | --parse-perf | \
+			--engines | --rx | --buffers | --rr-sizes | --rr-threads | --rr-size)
 			(($# >= 2)) || die_usage "option $opt needs a value"
 			val=$2
 			shift 2
@@ -222,13 +274,21 @@ parse_args() {
 		--duration) OPT_DURATION=$val ;;
 		--warmup) OPT_WARMUP=$val ;;
 		--mtu) MTU=$val ;;
+		--engines) OPT_ENGINES=$val ;;
+		--rx) OPT_RX=$val ;;
+		--buffers) OPT_BUFFERS=$val ;;
+		--rr-sizes) OPT_RR_SIZES=$val ;;
+		--rr-threads) OPT_RR_THREADS=$val ;;
+		--rr-size) OPT_RR_SIZE=$val ;;
 		--out) OUT=$val ;;
 		--mode)
+			MODE_SET=$val
 			case $val in
 			stream) MODES=(stream) ;;
 			rr) MODES=(rr) ;;
 			both) MODES=(stream rr) ;;
-			*) die_usage "--mode: unknown mode '$val' (stream, rr or both)" ;;
+			standard) MODES=(stream rr) ;;
+			*) die_usage "--mode: unknown mode '$val' (standard, stream, rr or both)" ;;
 			esac
 			;;
 		--pin)
@@ -285,6 +345,38 @@ resolve_options() {
 		check_threads "${list[@]}" || exit 2
 		THREADS=("${list[@]}")
 	fi
+	ENGINES=("${DEFAULT_ENGINES[@]}") RXS=("${DEFAULT_RX[@]}") BUFFERS=$DEFAULT_BUFFERS
+	RR_SIZES=("${DEFAULT_RR_SIZES[@]}") RR_THREADS=("${DEFAULT_RR_THREADS[@]}") RR_SIZE=$DEFAULT_RR_SIZE
+	if [[ -v OPT_ENGINES ]]; then
+		mapfile -t list < <(split_list "$OPT_ENGINES")
+		check_engines "${list[@]}" || exit 2
+		ENGINES=("${list[@]}")
+	fi
+	if [[ -v OPT_RX ]]; then
+		mapfile -t list < <(split_list "$OPT_RX")
+		check_rx "${list[@]}" || exit 2
+		RXS=("${list[@]}")
+	fi
+	if [[ -v OPT_RR_SIZES ]]; then
+		mapfile -t list < <(split_list "$OPT_RR_SIZES")
+		check_sizes "${list[@]}" || exit 2
+		RR_SIZES=("${list[@]}")
+	fi
+	if [[ -v OPT_RR_THREADS ]]; then
+		mapfile -t list < <(split_list "$OPT_RR_THREADS")
+		check_threads "${list[@]}" || exit 2
+		RR_THREADS=("${list[@]}")
+	fi
+	if [[ -v OPT_RR_SIZE ]]; then
+		check_sizes "$OPT_RR_SIZE" || exit 2
+		RR_SIZE=$OPT_RR_SIZE
+	fi
+	if [[ -v OPT_BUFFERS ]]; then
+		if ! is_uint "$OPT_BUFFERS" || ((10#$OPT_BUFFERS < 1 || 10#$OPT_BUFFERS > 4096)); then
+			die_usage "--buffers: bad number '$OPT_BUFFERS' (1 .. 4096)"
+		fi
+		BUFFERS=$((10#$OPT_BUFFERS))
+	fi
 	if [[ -v OPT_REPEATS ]]; then
 		if ! is_uint "$OPT_REPEATS" || ((10#$OPT_REPEATS < 1 || 10#$OPT_REPEATS > 1000)); then
 			die_usage "--repeats: bad number '$OPT_REPEATS' (1 .. 1000)"
@@ -304,10 +396,24 @@ resolve_options() {
 			die_usage "--mtu: bad number '$MTU' (68 .. 65535)"
 		fi
 		MTU=$((10#$MTU))
+	elif [[ " ${RXS[*]} " == *" zerocopy "* ]]; then
+		# Every run of the sweep gets this MTU, so copy and zerocopy rows stay comparable.
+		MTU=$ZC_RX_MTU
+		if ((NO_NETNS)); then
+			err "note: --rx zerocopy over loopback keeps lo's MTU (its MSS is not a page multiple unless lo's MTU is 61512): expect a mapped share near 0"
+		fi
 	else
 		MTU=$DEFAULT_MTU
 	fi
-	[[ ${#MODES[@]} -gt 0 ]] || MODES=(stream)
+	# No --mode: the standard job (stream grid + rr rounds); a grid of one's own (--quick,
+	# --sizes, --threads) is a stream sweep of exactly that grid, as the plan shows.
+	if [[ -z $MODE_SET ]]; then
+		if ((QUICK)) || [[ -v OPT_SIZES || -v OPT_THREADS ]]; then
+			MODE_SET=stream MODES=(stream)
+		else
+			MODE_SET=standard MODES=(stream rr)
+		fi
+	fi
 	[[ -n $OUT ]] || OUT=results.csv
 	if ((PER_FIELD)) && [[ " ${IMPLS[*]} " != *" a1 "* ]]; then
 		err "note: --per-field applies to a1 only, and a1 is not in this sweep"
@@ -666,6 +772,8 @@ cleanup() {
 		err "removed namespaces ${NETNS_CREATED[*]}"
 	fi
 	NETNS_CREATED=()
+	if [[ -n $FIFO_DIR ]]; then rm -rf -- "$FIFO_DIR" 2>/dev/null || true; fi
+	FIFO_DIR=""
 	CLEANED=1
 }
 
@@ -791,10 +899,11 @@ pick_port() {
 	return 1
 }
 
-# last_line FILE: the last non-blank line of FILE, CSV-safe, for a failure reason.
+# last_line FILE: the last non-blank line of FILE, CSV-safe, for a failure reason. perf's
+# own "Events enabled" / "Events disabled" (--control) are not messages of the run.
 last_line() {
 	local l=""
-	[[ -s $1 ]] && l=$(grep -v '^[[:space:]]*$' "$1" | tail -n 1 || true)
+	[[ -s $1 ]] && l=$(grep -Ev '^[[:space:]]*$|^Events (enabled|disabled)$' "$1" | tail -n 1 || true)
 	cell "${l:-no message}"
 }
 
@@ -887,6 +996,7 @@ require_tools() {
 		err "perf not usable: not installed (apt-get install ${perf_pkgs[*]}); the sweep runs without it and counter columns are NA"
 	elif perr=$(perf_error) && [[ -z $perr ]]; then
 		USE_PERF=1
+		probe_perf_ctl
 	else
 		err "perf not usable: perf is installed but 'perf stat' fails here ($(cell "$perr")); the sweep runs without it and counter columns are NA"
 	fi
@@ -894,6 +1004,21 @@ require_tools() {
 	if ((NO_PLOT == 0)) && [[ -f $SCRIPT_DIR/plot_results.py ]]; then
 		PLOT_PY=$(find_plot_python) ||
 			err "no Python with matplotlib: plots will be skipped (install it with: apt-get install python3-matplotlib)"
+	fi
+}
+
+# probe_perf_ctl: PERF_CTL=1 when this perf has --control (perf >= 5.9), tried once on a
+# FIFO pair in a private directory (FIFO_DIR, which the runs' FIFOs share; cleanup removes
+# it); otherwise say once that the counters cover each process's whole life.
+probe_perf_ctl() {
+	local fifos
+	PERF_CTL=0
+	FIFO_DIR=$(mktemp -d "${TMPDIR:-/tmp}/copybench-perfctl.XXXXXX") || die "cannot make a directory for the perf control FIFOs"
+	perf_fifos fifos probe
+	if perf stat -x, -D -1 --control "fifo:$fifos" -o /dev/null -e task-clock -- true >/dev/null 2>&1; then
+		PERF_CTL=1
+	else
+		err "perf has no --control here (perf < 5.9?): its counters cover each process's whole life (perf_interval=life), not the measured window"
 	fi
 }
 
@@ -955,7 +1080,10 @@ build_columns() {
 		srv_cpu_ns_per_byte cli_cpu_ns_per_byte srv_cycles_per_byte cli_cycles_per_byte
 		zc_sends zc_completions zc_copied zc_notifications zc_enobufs zc_pool_depth zc_pool_waits
 		tcp_retrans tcp_rtt_us host_cpu_user_s host_cpu_sys_s host_cpu_irq_s host_cpu_softirq_s
-		host_cpu_ns_per_byte placement kernel cpu_model link mtu)
+		host_cpu_ns_per_byte placement kernel cpu_model link mtu
+		perf_interval window srv_window_s cli_window_s host_busy_cpus cpus_online
+		srv_life_cpu_user_s srv_life_cpu_sys_s tcp_loss_probes tcp_spurious_rtos tcp_dsack_recv
+		zc_in_flight_max buffers engine rx rx_mapped_share fixed_buffers)
 	CSV_HEADER=$(IFS=,; printf '%s' "${CSV_COLS[*]}")
 }
 
@@ -1010,20 +1138,67 @@ write_row() {
 # ---------------------------------------------------------------------------------------
 # Plan.
 
+# build_plan: the runs in execution order. Every round (repeat) holds every configuration
+# once, interleaved: mode, strategy, engine, receive path, size, threads. Combinations that
+# do not exist are left out and named in PLAN_SKIPPED: a1 has no io_uring engine, and
+# receive zero-copy measures stream receive only.
 build_plan() {
-	local rep mode impl size t
-	PLAN_MODE=() PLAN_IMPL=() PLAN_SIZE=() PLAN_THREADS=() PLAN_REPEAT=()
+	local rep mode impl engine rx pair
+	local -a grid
+	local -A skipped=()
+	PLAN_MODE=() PLAN_IMPL=() PLAN_SIZE=() PLAN_THREADS=() PLAN_REPEAT=() PLAN_ENGINE=() PLAN_RX=()
+	PLAN_SKIPPED=()
 	for ((rep = 1; rep <= REPEATS; rep++)); do
 		for mode in "${MODES[@]}"; do
+			mode_grid grid "$mode"
 			for impl in "${IMPLS[@]}"; do
-				for size in "${SIZES[@]}"; do
-					for t in "${THREADS[@]}"; do
-						PLAN_MODE+=("$mode") PLAN_IMPL+=("$impl") PLAN_SIZE+=("$size")
-						PLAN_THREADS+=("$((10#$t))") PLAN_REPEAT+=("$rep")
+				for engine in "${ENGINES[@]}"; do
+					if [[ $impl == a1 && $engine == uring ]]; then
+						skipped["a1 with engine uring: a1 sends with send() only (no io_uring engine)"]=1
+						continue
+					fi
+					for rx in "${RXS[@]}"; do
+						if [[ $mode == rr && $rx == zerocopy ]]; then
+							skipped["rr with rx zerocopy: receive zero-copy measures stream receive only"]=1
+							continue
+						fi
+						for pair in "${grid[@]}"; do
+							PLAN_MODE+=("$mode") PLAN_IMPL+=("$impl") PLAN_SIZE+=("${pair% *}")
+							PLAN_THREADS+=("${pair#* }") PLAN_REPEAT+=("$rep")
+							PLAN_ENGINE+=("$engine") PLAN_RX+=("$rx")
+						done
 					done
 				done
 			done
 		done
+	done
+	if ((${#skipped[@]} > 0)); then mapfile -t PLAN_SKIPPED < <(printf '%s\n' "${!skipped[@]}" | sort); fi
+}
+
+# mode_grid VAR MODE: VAR = the (size threads) pairs MODE runs, one "SIZE THREADS" word
+# each: the whole grid (SIZES x THREADS), or in the standard job's rr rounds latency vs size
+# at 1 thread (RR_SIZES) and vs threads (RR_THREADS) at RR_SIZE, each pair once.
+mode_grid() {
+	local -n _grid=$1
+	local size t b
+	local -A seen=()
+	_grid=()
+	if [[ $2 == rr && $MODE_SET == standard ]]; then
+		for size in "${RR_SIZES[@]}"; do
+			b=$(size_bytes "$size")
+			[[ -v seen[$b.1] ]] || _grid+=("$size 1")
+			seen[$b.1]=1
+		done
+		b=$(size_bytes "$RR_SIZE")
+		for t in "${RR_THREADS[@]}"; do
+			t=$((10#$t))
+			[[ -v seen[$b.$t] ]] || _grid+=("$RR_SIZE $t")
+			seen[$b.$t]=1
+		done
+		return 0
+	fi
+	for size in "${SIZES[@]}"; do
+		for t in "${THREADS[@]}"; do _grid+=("$size $((10#$t))"); done
 	done
 }
 
@@ -1046,10 +1221,20 @@ estimate_s() {
 variant_of() { if ((PER_FIELD)) && [[ $1 == a1 ]]; then echo per-field; else echo default; fi; }
 
 print_plan() {
-	local i n=${#PLAN_IMPL[@]} outnote
-	printf 'copybench plan: %d runs = %d mode%s (%s) x %d strategies x %d sizes x %d thread counts x %d repeats (interleaved)\n' \
-		"$n" "${#MODES[@]}" "$( ((${#MODES[@]} == 1)) || echo s)" "${MODES[*]}" "${#IMPLS[@]}" "${#SIZES[@]}" \
-		"${#THREADS[@]}" "$REPEATS"
+	local i n=${#PLAN_IMPL[@]} outnote line
+	local -a g
+	if [[ $MODE_SET == standard ]]; then
+		mode_grid g rr
+		printf 'copybench plan: %d runs = %d repeats (interleaved) of: stream %d strategies x %d sizes x %d thread counts, and rr rounds (%d size/thread points: latency vs size %s at 1 thread, vs threads %s at %s)\n' \
+			"$n" "$REPEATS" "${#IMPLS[@]}" "${#SIZES[@]}" "${#THREADS[@]}" "${#g[@]}" "${RR_SIZES[*]}" \
+			"${RR_THREADS[*]}" "$RR_SIZE"
+	else
+		printf 'copybench plan: %d runs = %d mode%s (%s) x %d strategies x %d sizes x %d thread counts x %d repeats (interleaved)\n' \
+			"$n" "${#MODES[@]}" "$( ((${#MODES[@]} == 1)) || echo s)" "${MODES[*]}" "${#IMPLS[@]}" "${#SIZES[@]}" \
+			"${#THREADS[@]}" "$REPEATS"
+	fi
+	printf 'axes: engines %s; rx %s; buffers %s\n' "${ENGINES[*]}" "${RXS[*]}" "$BUFFERS"
+	for line in "${PLAN_SKIPPED[@]}"; do printf 'skipped: %s\n' "$line"; done
 	if ((NO_NETNS)); then
 		printf 'link: loopback 127.0.0.1 (no namespaces)\n'
 	else
@@ -1060,10 +1245,10 @@ print_plan() {
 	printf 'estimated time: %s\n' "$(fmt_duration "$(estimate_s)")"
 	outnote=$(check_output 2>&1) || outnote="WOULD REFUSE: $outnote"
 	printf 'output: %s\n' "$outnote"
-	printf '%6s %6s %-6s %-8s %-9s %9s %7s\n' order repeat mode strategy variant msg_size threads
+	printf '%6s %6s %-6s %-8s %-9s %-7s %-8s %9s %7s\n' order repeat mode strategy variant engine rx msg_size threads
 	for ((i = 0; i < n; i++)); do
-		printf '%6d %6d %-6s %-8s %-9s %9s %7d\n' $((i + 1)) "${PLAN_REPEAT[i]}" "${PLAN_MODE[i]}" "${PLAN_IMPL[i]}" \
-			"$(variant_of "${PLAN_IMPL[i]}")" "${PLAN_SIZE[i]}" "${PLAN_THREADS[i]}"
+		printf '%6d %6d %-6s %-8s %-9s %-7s %-8s %9s %7d\n' $((i + 1)) "${PLAN_REPEAT[i]}" "${PLAN_MODE[i]}" "${PLAN_IMPL[i]}" \
+			"$(variant_of "${PLAN_IMPL[i]}")" "${PLAN_ENGINE[i]}" "${PLAN_RX[i]}" "${PLAN_SIZE[i]}" "${PLAN_THREADS[i]}"
 	done
 }
 
@@ -1075,6 +1260,7 @@ run_one() {
 	local idx=$1 order=$(($1 + 1))
 	local mode=${PLAN_MODE[idx]} impl=${PLAN_IMPL[idx]} size=${PLAN_SIZE[idx]}
 	local threads=${PLAN_THREADS[idx]} rep=${PLAN_REPEAT[idx]}
+	local engine=${PLAN_ENGINE[idx]} rx=${PLAN_RX[idx]}
 	local variant base port srv_pg="" ready=0 cli_rc=0 srv_rc=0 status=ok reason="" timestamp
 	local cli_limit srv_limit
 	local -a srv_cmd cli_cmd
@@ -1086,7 +1272,7 @@ run_one() {
 	if ! port=$(pick_port "$order"); then
 		reason="no free port near $((PORT_BASE + (order - 1) % 5000))"
 	else
-		run_cmds srv_cmd cli_cmd "$base" "$port" "$impl" "$variant" "$size" "$threads" "$mode"
+		run_cmds srv_cmd cli_cmd "$base" "$port" "$impl" "$variant" "$size" "$threads" "$mode" "$engine" "$rx"
 		spawn srv_pg "$srv_limit" "$NS_S" "$base.srv.json" "$base.srv.err" "${srv_cmd[@]}"
 		wait_listen "$NS_S" "$port" "$srv_pg" || ready=$?
 	fi
@@ -1103,28 +1289,51 @@ run_one() {
 	# The run's end (client and server have exited): the row is written now.
 	timestamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	fill_row "$order" "$rep" "$status" "$reason" "$impl" "$variant" "$mode" "$size" "$threads" \
-		"$timestamp" "$base"
+		"$timestamp" "$base" "$engine" "$rx"
 	write_row
 	[[ $status == ok ]]
 }
 
-# run_cmds SRV_VAR CLI_VAR BASE PORT IMPL VARIANT SIZE THREADS MODE: the server's and the
-# client's command lines, each under 'perf stat' (perf output to BASE.srv.perf / .cli.perf).
+# run_cmds SRV_VAR CLI_VAR BASE PORT IMPL VARIANT SIZE THREADS MODE ENGINE RX: the server's
+# and the client's command lines, each under 'perf stat' (perf output to BASE.srv.perf /
+# .cli.perf). With PERF_CTL, perf starts with its counters off (-D -1) and the binary
+# switches them at its window's edges through a FIFO pair of its own (--perf-ctl).
 run_cmds() {
 	local -n _srv_cmd=$1 _cli_cmd=$2
-	local base=$3 port=$4 impl=$5 variant=$6 size=$7 threads=$8 mode=$9
-	local -a perf_srv=() perf_cli=()
+	local base=$3 port=$4 impl=$5 variant=$6 size=$7 threads=$8 mode=$9 engine=${10} rx=${11}
+	local -a perf_srv=() perf_cli=() ctl_srv=() ctl_cli=()
+	local fifos
 	if ((USE_PERF)); then
-		perf_srv=(env LC_ALL=C perf stat '-x,' -o "$base.srv.perf" -e "$PERF_EVENTS" --)
-		perf_cli=(env LC_ALL=C perf stat '-x,' -o "$base.cli.perf" -e "$PERF_EVENTS" --)
+		perf_srv=(env LC_ALL=C perf stat '-x,' -o "$base.srv.perf" -e "$PERF_EVENTS")
+		perf_cli=(env LC_ALL=C perf stat '-x,' -o "$base.cli.perf" -e "$PERF_EVENTS")
+		if ((PERF_CTL)); then
+			perf_fifos fifos "${base##*/}.srv"
+			perf_srv+=(-D -1 --control "fifo:$fifos") ctl_srv=(--perf-ctl "$fifos")
+			perf_fifos fifos "${base##*/}.cli"
+			perf_cli+=(-D -1 --control "fifo:$fifos") ctl_cli=(--perf-ctl "$fifos")
+		fi
+		perf_srv+=(--) perf_cli+=(--)
 	fi
-	_srv_cmd=("${perf_srv[@]}" "$SCRIPT_DIR/${impl}_server" -p "$port" -B "$SRV_ADDR" -n "$threads" --json)
+	_srv_cmd=("${perf_srv[@]}" "$SCRIPT_DIR/${impl}_server" -p "$port" -B "$SRV_ADDR" -n "$threads" --json
+		"${ctl_srv[@]}")
 	if [[ -n $SRV_CPUS ]]; then _srv_cmd+=(-A "$SRV_CPUS"); fi
 	_cli_cmd=("${perf_cli[@]}" "$SCRIPT_DIR/${impl}_client" -H "$SRV_ADDR" -p "$port" -s "$size" -t "$threads"
-		-d "$DURATION_S" --warmup "$WARMUP_S" --mode "$mode" --json)
+		-d "$DURATION_S" --warmup "$WARMUP_S" --mode "$mode" --buffers "$BUFFERS" --json "${ctl_cli[@]}")
+	if [[ $engine != syscall ]]; then _cli_cmd+=(--engine "$engine"); fi
+	if [[ $rx != copy ]]; then _cli_cmd+=(--rx "$rx"); fi
 	if [[ $variant == per-field ]]; then _cli_cmd+=(--per-field); fi
 	if ((VERIFY)); then _cli_cmd+=(--verify); fi
 	if [[ -n $CLI_CPUS ]]; then _cli_cmd+=(-A "$CLI_CPUS"); fi
+}
+
+# perf_fifos VAR NAME: make the FIFO pair FIFO_DIR/NAME.ctl and .ack (one pair per process
+# per run: a stale byte can never reach another run's perf); VAR = "CTL,ACK".
+perf_fifos() {
+	local -n _fifos=$1
+	local ctl=$FIFO_DIR/$2.ctl ack=$FIFO_DIR/$2.ack
+	rm -f -- "$ctl" "$ack"
+	mkfifo -m 600 -- "$ctl" "$ack" || die "cannot make the perf control FIFOs $ctl, $ack"
+	_fifos="$ctl,$ack"
 }
 
 # run_client CLI_RC_VAR SRV_RC_VAR LIMIT_S BASE SRV_PG CMD...: run the client (in the
@@ -1171,8 +1380,8 @@ run_failure() {
 	fi
 }
 
-# fill_row ORDER REPEAT STATUS REASON IMPL VARIANT MODE SIZE THREADS TIMESTAMP BASE: ROW
-# from the run's facts, the two JSON objects (CLI, SRV) and the two perf files.
+# fill_row ORDER REPEAT STATUS REASON IMPL VARIANT MODE SIZE THREADS TIMESTAMP BASE ENGINE
+# RX: ROW from the run's facts, the two JSON objects (CLI, SRV) and the two perf files.
 fill_row() {
 	local mode=$7 impl=$5
 	ROW=()
@@ -1181,11 +1390,73 @@ fill_row() {
 	ROW[mode]=$mode ROW[msg_size]=$(size_bytes "$8") ROW[threads]=$9
 	ROW[duration_s]=$DURATION_S ROW[warmup_s]=$WARMUP_S
 	row_client "$mode"
+	row_window
 	row_perf "${11}"
 	row_cpu
 	row_sender "$impl"
+	row_paths "$impl" "${12}" "${13}"
 	ROW[placement]=$PLACEMENT ROW[kernel]=$KERNEL ROW[cpu_model]=$CPU_MODEL
 	ROW[link]=$LINK ROW[mtu]=$LINK_MTU
+}
+
+# both_sides VAR SRV_VALUE CLI_VALUE: VAR = the value when both sides agree, else
+# "srv:S;cli:C" (NA for a side that gave none), so a mixed row is never taken for either.
+both_sides() {
+	local -n _both=$1
+	local s=${2:-NA} c=${3:-NA}
+	if [[ $s == "$c" ]]; then _both=$s; else _both="srv:$s;cli:$c"; fi
+}
+
+# row_window: the measured window of each side: its status (window: measured, cut-short,
+# none; see both_sides) and length, and which interval the perf columns cover
+# (perf_interval: window when perf was switched at the window's edges, life when it counted
+# the whole process, failed when the binary could not switch it; NA without perf).
+row_window() {
+	local s c
+	both_sides "ROW[window]" "${SRV[window]-}" "${CLI[window]-}"
+	ROW[srv_window_s]=$(num_or_na "${SRV[window_s]-}")
+	ROW[cli_window_s]=$(num_or_na "${CLI[window_s]-}")
+	PERF_IV_SRV=NA PERF_IV_CLI=NA
+	if ((USE_PERF)); then
+		perf_interval_of PERF_IV_SRV "${SRV[perf_counters]-}"
+		perf_interval_of PERF_IV_CLI "${CLI[perf_counters]-}"
+	fi
+	s=$PERF_IV_SRV c=$PERF_IV_CLI
+	both_sides "ROW[perf_interval]" "$s" "$c"
+}
+
+# perf_interval_of VAR PERF_COUNTERS: one side's perf interval from its JSON perf_counters
+# (window / failed; anything else, or no --perf-ctl, means perf counted the whole life).
+PERF_IV_SRV=NA PERF_IV_CLI=NA
+perf_interval_of() {
+	local -n _iv=$1
+	if ((PERF_CTL == 0)); then _iv=life; return 0; fi
+	case $2 in
+	window) _iv=window ;;
+	failed) _iv=failed ;;
+	"") _iv=NA ;;
+	*) _iv=life ;;
+	esac
+}
+
+# row_paths IMPL ENGINE RX: the send engine and receive path (as the binaries report them,
+# else as asked), the buffers rotated over, and what the paths did: the share of the stream
+# the receiver mapped (rx zerocopy only), io_uring fixed buffers (a3 with io_uring only).
+row_paths() {
+	local impl=$1
+	ROW[buffers]=$(num_or_na "${CLI[buffers]-${SRV[buffers]-}}")
+	ROW[engine]=$(cell "${SRV[engine]-${CLI[engine]-$2}}")
+	ROW[rx]=$(cell "${CLI[rx]-$3}")
+	if [[ $3 == zerocopy ]]; then
+		ROW[rx_mapped_share]=$(per_byte 1 "${CLI[bytes_total]-}" "${CLI[rx_mapped_bytes]-x}")
+	else
+		ROW[rx_mapped_share]=""
+	fi
+	if [[ $impl == a3 && $2 == uring ]]; then
+		case ${SRV[fixed_buffers]-} in true) ROW[fixed_buffers]=1 ;; false) ROW[fixed_buffers]=0 ;; *) ROW[fixed_buffers]=NA ;; esac
+	else
+		ROW[fixed_buffers]=""
+	fi
 }
 
 # row_client MODE: what the client measured: volume, throughput, latency (rr only: the
@@ -1206,13 +1477,17 @@ row_client() {
 }
 
 # row_perf BASE: the srv_/cli_ counter columns and their running percentages from
-# BASE.srv.perf and BASE.cli.perf (NA without perf), and perf_user_only.
+# BASE.srv.perf and BASE.cli.perf (NA without perf, and NA for a side whose binary could
+# not switch perf at its window's edges: such counts cover no known interval), and
+# perf_user_only. row_window first (PERF_IV_*).
 row_perf() {
 	local base=$1 e i nperf=${#PERF_COLS[@]}
 	local -a pf_s pf_c
 	if ((USE_PERF)); then
 		IFS=, read -r -a pf_s < <(perf_fields "$base.srv.perf")
 		IFS=, read -r -a pf_c < <(perf_fields "$base.cli.perf")
+		[[ $PERF_IV_SRV != failed ]] || IFS=, read -r -a pf_s < <(perf_fields /nonexistent)
+		[[ $PERF_IV_CLI != failed ]] || IFS=, read -r -a pf_c < <(perf_fields /nonexistent)
 	else
 		IFS=, read -r -a pf_s < <(perf_fields /nonexistent)
 		pf_c=("${pf_s[@]}")
@@ -1229,21 +1504,28 @@ row_perf() {
 	fi
 }
 
-# row_cpu: CPU time (rusage of each side; host-wide over the client's measured window) and
-# the per-byte costs made from it and from the cycle counts (ROW's perf columns first).
+# row_cpu: CPU time (rusage of each side over its own window, the server's whole life too;
+# host-wide over the client's window) and the per-byte costs made from it and from the
+# cycle counts (row_window and row_perf first). Every cost divides a figure by the bytes of
+# the same interval: a window's CPU by that side's window bytes, whole-life perf counts by
+# every byte sent.
 row_cpu() {
-	local k
+	local k den_s den_c
 	for k in cpu_user_s cpu_sys_s; do
 		ROW[srv_$k]=$(num_or_na "${SRV[$k]-}")
 		ROW[cli_$k]=$(num_or_na "${CLI[$k]-}")
+		ROW[srv_life_$k]=$(num_or_na "${SRV[life_$k]-}")
 	done
-	ROW[srv_cpu_ns_per_byte]=$(per_byte 1e9 "${SRV[bytes_sent]-}" "${SRV[cpu_user_s]-x}" "${SRV[cpu_sys_s]-x}")
+	ROW[srv_cpu_ns_per_byte]=$(per_byte 1e9 "${SRV[bytes]-}" "${SRV[cpu_user_s]-x}" "${SRV[cpu_sys_s]-x}")
 	ROW[cli_cpu_ns_per_byte]=$(per_byte 1e9 "${CLI[bytes]-}" "${CLI[cpu_user_s]-x}" "${CLI[cpu_sys_s]-x}")
-	# perf counts each process over its whole life, warmup included: the bytes the server
-	# sent over that life are the denominator for both sides' cycles per byte.
-	ROW[srv_cycles_per_byte]=$(per_byte 1 "${SRV[bytes_sent]-}" "${ROW[srv_cycles]}")
-	ROW[cli_cycles_per_byte]=$(per_byte 1 "${SRV[bytes_sent]-}" "${ROW[cli_cycles]}")
-	for k in host_cpu_user_s host_cpu_sys_s host_cpu_irq_s host_cpu_softirq_s; do
+	den_s=${SRV[bytes_sent]-} den_c=${SRV[bytes_sent]-}
+	[[ $PERF_IV_SRV != window ]] || den_s=${SRV[bytes]-}
+	[[ $PERF_IV_CLI != window ]] || den_c=${CLI[bytes]-}
+	ROW[srv_cycles_per_byte]=$(per_byte 1 "$den_s" "${ROW[srv_cycles]}")
+	ROW[cli_cycles_per_byte]=$(per_byte 1 "$den_c" "${ROW[cli_cycles]}")
+	# Host-wide: all CPUs over the client's window (the server samples the same host over
+	# its own window; on one host the two agree), divided by the client's window bytes.
+	for k in host_cpu_user_s host_cpu_sys_s host_cpu_irq_s host_cpu_softirq_s host_busy_cpus cpus_online; do
 		ROW[$k]=$(num_or_na "${CLI[$k]-}")
 	done
 	ROW[host_cpu_ns_per_byte]=$(per_byte 1e9 "${CLI[bytes]-}" "${CLI[host_cpu_user_s]-x}" \
@@ -1254,15 +1536,24 @@ row_cpu() {
 # and TCP_INFO (the server's; the client's when the server gave none).
 row_sender() {
 	local k
-	for k in zc_sends zc_completions zc_copied zc_notifications zc_enobufs zc_pool_depth zc_pool_waits; do
+	for k in zc_sends zc_completions zc_copied zc_notifications zc_enobufs zc_pool_depth zc_pool_waits \
+		zc_in_flight_max; do
 		if [[ $1 == a3 ]]; then ROW[$k]=$(num_or_na "${SRV[$k]-}"); else ROW[$k]=""; fi
 	done
 	ROW[tcp_retrans]=$(num_or_na "${SRV[tcp_retrans]-${CLI[tcp_retrans]-}}")
 	ROW[tcp_rtt_us]=$(num_or_na "${SRV[tcp_rtt_us]-${CLI[tcp_rtt_us]-}}")
+	# The sender's network namespace's TcpExt counters over its window (the client's
+	# namespace would count the receiver's side).
+	for k in tcp_loss_probes tcp_spurious_rtos tcp_dsack_recv; do ROW[$k]=$(num_or_na "${SRV[$k]-}"); done
 }
 
 # ---------------------------------------------------------------------------------------
 # Sweep.
+
+# perf_interval_planned: what the perf columns will cover: window, life, or NA (no perf).
+perf_interval_planned() {
+	if ((USE_PERF == 0)); then echo NA; elif ((PERF_CTL)); then echo window; else echo life; fi
+}
 
 run_sweep() {
 	local n=${#PLAN_IMPL[@]} i failed=0 start now elapsed eta head
@@ -1271,6 +1562,8 @@ run_sweep() {
 		printf 'run_id %s\ncommand %s\nkernel %s\ncpu_model %s\nlink %s mtu %s\nnamespaces %s %s\nplacement %s\nperf %s\n' \
 			"$RUN_ID" "$PROG ${ORIG_ARGS[*]}" "$KERNEL" "$CPU_MODEL" "$LINK" "$LINK_MTU" \
 			"${NS_S:--}" "${NS_C:--}" "$PLACEMENT" "$USE_PERF"
+		printf 'perf_interval %s\nengines %s\nrx %s\nbuffers %s\n' "$(perf_interval_planned)" \
+			"${ENGINES[*]}" "${RXS[*]}" "$BUFFERS"
 	} >"$RAW_DIR/run.txt"
 	err "run_id $RUN_ID: $n runs, estimated $(fmt_duration "$(estimate_s)"); rows -> $OUT, raw -> $RAW_DIR"
 	start=$SECONDS
@@ -1288,9 +1581,9 @@ run_sweep() {
 		now=$SECONDS
 		elapsed=$((now - start))
 		eta=$(((elapsed * (n - i - 1)) / (i + 1)))
-		printf '[%d/%d] %s%s %s size=%s threads=%s rep=%s: %s  ETA %s\n' $((i + 1)) "$n" "${PLAN_IMPL[i]}" \
-			"$([[ ${ROW[variant]} == per-field ]] && echo /per-field)" "${PLAN_MODE[i]}" "${ROW[msg_size]}" \
-			"${PLAN_THREADS[i]}" "${PLAN_REPEAT[i]}" "$head" "$(fmt_duration "$eta")" >&2
+		printf '[%d/%d] %s%s %s engine=%s rx=%s size=%s threads=%s rep=%s: %s  ETA %s\n' $((i + 1)) "$n" "${PLAN_IMPL[i]}" \
+			"$([[ ${ROW[variant]} == per-field ]] && echo /per-field)" "${PLAN_MODE[i]}" "${PLAN_ENGINE[i]}" \
+			"${PLAN_RX[i]}" "${ROW[msg_size]}" "${PLAN_THREADS[i]}" "${PLAN_REPEAT[i]}" "$head" "$(fmt_duration "$eta")" >&2
 	done
 	# The raw directory's last file: a directory without it is a killed run's (incomplete).
 	printf '%d\n' "$n" >"$RAW_DIR/COMPLETE"
@@ -1373,6 +1666,7 @@ interactive_menu() {
 			select one_threads in "${THREADS[@]}"; do [[ -n $one_threads ]] && break; done
 			[[ -n ${one_threads-} ]] || return 0
 			IMPLS=("$one_impl") SIZES=("$one_size") THREADS=("$one_threads") REPEATS=1
+			MODE_SET=stream MODES=(stream)
 			execute
 			return $?
 			;;

@@ -133,7 +133,8 @@ out=$("$DRIVER" --help 2>"$TMP/err")
 rc=$?
 unnamed=""
 for o in --mtu --dry-run --impls --sizes --threads --duration --repeats --warmup --out \
-	--no-netns --pin --quick --no-plot --per-field --interactive --parse-perf --help --mode --cleanup; do
+	--no-netns --pin --quick --no-plot --per-field --interactive --parse-perf --help --mode --cleanup \
+	--engines --rx --buffers --rr-sizes --rr-threads --rr-size; do
 	grep -q -- "$o" <<<"$out" || unnamed+=" $o"
 done
 if ((rc != 0)); then
@@ -152,7 +153,8 @@ bad_cases=(
 	"--bogus" "--threads 0" "--threads x" "--threads 1025" "--sizes 10" "--sizes 1Q"
 	"--sizes 128M" "--duration 0" "--duration -1" "--duration abc" "--warmup x" "--repeats 0"
 	"--repeats 1.5" "--mtu 10" "--mtu 70000" "--impls a4" "--impls ''" "--mode bogus" "--out"
-	"--pin bogus"
+	"--pin bogus" "--engines bogus" "--engines ''" "--rx mmap" "--buffers 0" "--buffers 4097" "--buffers x"
+	"--rr-sizes 10" "--rr-threads 0" "--rr-size 1Q"
 )
 bad_fail=""
 args=()
@@ -198,21 +200,69 @@ else
 	pass driver_dry_run_quick
 fi
 
-# The default sweep: 288 interleaved runs, every configuration once per repeat, repeats in order.
+# The default job: 6 interleaved rounds, each the stream grid (3 strategies x 7 sizes x 4
+# thread counts) then the rr rounds (latency vs size at 1 thread, vs threads at 16K), every
+# configuration once per round, rounds in order; and its estimate fits in 20 minutes.
 rc=0
 "$DRIVER" --dry-run --out "$TMP/none.csv" >"$TMP/plan" 2>/dev/null || rc=$?
-order_ok=$(awk '$1 ~ /^[0-9]+$/ && NF == 7 {
-		n++; if ($1 != n) bad = 1
-		rep = int((n - 1) / 96) + 1; if ($2 != rep) bad = 1
-	} END { print (n == 288 && !bad) ? "yes" : "no (" n " runs)" }' "$TMP/plan")
+order_ok=$(awk '$1 ~ /^[0-9]+$/ && NF == 9 {
+		n++; if ($1 != n) bad = "order"
+		rep = int((n - 1) / 108) + 1; if ($2 != rep) bad = "repeat"
+		if ($6 != "syscall" || $7 != "copy") bad = "axes"
+		if ($2 == 1) { k[$3 " " $8 " " $9]++; m[$3]++ }
+	} END {
+		if (m["stream"] != 84 || m["rr"] != 24) bad = bad " round 1: " m["stream"] " stream + " m["rr"] " rr"
+		split("64 1K 16K 64K 1M", rs, " ")
+		for (i in rs) if (k["rr " rs[i] " 1"] != 3) bad = bad " rr " rs[i] " at 1 thread"
+		split("2 4 8", rt, " ")
+		for (i in rt) if (k["rr 16K " rt[i]] != 3) bad = bad " rr 16K at " rt[i] " threads"
+		print (n == 648 && bad == "") ? "yes" : "no (" n " runs;" bad ")" }' "$TMP/plan")
+est=$(sed -n 's/^estimated time: \(\([0-9]*\)h\)\{0,1\}\(\([0-9]*\)m\)\{0,1\}\([0-9]*\)s$/\2 \4 \5/p' "$TMP/plan" |
+	awk '{ if (NF == 1) print $1; else if (NF == 2) print $1 * 60 + $2; else print $1 * 3600 + $2 * 60 + $3 }')
 if ((rc != 0)); then
 	fail driver_dry_run_default_interleaved "exit $rc"
 elif [[ $order_ok != yes ]]; then
 	fail driver_dry_run_default_interleaved "plan order/repeats wrong: $order_ok"
-elif ! grep -q '^estimated time: 1[0-9]m' "$TMP/plan"; then
-	fail driver_dry_run_default_interleaved "estimate not 10-19 min: $(grep '^estimated' "$TMP/plan")"
+elif ! grep -q '^copybench plan: 648 runs = 6 repeats (interleaved) of: stream .* and rr rounds' "$TMP/plan"; then
+	fail driver_dry_run_default_interleaved "plan header: $(head -n 1 "$TMP/plan")"
 else
 	pass driver_dry_run_default_interleaved
+fi
+if [[ -z $est ]] || ((est > 1200 || est < 600)); then
+	fail driver_dry_run_default_within_20_min "estimate '$(grep '^estimated' "$TMP/plan")' (${est:-?} s), want 10..20 min"
+else
+	pass "driver_dry_run_default_within_20_min ($est s)"
+fi
+
+# The axes: engines x rx over both modes make exactly the combinations that exist — a1
+# never with io_uring, rr never with receive zero-copy — and the plan names what it skipped.
+"$DRIVER" --dry-run --quick --mode both --engines syscall,uring --rx copy,zerocopy --out "$TMP/none.csv" \
+	>"$TMP/plan" 2>/dev/null
+got=$(awk '$1 ~ /^[0-9]+$/ && NF == 9 { k[$3 "/" $4 "/" $6 "/" $7]++ }
+	END { for (x in k) printf "%s=%d\n", x, k[x] }' "$TMP/plan" | sort | tr '\n' ' ')
+want="rr/a1/syscall/copy=4 rr/a2/syscall/copy=4 rr/a2/uring/copy=4 rr/a3/syscall/copy=4 rr/a3/uring/copy=4 "
+want+="stream/a1/syscall/copy=4 stream/a1/syscall/zerocopy=4 stream/a2/syscall/copy=4 stream/a2/syscall/zerocopy=4 "
+want+="stream/a2/uring/copy=4 stream/a2/uring/zerocopy=4 stream/a3/syscall/copy=4 stream/a3/syscall/zerocopy=4 "
+want+="stream/a3/uring/copy=4 stream/a3/uring/zerocopy=4 "
+if [[ $got != "$want" ]]; then
+	fail driver_dry_run_axes_row_set "got: $got"
+elif ! grep -q '^copybench plan: 60 runs' "$TMP/plan"; then
+	fail driver_dry_run_axes_row_set "plan header: $(head -n 1 "$TMP/plan")"
+elif ! grep -q '^skipped: a1 with engine uring' "$TMP/plan" || ! grep -q '^skipped: rr with rx zerocopy' "$TMP/plan"; then
+	fail driver_dry_run_axes_row_set "the plan does not name the skipped combinations"
+elif ! grep -q '^axes: engines syscall uring; rx copy zerocopy; buffers 1$' "$TMP/plan"; then
+	fail driver_dry_run_axes_row_set "no axes line: $(grep '^axes' "$TMP/plan")"
+else
+	pass driver_dry_run_axes_row_set
+fi
+
+# --rx zerocopy: the veth MTU defaults to 4148 (an MSS of one page), unless --mtu is given.
+mtu_of() { "$DRIVER" --dry-run --quick --out "$TMP/none.csv" "$@" 2>/dev/null | sed -n 's/^link: veth .*, mtu \([0-9]*\),.*/\1/p'; }
+m1=$(mtu_of --rx zerocopy) m2=$(mtu_of --rx copy,zerocopy --mtu 9000) m3=$(mtu_of --rx copy) m4=$(mtu_of)
+if [[ "$m1 $m2 $m3 $m4" == "4148 9000 1500 1500" ]]; then
+	pass driver_rx_zerocopy_mtu_4148
+else
+	fail driver_rx_zerocopy_mtu_4148 "mtu zerocopy/zerocopy+--mtu 9000/copy/default: $m1/$m2/$m3/$m4, want 4148/9000/1500/1500"
 fi
 
 # --mode both doubles the plan, and the plan says so: modes in the product and in the table.
@@ -239,13 +289,13 @@ fi
 
 # --interactive, driven on stdin: choose a2, size 4K, then plan the sweep (dry run).
 rc=0
-printf '1\na2\n2\n4K\n3\n1 2\n5\n' | "$DRIVER" --interactive --dry-run >"$TMP/plan" 2>"$TMP/err" || rc=$?
-n=$(grep -cE '^ +[0-9]+ +[0-9]+ +stream +a2 +default +4K +[12]$' "$TMP/plan")
+printf '1\na2\n2\n4K\n3\n1 2\n5\n' | "$DRIVER" --interactive --dry-run --mode stream >"$TMP/plan" 2>"$TMP/err" || rc=$?
+n=$(grep -cE '^ +[0-9]+ +[0-9]+ +stream +a2 +default +syscall +copy +4K +[12]$' "$TMP/plan")
 others=$(grep -cE '^ +[0-9]+ +[0-9]+ +[a-z]+ +a[13] ' "$TMP/plan")
 if ((rc != 0)); then
 	fail driver_interactive_menu "exit $rc: $(tail -n 1 "$TMP/err")"
-elif ((n != 6 || others != 0)); then
-	fail driver_interactive_menu "want 6 runs of a2 4K (threads 1 2, 3 repeats), got $n (+$others others)"
+elif ((n != 12 || others != 0)); then
+	fail driver_interactive_menu "want 12 runs of a2 4K (threads 1 2, 6 repeats), got $n (+$others others)"
 else
 	pass driver_interactive_menu
 fi
@@ -289,7 +339,8 @@ if ((EUID != 0)); then
 		driver_loopback_without_perf driver_missing_ip driver_missing_matplotlib driver_failed_runs_recorded driver_mode_both_rr_rows \
 		driver_sigkill_during_setup driver_sigkill_during_sweep driver_run_after_setup_kill_removes_its_namespaces \
 		driver_next_run_removes_dead_runs_namespaces \
-		driver_raw_dir_complete_marker driver_cleanup_removes_dead_only driver_cleanup_nothing_to_clean; do
+		driver_raw_dir_complete_marker driver_cleanup_removes_dead_only driver_cleanup_nothing_to_clean \
+		driver_axes_rows driver_perf_without_control; do
 		skip "$t" "needs root (network namespaces, perf)"
 	done
 	((FAILS == 0))
@@ -329,7 +380,8 @@ if ((!have_binaries)) && ! make -C "$ROOT" >/dev/null 2>&1; then
 		driver_loopback_without_perf driver_missing_ip driver_missing_matplotlib driver_failed_runs_recorded driver_mode_both_rr_rows \
 		driver_sigkill_during_setup driver_sigkill_during_sweep driver_run_after_setup_kill_removes_its_namespaces \
 		driver_next_run_removes_dead_runs_namespaces \
-		driver_raw_dir_complete_marker driver_cleanup_removes_dead_only driver_cleanup_nothing_to_clean; do
+		driver_raw_dir_complete_marker driver_cleanup_removes_dead_only driver_cleanup_nothing_to_clean \
+		driver_axes_rows driver_perf_without_control; do
 		skip "$t" "binaries not built and make failed"
 	done
 	((FAILS == 0))
@@ -354,10 +406,30 @@ elif check_csv driver_quick_netns "$TMP/quick/out.csv" 12 '^ok$'; then
 		{ if ($c["link"] != "veth" || $c["mtu"] != 1500 || $c["bytes"] !~ /^[0-9]+$/ || $c["bytes"] == 0 ||
 		      $c["srv_task_clock"] == "NA" || $c["srv_cycles"] == "0" || $c["verify_errors"] != 0 ||
 		      ($c["strategy"] == "a3") != ($c["zc_sends"] != "")) print NR }' "$TMP/quick/out.csv")
+	# The window columns: perf switched at both windows edges (perf works here: task-clock
+	# is a software event), both windows measured and about as long as asked, host figures
+	# filled, and cells that do not apply empty rather than 0.
+	num='^[0-9]+([.][0-9]+)?$'
+	window_bad=$(awk -F, -v num="$num" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		function bad(why) { printf "line %d: %s; ", NR, why }
+		{ if ($c["perf_interval"] != "window") bad("perf_interval " $c["perf_interval"])
+		  if ($c["window"] != "measured") bad("window " $c["window"])
+		  for (k in w) delete w[k]
+		  split("srv_window_s cli_window_s host_busy_cpus cpus_online srv_life_cpu_user_s srv_life_cpu_sys_s tcp_loss_probes tcp_spurious_rtos tcp_dsack_recv buffers", w, " ")
+		  for (k in w) if ($c[w[k]] !~ num) bad(w[k] " " $c[w[k]])
+		  if ($c["srv_window_s"] < 0.9 || $c["cli_window_s"] < 0.9) bad("window shorter than 0.9 s")
+		  if ($c["host_busy_cpus"] <= 0 || $c["host_busy_cpus"] > $c["cpus_online"] * 1.05 + 0.05) bad("host_busy_cpus " $c["host_busy_cpus"] " of " $c["cpus_online"])
+		  if ($c["srv_life_cpu_user_s"] + $c["srv_life_cpu_sys_s"] + 0.01 < $c["srv_cpu_user_s"] + $c["srv_cpu_sys_s"]) bad("server life CPU below its window CPU")
+		  if ($c["buffers"] != 1 || $c["engine"] != "syscall" || $c["rx"] != "copy") bad("buffers/engine/rx " $c["buffers"] "/" $c["engine"] "/" $c["rx"])
+		  if ($c["rx_mapped_share"] != "" || $c["fixed_buffers"] != "") bad("rx_mapped_share/fixed_buffers not empty for rx copy, syscall")
+		  if (($c["strategy"] == "a3") != ($c["zc_in_flight_max"] ~ num)) bad("zc_in_flight_max " $c["zc_in_flight_max"])
+		  if ($c["strategy"] != "a3" && $c["zc_in_flight_max"] != "") bad("zc_in_flight_max filled for " $c["strategy"]) }' "$TMP/quick/out.csv")
 	if ((raw != 72)); then
 		fail driver_quick_netns "$raw raw files under results/, want 72 (6 per run)"
 	elif [[ -n $cells ]]; then
 		fail driver_quick_netns "implausible cells on lines: $cells"
+	elif [[ -n $window_bad ]]; then
+		fail driver_quick_netns "window columns: $(cut -c 1-400 <<<"$window_bad")"
 	elif (($(grep -c '^\[[0-9]*/12\] ' "$TMP/q.err") != 12)); then
 		fail driver_quick_netns "want 12 progress lines on stderr"
 	else
@@ -386,9 +458,12 @@ else
 	else
 		pass driver_and_plot_together
 	fi
+	# plot_results.COLUMNS are the columns the plots read: the driver's header starts with
+	# exactly those, in order; the driver's newer columns follow at the end (a CSV reader
+	# takes columns by name, and plot_results accepts extra ones).
 	want=$(cd "$ROOT" && "$PLOT_PY" -c 'import plot_results; print(",".join(plot_results.COLUMNS))' 2>&1)
 	got=$(head -n 1 "$TMP/quick/out.csv" 2>/dev/null)
-	if [[ $got == "$want" ]]; then
+	if [[ $got == "$want" || $got == "$want",* ]]; then
 		pass driver_header_matches_plot_columns
 	else
 		fail driver_header_matches_plot_columns "driver: $(cut -c 1-60 <<<"$got")... plot_results.COLUMNS: $(cut -c 1-60 <<<"$want")... (diff: $(diff <(tr , '\n' <<<"$got") <(tr , '\n' <<<"$want") | grep '^[<>]' | tr '\n' ' '))"
@@ -688,6 +763,7 @@ elif check_csv driver_loopback_without_perf "$TMP/lo/out.csv" 1 '^ok$'; then
 		{ if ($c["link"] != "lo") print "link " $c["link"]
 		  if ($c["mtu"] != lomtu) print "mtu " $c["mtu"]
 		  if ($c["srv_task_clock"] != "NA" || $c["cli_cycles"] != "NA" || $c["perf_user_only"] != "NA") print "perf cells not NA"
+		  if ($c["perf_interval"] != "NA") print "perf_interval " $c["perf_interval"] " without perf"
 		  if ($c["throughput_gbps"] !~ /^[0-9.]+$/ || $c["throughput_gbps"] + 0 <= 0) print "no throughput"
 		  if ($c["srv_cpu_ns_per_byte"] !~ /^[0-9.]+$/) print "no rusage cost per byte" }' "$TMP/lo/out.csv")
 	if [[ -n $bad ]]; then fail driver_loopback_without_perf "$(tr '\n' ';' <<<"$bad")"; else pass driver_loopback_without_perf; fi
@@ -790,6 +866,68 @@ elif check_csv driver_mode_both_rr_rows "$TMP/rr/out.csv" 4 '^ok$'; then
 		fail driver_mode_both_rr_rows "$(echo "$bad" | head -n 3 | tr '\n' ';')"
 	else
 		pass driver_mode_both_rr_rows
+	fi
+fi
+
+
+# The axes over a real veth pair: a1 and a3 with both engines and both receive paths make
+# 6 rows (a1 never with io_uring), each recording the engine and receive path it ran with;
+# --rx zerocopy picked MTU 4148; the mapped share is a fraction for zerocopy rows and empty
+# for copy rows; fixed_buffers is filled for a3 with io_uring only.
+rc=0
+driver --no-build --no-plot --impls a1,a3 --engines syscall,uring --rx copy,zerocopy --sizes 64K --threads 1 \
+	--repeats 1 --duration 0.5 --warmup 0.1 --out "$TMP/axes/out.csv" >/dev/null 2>"$TMP/axes.err" || rc=$?
+if ((rc != 0)); then
+	fail driver_axes_rows "exit $rc: $(grep -m1 FAILED "$TMP/axes.err" || tail -n 1 "$TMP/axes.err")"
+elif [[ -n $(leftovers "$TMP/axes.err") ]]; then
+	fail driver_axes_rows "$(leftovers "$TMP/axes.err")"
+elif check_csv driver_axes_rows "$TMP/axes/out.csv" 6 '^ok$'; then
+	got=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		{ printf "%s/%s/%s ", $c["strategy"], $c["engine"], $c["rx"] }' "$TMP/axes/out.csv")
+	bad=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		{ if ($c["mtu"] != 4148) print "line " NR " mtu " $c["mtu"]
+		  share = $c["rx_mapped_share"]
+		  if ($c["rx"] == "zerocopy" && !(share ~ /^[0-9.]+$/ && share >= 0 && share <= 1)) print "line " NR " rx_mapped_share " share
+		  if ($c["rx"] == "copy" && share != "") print "line " NR " rx_mapped_share " share " for rx copy"
+		  fb = $c["fixed_buffers"]
+		  if ($c["strategy"] == "a3" && $c["engine"] == "uring") { if (fb != "0" && fb != "1") print "line " NR " fixed_buffers " fb }
+		  else if (fb != "") print "line " NR " fixed_buffers " fb " for " $c["strategy"] "/" $c["engine"] }' "$TMP/axes/out.csv")
+	if [[ $got != "a1/syscall/copy a1/syscall/zerocopy a3/syscall/copy a3/syscall/zerocopy a3/uring/copy a3/uring/zerocopy " ]]; then
+		fail driver_axes_rows "rows (strategy/engine/rx): $got"
+	elif [[ -n $bad ]]; then
+		fail driver_axes_rows "$(head -n 3 <<<"$bad" | tr '\n' ';')"
+	elif ! grep -q 'engine=uring rx=zerocopy' "$TMP/axes.err"; then
+		fail driver_axes_rows "the progress lines do not show the axes"
+	else
+		pass driver_axes_rows
+	fi
+fi
+
+# A perf without --control (older than 5.9; a wrapper that refuses the option stands in):
+# said once, and the counters cover each process's whole life: perf_interval=life, counts
+# still filled.
+mkdir -p "$TMP/oldperf"
+real_perf=$(command -v perf || true)
+if [[ -z $real_perf ]]; then
+	skip driver_perf_without_control "perf not installed"
+else
+	# shellcheck disable=SC2016 # the $@ and $a are the wrapper's own, expanded when it runs
+	printf '#!/bin/sh\nfor a in "$@"; do\n\tif [ "$a" = --control ]; then echo "  Error: unknown option control" >&2; exit 129; fi\ndone\nexec %s "$@"\n' \
+		"$real_perf" >"$TMP/oldperf/perf"
+	chmod +x "$TMP/oldperf/perf"
+	rc=0
+	PATH="$TMP/oldperf:$PATH" driver --no-netns --no-build --no-plot --impls a2 --sizes 4K --threads 1 --repeats 1 \
+		--duration 0.3 --warmup 0.1 --out "$TMP/oldperf/out.csv" >/dev/null 2>"$TMP/oldperf.err" || rc=$?
+	if ((rc != 0)); then
+		fail driver_perf_without_control "exit $rc: $(tail -n 1 "$TMP/oldperf.err")"
+	elif (($(grep -c 'no --control' "$TMP/oldperf.err") != 1)); then
+		fail driver_perf_without_control "want one line saying perf has no --control: $(grep -m1 perf "$TMP/oldperf.err")"
+	elif check_csv driver_perf_without_control "$TMP/oldperf/out.csv" 1 '^ok$'; then
+		bad=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+			{ if ($c["perf_interval"] != "life") print "perf_interval " $c["perf_interval"]
+			  if ($c["srv_task_clock"] !~ /^[0-9.]+$/ || $c["cli_task_clock"] !~ /^[0-9.]+$/) print "task_clock not filled"
+			  if ($c["window"] != "measured") print "window " $c["window"] }' "$TMP/oldperf/out.csv")
+		if [[ -n $bad ]]; then fail driver_perf_without_control "$(tr '\n' ';' <<<"$bad")"; else pass driver_perf_without_control; fi
 	fi
 fi
 

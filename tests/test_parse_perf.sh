@@ -62,6 +62,10 @@ P100x4="100.00,100.00,100.00,100.00"
 check_row parse_pmu_less_vm pmu_less_vm.txt \
 	"$NA6,2,0,58,0.67,$NA6,$P100x4,0"
 # Recorded with -r 3: the variance column must not shift the fields.
+# Counted over a window only (perf stat -D -1 --control fifo:..., the sweep's way): the
+# same layout; run times are the window's, not the process's.
+check_row parse_control_window_vm control_window_vm.txt \
+	"$NA6,689,1,7,158.01,$NA6,$P100x4,0"
 check_row parse_repeat_variance_column repeat_r3_vm.txt \
 	"$NA6,1,0,58,0.66,$NA6,$P100x4,0"
 # Recorded with :u on every event: counted as their events, and flagged user-only.
