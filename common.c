@@ -1704,7 +1704,8 @@ static const struct cli_opt cli_opts[] = {
 	  "connection beyond it is refused (default: half the RAM)" },
 	{ OPT_ZC_POOL, "zc-pool", "BYTES", FOR_SERVER, STRAT_BIT(STRAT_A3), NULL,
 	  "zero-copy buffer pool per connection, K/M/G suffixes\n"
-	  "(default: tcp_wmem max + 2 messages; at least 2 messages)" },
+	  "(default: what the send buffer holds in flight, a page\n"
+	  "per iovec piece, x 1.5 + 2; at least the client's --buffers)" },
 	{ OPT_PER_FIELD, "per-field", NULL, FOR_CLIENT, STRAT_BIT(STRAT_A1), NULL,
 	  "server sends with one send() per field" },
 	{ OPT_ENGINE, "engine", "syscall|uring", FOR_CLIENT, STRAT_BIT(STRAT_A2) | STRAT_BIT(STRAT_A3), "syscall",
@@ -1773,7 +1774,10 @@ static void print_opt_help(const struct cli_opt *o)
 			 mark + strlen("(default)"));
 	else
 		snprintf(text, sizeof(text), "%s%s%s", o->help, def[0] ? " " : "", def);
-	printf("%-27s", head);
+	if (strlen(head) >= 27)   /* a long head: the text starts on the next line */
+		printf("%s\n%27s", head, "");
+	else
+		printf("%-27s", head);
 	for (const char *p = text; *p; p++) {
 		putchar(*p);
 		if (*p == '\n')

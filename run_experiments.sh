@@ -1145,7 +1145,7 @@ write_row() {
 build_plan() {
 	local rep mode impl engine rx pair
 	local -a grid
-	local -A skipped=()
+	local -A left_out=()
 	PLAN_MODE=() PLAN_IMPL=() PLAN_SIZE=() PLAN_THREADS=() PLAN_REPEAT=() PLAN_ENGINE=() PLAN_RX=()
 	PLAN_SKIPPED=()
 	for ((rep = 1; rep <= REPEATS; rep++)); do
@@ -1154,12 +1154,12 @@ build_plan() {
 			for impl in "${IMPLS[@]}"; do
 				for engine in "${ENGINES[@]}"; do
 					if [[ $impl == a1 && $engine == uring ]]; then
-						skipped["a1 with engine uring: a1 sends with send() only (no io_uring engine)"]=1
+						left_out["a1 with engine uring: a1 sends with send() only (no io_uring engine)"]=1
 						continue
 					fi
 					for rx in "${RXS[@]}"; do
 						if [[ $mode == rr && $rx == zerocopy ]]; then
-							skipped["rr with rx zerocopy: receive zero-copy measures stream receive only"]=1
+							left_out["rr with rx zerocopy: receive zero-copy measures stream receive only"]=1
 							continue
 						fi
 						for pair in "${grid[@]}"; do
@@ -1172,7 +1172,7 @@ build_plan() {
 			done
 		done
 	done
-	if ((${#skipped[@]} > 0)); then mapfile -t PLAN_SKIPPED < <(printf '%s\n' "${!skipped[@]}" | sort); fi
+	if ((${#left_out[@]} > 0)); then mapfile -t PLAN_SKIPPED < <(printf '%s\n' "${!left_out[@]}" | sort); fi
 }
 
 # mode_grid VAR MODE: VAR = the (size threads) pairs MODE runs, one "SIZE THREADS" word
