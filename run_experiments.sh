@@ -78,7 +78,7 @@ IMPLS=() SIZES=() THREADS=() MODES=() ENGINES=() RXS=() RR_SIZES=() RR_THREADS=(
 # (stream, rr, both: every mode over the whole grid).
 MODE_SET="" RR_SIZE="" BUFFERS=""
 REPEATS="" DURATION_S="" WARMUP_S="" MTU="" OUT="" PIN="" QUICK=0 NO_PLOT=0 NO_NETNS=0
-PER_FIELD=0 VERIFY=0 DRY_RUN=0 INTERACTIVE=0 NO_BUILD=0 ACTION=sweep PARSE_FILE=""
+PER_FIELD=0 VERIFY=0 PROFILE=0 DRY_RUN=0 INTERACTIVE=0 NO_BUILD=0 ACTION=sweep PARSE_FILE=""
 # OPT_*: options as given; unset when not given (an empty value given is an error).
 unset OPT_IMPLS OPT_SIZES OPT_THREADS OPT_REPEATS OPT_DURATION OPT_WARMUP OPT_ENGINES OPT_RX
 unset OPT_RR_SIZES OPT_RR_THREADS OPT_RR_SIZE OPT_BUFFERS
@@ -137,6 +137,11 @@ Sweep:
   --buffers N        message buffers the senders rotate over, 1..4096 (default: 1)
   --per-field        A1 runs use its per-field variant (one send() per field)
   --verify           clients check every byte (costs CPU; sequence numbers are always checked)
+  --profile          also sample call chains on all CPUs over each run's window (perf record
+                     -a -g -e cpu-clock) and split the CPU per byte copy by copy: prof_user_copy,
+                     prof_send_copy, prof_zc_overhead, prof_deferred_copy, prof_recv_copy,
+                     prof_stack, prof_user_other (ns/byte), prof_idle and prof_foreign
+                     (shares: idle CPU, other processes' samples); needs perf
   --pin [split|same] pin server and client threads via the binaries' -A: split = server on
                      the first allowed CPU, client on the second (default for --pin);
                      same = both on the first
@@ -308,6 +313,7 @@ parse_args() {
 		--no-build) NO_BUILD=1 ;;
 		--per-field) PER_FIELD=1 ;;
 		--verify) VERIFY=1 ;;
+		--profile) PROFILE=1 ;;
 		--dry-run) DRY_RUN=1 ;;
 		--interactive) INTERACTIVE=1 ;;
 		--cleanup) ACTION=cleanup ;;
@@ -1000,6 +1006,9 @@ require_tools() {
 	else
 		err "perf not usable: perf is installed but 'perf stat' fails here ($(cell "$perr")); the sweep runs without it and counter columns are NA"
 	fi
+	if ((PROFILE)) && ! ((USE_PERF && PERF_CTL)); then
+		die "--profile needs a working perf with --control (perf >= 5.9): see the line above"
+	fi
 	PLOT_PY=""
 	if ((NO_PLOT == 0)) && [[ -f $SCRIPT_DIR/plot_results.py ]]; then
 		PLOT_PY=$(find_plot_python) ||
@@ -1083,7 +1092,9 @@ build_columns() {
 		host_cpu_ns_per_byte placement kernel cpu_model link mtu
 		perf_interval window srv_window_s cli_window_s host_busy_cpus cpus_online
 		srv_life_cpu_user_s srv_life_cpu_sys_s tcp_loss_probes tcp_spurious_rtos tcp_dsack_recv
-		zc_in_flight_max buffers engine rx rx_mapped_share fixed_buffers)
+		zc_in_flight_max buffers engine rx rx_mapped_share fixed_buffers
+		prof_user_copy prof_send_copy prof_zc_overhead prof_deferred_copy prof_recv_copy
+		prof_stack prof_user_other prof_idle prof_foreign prof_samples)
 	CSV_HEADER=$(IFS=,; printf '%s' "${CSV_COLS[*]}")
 }
 
@@ -1324,6 +1335,7 @@ run_cmds() {
 	if [[ $variant == per-field ]]; then _cli_cmd+=(--per-field); fi
 	if ((VERIFY)); then _cli_cmd+=(--verify); fi
 	if [[ -n $CLI_CPUS ]]; then _cli_cmd+=(-A "$CLI_CPUS"); fi
+	if ((PROFILE)); then profile_cmd _cli_cmd "$base"; fi
 }
 
 # perf_fifos VAR NAME: make the FIFO pair FIFO_DIR/NAME.ctl and .ack (one pair per process
@@ -1334,6 +1346,95 @@ perf_fifos() {
 	rm -f -- "$ctl" "$ack"
 	mkfifo -m 600 -- "$ctl" "$ack" || die "cannot make the perf control FIFOs $ctl, $ack"
 	_fifos="$ctl,$ack"
+}
+
+# ---- --profile: where each byte's CPU goes, copy by copy -------------------------------
+# A profiled run also has 'perf record -a -g -e cpu-clock' (a software clock: no PMU
+# needed) around the client, switched on and off at the client's window edges through a
+# second --perf-ctl, so the samples cover all CPUs over exactly the measured window.
+readonly PROF_FREQ=999
+readonly -a PROF_CATS=(user_copy send_copy zc_overhead deferred_copy recv_copy stack user_other idle foreign)
+
+# profile_classify PERF_DATA: "category<TAB>samples" for every PROF_CATS category. Each
+# sample's call chain goes to the first category it matches:
+#   foreign       a process that is not ours (not aN_server/aN_client, ksoftirqd, kworker or
+#                 the idle task): another load on the machine, left out of the split
+#   idle          the idle task (swapper), or a chain in the idle loop
+#   deferred_copy skb_copy_ubufs and kin: the kernel copying zero-copy pages after all
+#   zc_overhead   pinning pages for a zero-copy send (zerocopy_sg_from_iter, pin/get_user_pages,
+#                 iov_iter_get/extract_pages, skb_zerocopy_iter_stream), notifications and
+#                 completions (msg_zerocopy_*, the error queue, io_uring's notif)
+#   recv_copy     the receive copy: skb_copy_datagram_iter / _copy_to_iter under tcp_recvmsg
+#                 (or under tcp_zerocopy_receive, for what it could not map)
+#   send_copy     the send copy: _copy_from_iter / copy_user* under tcp_sendmsg
+#   user_copy     user-space memcpy/memmove in a sender (a1's serialize)
+#   stack         the rest of the kernel: TCP/IP, veth, softirq, scheduling, syscalls
+#   user_other    the rest of user space (loops, checks, libc)
+profile_classify() {
+	perf script -i "$1" -F comm,ip,sym 2>/dev/null | awk '
+		function flush(   c) {
+			if (!have) return
+			if (comm !~ /^(a[123]_(server|client)|ksoftirqd|kworker|swapper)/) c = "foreign"
+			else if (comm ~ /^swapper/ || chain ~ / (do_idle|cpuidle_enter[a-z_]*|default_idle[a-z_]*|pv_native_safe_halt|acpi_safe_halt|native_safe_halt|cpu_startup_entry) /) c = "idle"
+			else if (chain ~ / (skb_copy_ubufs|skb_orphan_frags_rx|skb_zerocopy_clone) /) c = "deferred_copy"
+			else if (chain ~ / ([a-z_]*zerocopy_sg_from_iter|pin_user_pages[a-z_]*|get_user_pages[a-z_]*|iov_iter_get_pages[a-z0-9_]*|iov_iter_extract_pages|skb_zerocopy_iter_stream|msg_zerocopy_[a-z_]*|ip_recv_error|ipv6_recv_error|sock_recv_errqueue|io_notif_[a-z_]*|io_tx_ubuf_complete|io_sg_from_iter[a-z_]*|io_send_zc_[a-z_]*|io_sendmsg_zc) /) c = "zc_overhead"
+			else if (chain ~ / (tcp_recvmsg[a-z_]*|tcp_zerocopy_receive) / && chain ~ / (skb_copy_datagram_iter|__skb_datagram_iter|_copy_to_iter|simple_copy_to_iter|copy_user_[a-z_]*|rep_movs_alternative|copy_to_user[a-z_]*) /) c = "recv_copy"
+			else if (chain ~ / (tcp_sendmsg|tcp_sendmsg_locked) / && chain ~ / (_copy_from_iter|copy_user_[a-z_]*|rep_movs_alternative|__copy_user_nocache|copy_from_user[a-z_]*|skb_do_copy_data_nocache|csum_and_copy_from_iter[a-z_]*) /) c = "send_copy"
+			else if (kernel) c = "stack"
+			else if (comm ~ /_server$/ && leaf ~ /^(__)?(memcpy|memmove|__memmove_[a-z0-9_]*|__memcpy_[a-z0-9_]*)/) c = "user_copy"
+			else c = "user_other"
+			n[c]++
+			have = 0
+		}
+		/^[^ \t]/ { flush(); have = 1; chain = " "; leaf = ""; kernel = -1; comm = $1; next }
+		/^[ \t]+[0-9a-f]+ / {
+			sym = $2; sub(/\+0x[0-9a-f]+$/, "", sym)
+			chain = chain sym " "
+			if (kernel == -1) { kernel = ($1 ~ /^ffff/); leaf = sym }
+			next
+		}
+		/^$/ { flush() }
+		END {
+			flush()
+			split("user_copy send_copy zc_overhead deferred_copy recv_copy stack user_other idle foreign", cats, " ")
+			for (i = 1; i <= 9; i++) printf "%s\t%d\n", cats[i], n[cats[i]] + 0
+		}'
+}
+
+# profile_cmd CLI_VAR BASE: the client's command under 'perf record -a' (all CPUs, call
+# chains), its samples switched on and off by the client at its window's edges.
+profile_cmd() {
+	local -n _pcmd=$1
+	local fifos
+	perf_fifos fifos "${2##*/}.prof"
+	_pcmd=(env LC_ALL=C perf record -q -a -g -e cpu-clock -F "$PROF_FREQ" -D -1 --control "fifo:$fifos"
+		-o "$2.prof.data" -- "${_pcmd[@]}" --perf-ctl "$fifos")
+}
+
+# row_profile BASE: the PROF_CATS columns, CPU ns per byte of the client's window bytes
+# (all CPUs: samples x the sampling period / bytes), and idle's and foreign processes'
+# shares of all samples; NA without --profile, or when perf recorded nothing.
+row_profile() {
+	local cat n total=0 bytes=${CLI[bytes]-}
+	local -A count=()
+	for cat in "${PROF_CATS[@]}"; do ROW[prof_$cat]=NA; done
+	ROW[prof_samples]=NA
+	((PROFILE)) && [[ -s $1.prof.data ]] || return 0
+	profile_classify "$1.prof.data" >"$1.prof.txt"
+	while IFS=$'\t' read -r cat n; do
+		count[$cat]=$n
+		total=$((total + n))
+	done <"$1.prof.txt"
+	rm -f -- "$1.prof.data"   # the counts stay (BASE.prof.txt); the samples are megabytes
+	((total > 0)) || return 0
+	ROW[prof_samples]=$total
+	for cat in "${PROF_CATS[@]}"; do
+		if [[ $cat == idle || $cat == foreign ]]; then
+			ROW[prof_$cat]=$(per_byte 1 "$total" "${count[$cat]:-0}")
+		else
+			ROW[prof_$cat]=$(per_byte "$((1000000000 / PROF_FREQ))" "$bytes" "${count[$cat]:-0}")
+		fi
+	done
 }
 
 # run_client CLI_RC_VAR SRV_RC_VAR LIMIT_S BASE SRV_PG CMD...: run the client (in the
@@ -1395,6 +1496,7 @@ fill_row() {
 	row_cpu
 	row_sender "$impl"
 	row_paths "$impl" "${12}" "${13}"
+	row_profile "${11}"
 	ROW[placement]=$PLACEMENT ROW[kernel]=$KERNEL ROW[cpu_model]=$CPU_MODEL
 	ROW[link]=$LINK ROW[mtu]=$LINK_MTU
 }
