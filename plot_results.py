@@ -75,7 +75,21 @@ TEXT_COLUMNS = frozenset(("run_id", "timestamp", "status", "reason", "strategy",
                           "mode", "placement", "kernel", "cpu_model", "link"))
 NUMERIC_COLUMNS = tuple(c for c in COLUMNS if c not in TEXT_COLUMNS)
 # Read when the header has them (newer drivers write them), None otherwise.
-OPTIONAL_NUMERIC_COLUMNS = ("host_busy_cpus", "cpus_online")
+PROFILE_CATEGORIES = (   # run_experiments.sh --profile: CPU ns per byte, all CPUs, the window
+    ("user_copy", "user-space copy (a1's serialize)", "#0072B2"),
+    ("send_copy", "send copy (kernel, from user pages)", "#E69F00"),
+    ("zc_overhead", "zero-copy overhead (pinning, completions)", "#009E73"),
+    ("deferred_copy", "deferred copy (zero-copy pages copied at delivery)", "#D55E00"),
+    ("recv_copy", "receive copy (kernel, to the receiver)", "#CC79A7"),
+    ("stack", "rest of the kernel (TCP/IP, veth, softirq, syscalls)", "#999999"),
+    ("user_other", "rest of user space", "#56B4E9"),
+)
+OPTIONAL_NUMERIC_COLUMNS = ("host_busy_cpus", "cpus_online", "srv_window_s", "cli_window_s",
+                            "srv_life_cpu_user_s", "srv_life_cpu_sys_s", "tcp_loss_probes",
+                            "tcp_spurious_rtos", "tcp_dsack_recv", "zc_in_flight_max",
+                            "buffers", "rx_mapped_share", "fixed_buffers",
+                            *(f"prof_{c}" for c, _, _ in PROFILE_CATEGORIES),
+                            "prof_idle", "prof_foreign", "prof_samples")
 MACHINE_COLUMNS = ("kernel", "cpu_model", "link", "mtu")   # rows that differ are not pooled
 PERF_COUNT_COLUMNS = tuple(f"{side}_{e}" for side in ("srv", "cli") for e in PERF_EVENTS)
 
@@ -119,7 +133,15 @@ class Row:
 
     @property
     def series(self):
-        return Series(self.raw["strategy"], self.raw["variant"] or "default")
+        """(strategy, variant): the variant names every non-default choice of the sender
+        and receiver — per-field, the io_uring engine, receive zero-copy — so each path is
+        a series of its own ("uring", "rx-zerocopy", "uring+rx-zerocopy", ...)."""
+        parts = [self.raw["variant"]] if self.raw["variant"] not in ("", "default") else []
+        if self.raw.get("engine", "") not in ("", "syscall", "NA"):
+            parts.append(self.raw["engine"])
+        if self.raw.get("rx", "") == "zerocopy":
+            parts.append("rx-zerocopy")
+        return Series(self.raw["strategy"], "+".join(parts) or "default")
 
     @property
     def size(self):
@@ -1584,7 +1606,9 @@ def write_report(a, data, path):
     lines += report_other_comparisons(a)
     lines += report_scaling(a, data)
     lines += report_zc(a, data)
+    lines += report_paths(a, data)
     lines += report_cpu(a, data)
+    lines += report_profile(a, data)
     lines += report_retrans(a)
     lines += report_latency(a)
     lines += report_environment(a, data)
@@ -2358,6 +2382,156 @@ def plot_latency_threads(data, out_dir):
     return save(fig, out_dir, "latency_threads")
 
 
+# ---- where each byte's CPU goes (run_experiments.sh --profile) ------------------------
+
+def profile_table(data):
+    """{(series, size): {category: median ns/byte}} at the focus thread count, from the
+    rows that carry a profile; {} when none does."""
+    rows = [r for r in data.stream if r.threads == data.focus_threads
+            and r.num.get("prof_samples")]
+    values = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        for c, _, _ in PROFILE_CATEGORIES:
+            v = r.num.get(f"prof_{c}")
+            if v is not None:
+                values[(r.series, r.size)][c].append(v)
+        for c in ("idle", "foreign"):
+            v = r.num.get(f"prof_{c}")
+            if v is not None:
+                values[(r.series, r.size)][c].append(v)
+    return {k: {c: statistics.median(v) for c, v in d.items()} for k, d in values.items()}
+
+
+def plot_profile(data, out_dir):
+    """Where each byte's CPU goes: a stacked bar per size, a panel per series (None when
+    no row carries a profile)."""
+    table = profile_table(data)
+    if not table:
+        return None
+    series = [s for s in data.series if any(k[0] == s for k in table)]
+    sizes = sorted({k[1] for k in table})
+    fig, axes = new_figure(len(series), panel_w=max(3.2, 0.55 * len(sizes) + 1.6),
+                           panel_h=3.8, ncols=min(len(series), 4), extra_h=0.9)
+    top = max(sum(d.get(c, 0) for c, _, _ in PROFILE_CATEGORIES) for d in table.values())
+    for ax, s in zip(axes, series):
+        ax.set_title(data.style(s).label, fontsize=10)
+        xs = range(len(sizes))
+        bottom = [0.0] * len(sizes)
+        for c, label, colour in PROFILE_CATEGORIES:
+            h = [table.get((s, z), {}).get(c, 0.0) for z in sizes]
+            ax.bar(xs, h, bottom=bottom, color=colour, width=0.7,
+                   label=label if s == series[0] else None)
+            bottom = [b + x for b, x in zip(bottom, h)]
+        ax.set_xticks(list(xs))
+        ax.set_xticklabels([fmt_size(z) for z in sizes], fontsize=8)
+        ax.set_ylim(0, top * 1.08)
+        ax.set_xlabel("message size")
+        ax.set_ylabel("CPU ns per byte (all CPUs)")
+        ax.grid(axis="y", alpha=0.3)
+    handles, _ = axes[0].get_legend_handles_labels()
+    for ax in axes[len(series):]:
+        ax.set_visible(False)
+    finish(fig, f"Where each byte's CPU goes, copy by copy ({plural(data.focus_threads)})",
+           handles=handles,
+           footer="perf record -a -g -e cpu-clock over each run's measured window (all CPUs, "
+           "both ends), every sample's call chain in one category; bar = median over rounds "
+           "of samples x period / bytes received in the window. " + env_line(data))
+    return save(fig, out_dir, "profile")
+
+
+def report_profile(a, data):
+    """What each copy costs, from --profile; nothing when no row carries a profile."""
+    table = profile_table(data)
+    if not table:
+        return []
+    out = ["## Where each byte's CPU goes, copy by copy", "",
+           f"From `run_experiments.sh --profile` ({plural(data.focus_threads)}): call chains "
+           "sampled on all CPUs over each run's window, in CPU ns per byte received "
+           "(median over rounds); `idle` and `foreign` (other processes) are shares of all "
+           "samples. Figure: `profile.png`.", ""]
+    cats = [c for c, _, _ in PROFILE_CATEGORIES]
+    rows = []
+    for (s, z), d in sorted(table.items(), key=lambda kv: (series_order(kv[0][0]), kv[0][1])):
+        total = sum(d.get(c, 0) for c in cats)
+        rows.append([series_name(s), fmt_size(z)] + [f"{d.get(c, 0):.3f}" for c in cats]
+                    + [f"{total:.3f}", f"{d.get('idle', 0) * 100:.0f}%",
+                       f"{d.get('foreign', 0) * 100:.0f}%"])
+    out += md_table(["series", "size"] + cats + ["total", "idle", "foreign"], rows) + [""]
+    by = defaultdict(dict)
+    for (s, z), d in table.items():
+        if s.variant == "default":
+            by[z][s.strategy] = d
+    for z in sorted(by):
+        d = by[z]
+        if "a1" in d and "a2" in d:
+            a1, a2 = d["a1"], d["a2"]
+            saved = a1.get("user_copy", 0) - a2.get("user_copy", 0)
+            gather = (a2.get("send_copy", 0) + a2.get("stack", 0)) - \
+                (a1.get("send_copy", 0) + a1.get("stack", 0))
+            out.append(f"- {fmt_size(z)}: one-copy saves a1's user-space copy, "
+                       f"{saved:.3f} ns/B; a2's kernel send path (copy + rest of the "
+                       f"stack) costs {gather:+.3f} ns/B against a1's — "
+                       + ("the gather eats the saving." if gather >= saved else
+                          "the saving stands.")
+                       + " (medians of a few rounds: a difference this small may be noise.)")
+        if "a3" in d and "a2" in d:
+            a2, a3 = d["a2"], d["a3"]
+            moved = a3.get("deferred_copy", 0) + a3.get("zc_overhead", 0)
+            out.append(f"- {fmt_size(z)}: zero-copy removes the send copy ({a2.get('send_copy', 0):.3f} → "
+                       f"{a3.get('send_copy', 0):.3f} ns/B) but pays {a3.get('zc_overhead', 0):.3f} "
+                       f"ns/B of pinning and completions and {a3.get('deferred_copy', 0):.3f} ns/B "
+                       "of deferred copy at local delivery"
+                       + (" — more than it saved: that is why zero-copy is not fastest here."
+                          if moved > a2.get("send_copy", 0) else "."))
+    return out + [""]
+
+
+def report_paths(a, data):
+    """Every zero-copy path side by side; nothing unless the sweep had the --engines or
+    --rx axes."""
+    paths = [s for s in data.series if s.variant not in ("default", "per-field")]
+    if not paths:
+        return []
+    t = data.focus_threads
+    out = ["## Every zero-copy path", "",
+           f"Each sender and receiver path at {plural(t)}: median throughput and host CPU "
+           "per byte over rounds, the kernel's copied share of zero-copy sends "
+           "(zc_copied / zc_completions: MSG_ZEROCOPY's SO_EE_CODE_ZEROCOPY_COPIED or "
+           "io_uring's IORING_NOTIF_USAGE_ZC_COPIED), and the receiver's mapped share "
+           "(TCP_ZEROCOPY_RECEIVE). Verdicts against a1 are in the comparison tables.", ""]
+    rows, removes = [], []
+    for s in data.series:
+        for z in data.sizes:
+            rs = [r for r in data.stream if r.series == s and r.size == z and r.threads == t]
+            if not rs:
+                continue
+            def med(f):
+                v = [x for x in (f(r) for r in rs) if x is not None]
+                return statistics.median(v) if v else None
+            gb = med(col("throughput_gbps"))
+            cpu = med(col("host_cpu_ns_per_byte"))
+            cs = med(zc_copied_share)
+            ms = med(lambda r: r.num.get("rx_mapped_share"))
+            rows.append([series_name(s), fmt_size(z), fmt_num(gb), fmt_num(cpu),
+                         "" if cs is None else f"{cs * 100:.0f}%",
+                         "" if ms is None else f"{ms * 100:.0f}%"])
+            if (cs is not None and cs < 0.99) or (ms is not None and ms > 0.5):
+                removes.append((series_name(s), z, cs, ms))
+    out += md_table(["series", "size", "Gbit/s", "host CPU ns/B", "copied share",
+                     "mapped share"], rows) + [""]
+    if removes:
+        out.append("A copy really disappeared where the kernel says so: " + "; ".join(
+            f"{n} at {fmt_size(z)}"
+            + ("" if ms is None else f" (receiver mapped {ms * 100:.0f}%)")
+            + ("" if cs is None or cs >= 0.99 else f" (sender copied only {cs * 100:.0f}%)")
+            for n, z, cs, ms in removes) + ". Everywhere else any zero-copy send was "
+            "copied at delivery and the receiver copied every byte.")
+    else:
+        out.append("No path avoided a copy on this machine: every zero-copy send was copied "
+                   "at delivery (local sockets) and no receiver mapped more than half.")
+    return out + [""]
+
+
 FIGURES = (plot_throughput, plot_time_per_msg, plot_latency, plot_latency_threads,
            plot_cache_misses, plot_cpu_per_byte, plot_context_switches, plot_zc_copied)
 FIGURES_OF_ANSWERS = (plot_ratios, plot_scaling)   # drawn from the analysis
@@ -2410,6 +2584,9 @@ def main(argv=None):
         written = [fig(data, args.out) for fig in FIGURES]
         written += [fig(data, args.out, analysis) for fig in FIGURES_OF_ANSWERS]
         written.append(plot_summary(data, analysis, args.out))
+        profile = plot_profile(data, args.out)
+        if profile:
+            written.append(profile)
         report = os.path.join(args.out, "report.md")
         summary = os.path.join(args.out, "summary.json")
         write_report(analysis, data, report)
