@@ -76,12 +76,12 @@ TEXT_COLUMNS = frozenset(("run_id", "timestamp", "status", "reason", "strategy",
 NUMERIC_COLUMNS = tuple(c for c in COLUMNS if c not in TEXT_COLUMNS)
 # Read when the header has them (newer drivers write them), None otherwise.
 PROFILE_CATEGORIES = (   # run_experiments.sh --profile: CPU ns per byte, all CPUs, the window
-    ("user_copy", "user-space copy (a1's serialize)", "#0072B2"),
-    ("send_copy", "send copy (kernel, from user pages)", "#E69F00"),
-    ("zc_overhead", "zero-copy overhead (pinning, completions)", "#009E73"),
-    ("deferred_copy", "deferred copy (zero-copy pages copied at delivery)", "#D55E00"),
-    ("recv_copy", "receive copy (kernel, to the receiver)", "#CC79A7"),
-    ("stack", "rest of the kernel (TCP/IP, veth, softirq, syscalls)", "#999999"),
+    ("user_copy", "user-space copy (a1)", "#0072B2"),
+    ("send_copy", "send copy", "#E69F00"),
+    ("zc_overhead", "zero-copy pinning + completions", "#009E73"),
+    ("deferred_copy", "deferred copy", "#D55E00"),
+    ("recv_copy", "receive copy", "#CC79A7"),
+    ("stack", "rest of the kernel", "#999999"),
     ("user_other", "rest of user space", "#56B4E9"),
 )
 OPTIONAL_NUMERIC_COLUMNS = ("host_busy_cpus", "cpus_online", "srv_window_s", "cli_window_s",
@@ -2431,11 +2431,17 @@ def plot_profile(data, out_dir):
     handles, _ = axes[0].get_legend_handles_labels()
     for ax in axes[len(series):]:
         ax.set_visible(False)
+    fig.legend(handles=handles[::-1], loc="center right", frameon=False, fontsize=8.5,
+               bbox_to_anchor=(1.0, 0.5), title="stacked, bottom to top", title_fontsize=8)
+    env = environment(data)
     finish(fig, f"Where each byte's CPU goes, copy by copy ({plural(data.focus_threads)})",
-           handles=handles,
            footer="perf record -a -g -e cpu-clock over each run's measured window (all CPUs, "
-           "both ends), every sample's call chain in one category; bar = median over rounds "
-           "of samples x period / bytes received in the window. " + env_line(data))
+           "both ends), every sample's call chain in one category (run_experiments.sh "
+           "--help, --profile); bar = median over rounds of samples x period / bytes "
+           "received in the window; idle CPU and other processes left out. "
+           f"{os.path.basename(data.path)}: kernel {env['kernel']}; {env['cpu_model']}; "
+           f"link {env['link']}, MTU {env['mtu']}.")
+    fig.subplots_adjust(right=0.80)
     return save(fig, out_dir, "profile")
 
 
