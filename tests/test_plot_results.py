@@ -50,7 +50,11 @@ CSV_COLUMNS = (
       "srv_cpu_ns_per_byte cli_cpu_ns_per_byte srv_cycles_per_byte cli_cycles_per_byte "
       "zc_sends zc_completions zc_copied zc_notifications zc_enobufs zc_pool_depth "
       "zc_pool_waits tcp_retrans tcp_rtt_us host_cpu_user_s host_cpu_sys_s host_cpu_irq_s "
-      "host_cpu_softirq_s host_cpu_ns_per_byte placement kernel cpu_model link mtu".split())
+      "host_cpu_softirq_s host_cpu_ns_per_byte placement kernel cpu_model link mtu "
+      "remote_host remote_role remote_kernel remote_cpu_model local_addr remote_addr "
+      "local_if local_driver local_firmware local_mtu local_speed_mbps local_sg local_tso "
+      "local_gso remote_if remote_driver remote_firmware remote_mtu remote_speed_mbps "
+      "remote_sg remote_tso remote_gso".split())
 PMU_EVENTS = ("cycles", "instructions", "cache_references", "cache_misses",
               "l1_dcache_load_misses", "llc_load_misses")
 SW_EVENTS = ("context_switches", "cpu_migrations", "page_faults", "task_clock")
