@@ -71,6 +71,9 @@ COLUMNS = (
     "host_cpu_sys_s", "host_cpu_irq_s", "host_cpu_softirq_s", "host_cpu_ns_per_byte",
     "placement", "kernel", "cpu_model", "link", "mtu",
 )
+# Columns the driver writes after these (the measured window, the paths, --profile, two
+# hosts) are read when present, so a CSV from before them still plots: the numeric ones
+# are in OPTIONAL_NUMERIC_COLUMNS, the text ones are read from the row as they are.
 TEXT_COLUMNS = frozenset(("run_id", "timestamp", "status", "reason", "strategy", "variant",
                           "mode", "placement", "kernel", "cpu_model", "link"))
 NUMERIC_COLUMNS = tuple(c for c in COLUMNS if c not in TEXT_COLUMNS)
@@ -89,7 +92,8 @@ OPTIONAL_NUMERIC_COLUMNS = ("host_busy_cpus", "cpus_online", "srv_window_s", "cl
                             "tcp_spurious_rtos", "tcp_dsack_recv", "zc_in_flight_max",
                             "buffers", "rx_mapped_share", "fixed_buffers",
                             *(f"prof_{c}" for c, _, _ in PROFILE_CATEGORIES),
-                            "prof_idle", "prof_foreign", "prof_samples")
+                            "prof_idle", "prof_foreign", "prof_samples",
+                            "local_mtu", "local_speed_mbps", "remote_mtu", "remote_speed_mbps")
 MACHINE_COLUMNS = ("kernel", "cpu_model", "link", "mtu")   # rows that differ are not pooled
 PERF_COUNT_COLUMNS = tuple(f"{side}_{e}" for side in ("srv", "cli") for e in PERF_EVENTS)
 
@@ -1612,8 +1616,58 @@ def write_report(a, data, path):
     lines += report_retrans(a)
     lines += report_latency(a)
     lines += report_environment(a, data)
+    lines += report_between_hosts(data)
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
+
+
+ZC_REAL_SHARE = 0.5   # a point whose median COPIED share is at most this was really zero-copy
+
+
+def report_between_hosts(data):
+    """Two-host rows (link=remote) only: the COPIED share per point, and the sender's CPU per
+    byte a3 vs a2 at the points where zero-copy really happened. Nothing on one host."""
+    remote = [r for r in data.stream if r.raw.get("link") == "remote"]
+    if not remote:
+        return []
+    a3 = [r for r in remote if r.raw["strategy"] == "a3"]
+    out = ["## Between hosts", "",
+           f"{plural(len(remote), 'stream row')} between this host and "
+           f"{', '.join(sorted({r.raw.get('remote_host') or '?' for r in remote}))} "
+           "(link=remote). COPIED share = zc_copied / zc_completions of a3 (median over "
+           "repeats); it falls below 100% where the NIC really sent from user pages "
+           "(scatter-gather: local_sg " + ", ".join(sorted({r.raw.get("local_sg") or "NA"
+                                                            for r in remote})) + ").", ""]
+    share = aggregate(a3, zc_copied_share)
+    if not share.stats:
+        return out + ["No a3 rows with zero-copy completions: the COPIED share cannot be "
+                      "read.", ""]
+    cpu = aggregate(remote, cpu_ns_per_byte("srv"))
+    a2 = Series("a2", "default")
+    rows, real = [], []
+    for (series, size, threads), st in sorted(share.stats.items(), key=lambda kv: kv[0][1:]):
+        c2, c3 = cpu.stats.get((a2, size, threads)), cpu.stats.get((series, size, threads))
+        saving = (1 - c3.median / c2.median) if c2 and c3 and c2.median else None
+        if st.median <= ZC_REAL_SHARE and saving is not None:
+            real.append((size, threads, saving))
+        rows.append([fmt_size(size), threads, f"{st.median * 100:.1f}%",
+                     fmt_num(c2.median) if c2 else "–", fmt_num(c3.median) if c3 else "–",
+                     f"{saving * 100:+.0f}%" if saving is not None else "–"])
+    out += md_table(["size", "threads", "COPIED share", "a2 sender ns/B", "a3 sender ns/B",
+                     "a3 saving"], rows) + [""]
+    if not real:
+        out.append(f"At no point was a3's COPIED share at most {ZC_REAL_SHARE * 100:.0f}% "
+                   "with a2 measured too: these rows cannot say what zero-copy saves on "
+                   "this link (a3 paid for the API and a copy).")
+    else:
+        best, worst = max(real, key=lambda p: p[2]), min(real, key=lambda p: p[2])
+        span = f"{best[2] * 100:.0f}%" if len(real) == 1 else \
+            f"{worst[2] * 100:.0f}% to {best[2] * 100:.0f}%"
+        out.append(f"Zero-copy really happened at {len(real)} of {len(rows)} points; there "
+                   f"a3's sender CPU per byte (perf task-clock, else rusage) was {span} lower "
+                   f"than a2's (negative: higher; best {fmt_size(best[0])} × "
+                   f"{plural(best[1])}).")
+    return out + [""]
 
 
 def write_summary(a, path):

@@ -151,6 +151,18 @@ Network:
   --mtu N            veth MTU, 68..65535 (default: 1500, or $ZC_RX_MTU with --rx zerocopy: an MSS of
                      one page, which receive zero-copy needs; the kernel selftest uses 65535)
   --no-netns         run over loopback 127.0.0.1 in the current namespace
+Two hosts (README: "Two hosts"):
+  --remote [USER@]HOST  the receiver (client) runs on HOST, reached over ssh (one
+                     persistent connection, BatchMode: set up password-less login first);
+                     the suite's tracked sources are copied there and built with make
+  --remote-role R    what runs on HOST: receiver (default) or sender (the server)
+  --ssh-option OPT   passed to ssh as -o OPT (repeatable), e.g. IdentityFile=KEY
+  --ssh-port N       ssh port on HOST (default: ssh's)
+  --remote-dir DIR   the directory on HOST (default: a new mktemp -d under /tmp); removed
+                     at the end unless --keep-remote
+  --keep-remote      leave the remote directory (sources, build) in place
+  --remote-addr A    HOST's address on the link under test (default: the one ssh reached)
+  --local-addr A     this side's address on it (default: the route's source to HOST)
 Output:
   --out FILE         CSV file (default: results.csv). An existing file is never overwritten:
                      if its header is this version's, rows are appended under a new run_id;
@@ -261,6 +273,7 @@ parse_args() {
 			opt=${opt%%=*}
 			set -- "$opt" "$val" "${@:2}"
 		fi
+		if remote_parse_opt "$@"; then shift "$REMOTE_SHIFT"; continue; fi
 		case $opt in
 		--impls | --sizes | --threads | --repeats | --duration | --warmup | --mtu | --out | --mode | --parse-perf | \
 			--engines | --rx | --buffers | --rr-sizes | --rr-threads | --rr-size)
@@ -424,6 +437,7 @@ resolve_options() {
 	if ((PER_FIELD)) && [[ " ${IMPLS[*]} " != *" a1 "* ]]; then
 		err "note: --per-field applies to a1 only, and a1 is not in this sweep"
 	fi
+	remote_resolve
 }
 
 # ---------------------------------------------------------------------------------------
@@ -764,6 +778,7 @@ cleanup() {
 	# records the PID in PGROUPS. Still by PID (stop_group), never by name.
 	# Only those still this shell's children: a finished job's PID may have been reused.
 	mapfile -t jobs_left < <(jobs -p)
+	remote_stop
 	for pg in "${PGROUPS[@]}"; do
 		stop_group "$pg" || true
 	done
@@ -771,6 +786,7 @@ cleanup() {
 		if [[ $(awk '{ print $4 }' "/proc/$pg/stat" 2>/dev/null) == "$$" ]]; then stop_group "$pg" || true; fi
 	done
 	PGROUPS=()
+	remote_cleanup
 	for ns in "${NETNS_CREATED[@]}"; do
 		ip netns del "$ns" 2>/dev/null || true
 	done
@@ -810,6 +826,7 @@ in_srv_ns() { "${NS_EXEC_S[@]}" "$@"; }
 # start time: cb-PID-START-XXXXs (server) / ...c (client).
 setup_link() {
 	if have ip; then clean_stale_netns; fi
+	if [[ -n $REMOTE ]]; then remote_setup_link; return 0; fi
 	if ((NO_NETNS)); then
 		SRV_ADDR=127.0.0.1 LINK=lo
 		LINK_MTU=$(cat /sys/class/net/lo/mtu 2>/dev/null || echo NA)
@@ -1006,6 +1023,9 @@ require_tools() {
 	else
 		err "perf not usable: perf is installed but 'perf stat' fails here ($(cell "$perr")); the sweep runs without it and counter columns are NA"
 	fi
+	if ((PROFILE)) && [[ -n $REMOTE ]]; then
+		die_usage "--profile samples this host's CPUs only: it does not go with --remote yet"
+	fi
 	if ((PROFILE)) && ! ((USE_PERF && PERF_CTL)); then
 		die "--profile needs a working perf with --control (perf >= 5.9): see the line above"
 	fi
@@ -1014,6 +1034,7 @@ require_tools() {
 		PLOT_PY=$(find_plot_python) ||
 			err "no Python with matplotlib: plots will be skipped (install it with: apt-get install python3-matplotlib)"
 	fi
+	[[ -z $REMOTE ]] || remote_connect_probe
 }
 
 # probe_perf_ctl: PERF_CTL=1 when this perf has --control (perf >= 5.9), tried once on a
@@ -1095,6 +1116,7 @@ build_columns() {
 		zc_in_flight_max buffers engine rx rx_mapped_share fixed_buffers
 		prof_user_copy prof_send_copy prof_zc_overhead prof_deferred_copy prof_recv_copy
 		prof_stack prof_user_other prof_idle prof_foreign prof_samples)
+	CSV_COLS+=("${REMOTE_COLS[@]}")
 	CSV_HEADER=$(IFS=,; printf '%s' "${CSV_COLS[*]}")
 }
 
@@ -1246,7 +1268,9 @@ print_plan() {
 	fi
 	printf 'axes: engines %s; rx %s; buffers %s\n' "${ENGINES[*]}" "${RXS[*]}" "$BUFFERS"
 	for line in "${PLAN_SKIPPED[@]}"; do printf 'skipped: %s\n' "$line"; done
-	if ((NO_NETNS)); then
+	if [[ -n $REMOTE ]]; then
+		printf 'link: to %s over ssh; the %s runs there\n' "$REMOTE" "$REMOTE_ROLE"
+	elif ((NO_NETNS)); then
 		printf 'link: loopback 127.0.0.1 (no namespaces)\n'
 	else
 		printf 'link: veth pair between two new network namespaces, mtu %s, 198.18.x.1/30 <-> .2\n' "$MTU"
@@ -1285,7 +1309,11 @@ run_one() {
 	else
 		run_cmds srv_cmd cli_cmd "$base" "$port" "$impl" "$variant" "$size" "$threads" "$mode" "$engine" "$rx"
 		spawn srv_pg "$srv_limit" "$NS_S" "$base.srv.json" "$base.srv.err" "${srv_cmd[@]}"
-		wait_listen "$NS_S" "$port" "$srv_pg" || ready=$?
+		if [[ $REMOTE_ROLE == sender ]]; then
+			wait_until "$READY_TIMEOUT_S" "$READY_POLL_S" remote_listening "$base.srv.err" "$srv_pg" || ready=$?
+		else
+			wait_listen "$NS_S" "$port" "$srv_pg" || ready=$?
+		fi
 	fi
 	if [[ -z $reason ]] && ((ready == 0)); then
 		run_client cli_rc srv_rc "$cli_limit" "$base" "$srv_pg" "${cli_cmd[@]}"
@@ -1295,6 +1323,7 @@ run_one() {
 	load_json CLI "$base.cli.json" || true
 	load_json SRV "$base.srv.json" || true
 	[[ -n $reason ]] || run_failure reason "$base" "$port" "$ready" "$cli_rc" "$cli_limit" "$srv_rc"
+	[[ -z $REMOTE ]] || remote_after_run reason "$base" "$cli_rc" "$srv_rc"
 	[[ -z $reason ]] || status=failed
 
 	# The run's end (client and server have exited): the row is written now.
@@ -1302,6 +1331,7 @@ run_one() {
 	fill_row "$order" "$rep" "$status" "$reason" "$impl" "$variant" "$mode" "$size" "$threads" \
 		"$timestamp" "$base" "$engine" "$rx"
 	write_row
+	[[ -z $REMOTE ]] || remote_after_row "$order"
 	[[ $status == ok ]]
 }
 
@@ -1336,6 +1366,7 @@ run_cmds() {
 	if ((VERIFY)); then _cli_cmd+=(--verify); fi
 	if [[ -n $CLI_CPUS ]]; then _cli_cmd+=(-A "$CLI_CPUS"); fi
 	if ((PROFILE)); then profile_cmd _cli_cmd "$base"; fi
+	[[ -z $REMOTE ]] || remote_wrap _srv_cmd _cli_cmd "$base" "$impl"
 }
 
 # perf_fifos VAR NAME: make the FIFO pair FIFO_DIR/NAME.ctl and .ack (one pair per process
@@ -1499,6 +1530,7 @@ fill_row() {
 	row_profile "${11}"
 	ROW[placement]=$PLACEMENT ROW[kernel]=$KERNEL ROW[cpu_model]=$CPU_MODEL
 	ROW[link]=$LINK ROW[mtu]=$LINK_MTU
+	row_remote
 }
 
 # both_sides VAR SRV_VALUE CLI_VALUE: VAR = the value when both sides agree, else
@@ -1713,6 +1745,391 @@ plot() {
 	wait "$pid" || rc=$?
 	unregister_pg "$pid"
 	((rc == 0)) || err "plot_results.py failed (exit $rc; the CSV is complete)"
+}
+
+# ---- remote host (--remote) -----------------------------------------------------------
+# The same sweep between two machines: the receiver (client) runs on the remote host, the
+# sender (server) here (--remote-role sender swaps them). ssh is the engine: one persistent
+# connection (ControlMaster, private ControlPath) with BatchMode; every remote process is
+# started by remote/cb-remote.sh run, which records its PID and start time in the private
+# remote directory and ends by its own timeout; remote_cleanup stops exactly those (by PID
+# and start time) and removes the directory. The rest of the driver sees the remote side as
+# an ssh command line in place of a namespace: its stdout (JSON) and stderr stream back
+# into the run's .json/.err files, its perf output is fetched after the run.
+
+REMOTE="" REMOTE_ROLE="" REMOTE_DIR_OPT="" KEEP_REMOTE=0 REMOTE_ADDR="" LOCAL_ADDR="" SSH_PORT=""
+SSH_OPTS=() REMOTE_SHIFT=0
+# Per-sweep state: the ssh command (SSH_BASE), its private control directory, the remote
+# directory, the master's PID, whether the connection was lost in the last run.
+SSH_BASE=() SSH_CTL_DIR="" REMOTE_DIR="" REMOTE_MASTER_PID="" REMOTE_LOST=0 REMOTE_CLEANED=0
+REMOTE_PERF=0 REMOTE_CPU0=0 REMOTE_KERNEL="" REMOTE_CPU_MODEL="" REMOTE_COMMIT=""
+declare -A LFACT=() RFACT=()
+readonly REMOTE_HELPER=remote/cb-remote.sh
+readonly SSH_CALL_S=30        # bound on one short remote command (probe, fetch, stop)
+readonly REMOTE_BUILD_S=600   # bound on the remote copy and build
+# The CSV's remote columns (empty on one host), at the end of the column list.
+readonly -a REMOTE_COLS=(remote_host remote_role remote_kernel remote_cpu_model local_addr
+	remote_addr local_if local_driver local_firmware local_mtu local_speed_mbps local_sg
+	local_tso local_gso remote_if remote_driver remote_firmware remote_mtu remote_speed_mbps
+	remote_sg remote_tso remote_gso)
+
+# remote_parse_opt ARGS...: the remote options, for parse_args. Returns 0 when $1 is one
+# (REMOTE_SHIFT = how many words it took), 1 when it is not.
+remote_parse_opt() {
+	local opt=$1
+	case $opt in
+	--remote | --remote-role | --ssh-option | --ssh-port | --remote-dir | --remote-addr | --local-addr)
+		(($# >= 2)) || die_usage "option $opt needs a value"
+		REMOTE_SHIFT=2
+		;;
+	--keep-remote) REMOTE_SHIFT=1 ;;
+	*) return 1 ;;
+	esac
+	case $opt in
+	--remote) REMOTE=$2 ;;
+	--remote-role)
+		case $2 in sender | receiver) REMOTE_ROLE=$2 ;; *) die_usage "--remote-role: '$2' (sender or receiver)" ;; esac
+		;;
+	--ssh-option) SSH_OPTS+=(-o "$2") ;;
+	--ssh-port) SSH_PORT=$2 ;;
+	--remote-dir) REMOTE_DIR_OPT=$2 ;;
+	--remote-addr) REMOTE_ADDR=$2 ;;
+	--local-addr) LOCAL_ADDR=$2 ;;
+	--keep-remote) KEEP_REMOTE=1 ;;
+	esac
+}
+
+# remote_resolve: check the remote options together (after resolve_options).
+remote_resolve() {
+	if [[ -z $REMOTE ]]; then
+		local o
+		for o in "$REMOTE_ROLE" "$REMOTE_DIR_OPT" "$REMOTE_ADDR" "$LOCAL_ADDR" "$SSH_PORT" "${SSH_OPTS[@]}"; do
+			[[ -z $o ]] || die_usage "--remote-role, --remote-dir, --remote-addr, --local-addr, --ssh-option and --ssh-port need --remote HOST"
+		done
+		((KEEP_REMOTE == 0)) || die_usage "--keep-remote needs --remote HOST"
+		return 0
+	fi
+	[[ $REMOTE =~ ^([A-Za-z0-9._-]+@)?[A-Za-z0-9._:%-]+$ && $REMOTE != -* ]] ||
+		die_usage "--remote: bad host '$REMOTE' ([USER@]HOST)"
+	((NO_NETNS == 0)) || die_usage "--no-netns and --remote exclude each other (with --remote the link is the one to the remote host)"
+	if [[ -n $SSH_PORT ]] && { ! is_uint "$SSH_PORT" || ((10#$SSH_PORT < 1 || 10#$SSH_PORT > 65535)); }; then
+		die_usage "--ssh-port: bad port '$SSH_PORT' (1 .. 65535)"
+	fi
+	[[ -z $REMOTE_DIR_OPT || $REMOTE_DIR_OPT == /* ]] || die_usage "--remote-dir: '$REMOTE_DIR_OPT' must be an absolute path"
+	[[ -n $REMOTE_ROLE ]] || REMOTE_ROLE=receiver
+}
+
+# quote_words ARGS...: one string that a remote POSIX shell splits back into ARGS.
+quote_words() {
+	local w out="" q
+	for w in "$@"; do
+		printf -v q '%q' "$w"
+		out+="${out:+ }$q"
+	done
+	printf '%s' "$out"
+}
+
+# rsh LIMIT ARGS...: run ARGS on the remote host (through the master), stdin closed;
+# bounded by LIMIT seconds. ssh's status (255: ssh itself failed).
+rsh() {
+	local limit=$1
+	shift
+	timeout -k 2 "$limit" "${SSH_BASE[@]}" -n -- "$REMOTE" "$(quote_words "$@")"
+}
+
+# rsh_helper LIMIT SUBCOMMAND ARGS...: remote/cb-remote.sh SUBCOMMAND on the remote host,
+# the script sent on stdin (so it works before the copy and after the directory is gone).
+rsh_helper() {
+	local limit=$1
+	shift
+	timeout -k 2 "$limit" "${SSH_BASE[@]}" -- "$REMOTE" "sh -s -- $(quote_words "$@")" <"$SCRIPT_DIR/$REMOTE_HELPER"
+}
+
+# remote_exec ARGS...: NS_EXEC_S for a remote server (pick_port's ss runs there).
+remote_exec() { rsh "$SSH_CALL_S" "$@"; }
+
+# kv_into ARRAY TEXT: ARRAY[key]=value for every key=value line of TEXT.
+kv_into() {
+	local -n _kv=$1
+	local line
+	_kv=()
+	while IFS= read -r line; do
+		[[ $line == *=* ]] && _kv[${line%%=*}]=${line#*=}
+	done <<<"$2"
+}
+
+# ssh_fix: the advice printed with every ssh failure.
+ssh_fix() {
+	local p=${SSH_PORT:+ -p $SSH_PORT}
+	printf "make 'ssh%s %s true' work without a password prompt, as the user running this (root under sudo: its ~/.ssh, or --ssh-option IdentityFile=KEY); ssh runs with BatchMode=yes and never asks" "$p" "$REMOTE"
+}
+
+# remote_connect: open the persistent connection (the master) or die naming the fix.
+remote_connect() {
+	local out rc=0
+	local -a common
+	have ssh || die "ssh is needed for --remote: install it with: apt-get install openssh-client"
+	if [[ -z $SSH_CTL_DIR ]]; then
+		SSH_CTL_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cb-ssh.XXXXXX") || die "mktemp -d failed"
+	fi
+	# Ours first (ssh takes the first value given), then the user's, then defaults they may
+	# override: a dead peer is noticed within ~15 s, an unreachable one within 10 s.
+	common=(-o BatchMode=yes -o "ControlPath=$SSH_CTL_DIR/ctl")
+	[[ -z $SSH_PORT ]] || common+=(-p "$SSH_PORT")
+	common+=("${SSH_OPTS[@]}" -o ServerAliveInterval=5 -o ServerAliveCountMax=3 -o ConnectTimeout=10)
+	SSH_BASE=(ssh -o ControlMaster=no "${common[@]}")
+	# -f: into the background once logged in (its output to a file: a backgrounded ssh
+	# may keep a pipe open); ControlPersist ends it 60 s after its last session, should
+	# this script die without closing it.
+	timeout -k 2 "$SSH_CALL_S" ssh -o ControlMaster=yes -o ControlPersist=60 "${common[@]}" -f -N -- "$REMOTE" \
+		</dev/null >"$SSH_CTL_DIR/connect.err" 2>&1 || rc=$?
+	if ((rc != 0)); then
+		out=$(grep -v '^[[:space:]]*$' "$SSH_CTL_DIR/connect.err" | tail -n 1 || true)
+		out=$(cell "$out")
+		case $out in
+		*"Permission denied"* | *"Too many authentication failures"*)
+			die "cannot log in to $REMOTE ($out): $(ssh_fix)" ;;
+		*"Host key verification failed"* | *"host key"*)
+			die "the host key of $REMOTE is not known ($out): connect once by hand to check and accept it, or pass --ssh-option StrictHostKeyChecking=accept-new" ;;
+		*)
+			((rc != 124)) || out="no answer within $SSH_CALL_S s"
+			die "cannot connect to $REMOTE over ssh (${out:-ssh exit $rc}): $(ssh_fix)" ;;
+		esac
+	fi
+	out=$(timeout -k 1 5 ssh -o "ControlPath=$SSH_CTL_DIR/ctl" -O check -- "$REMOTE" 2>&1 || true)
+	if [[ $out =~ pid=([0-9]+) ]]; then REMOTE_MASTER_PID=${BASH_REMATCH[1]}; fi
+	return 0
+}
+
+# remote_alive: 0 when a command still gets through to the remote host.
+remote_alive() { rsh 15 true >/dev/null 2>&1; }
+
+# remote_probe: the remote host is Linux and has what the sweep needs there, or die.
+remote_probe() {
+	local out rc=0 fix
+	out=$(rsh_helper "$SSH_CALL_S" probe "$USE_PERF" 2>&1) || rc=$?
+	((rc != 255)) || die "ssh to $REMOTE failed after logging in: $(cell "$(tail -n 1 <<<"$out")")"
+	kv_into RFACT "$out"
+	if [[ -z ${RFACT[os]-} ]]; then
+		die "cannot run sh on $REMOTE ($(cell "$(tail -n 1 <<<"$out")")): it needs a POSIX sh (Linux)"
+	fi
+	[[ ${RFACT[os]} == Linux ]] || die "$REMOTE runs ${RFACT[os]}, not Linux: copybench needs Linux on both ends"
+	if [[ -n ${RFACT[missing]-} ]]; then
+		fix="apt-get install"
+		[[ " ${RFACT[missing]} " != *" gcc "* ]] || fix+=" gcc libc6-dev"
+		[[ " ${RFACT[missing]} " != *" make "* ]] || fix+=" make"
+		[[ " ${RFACT[missing]} " != *" perf "* ]] || fix+=" linux-perf (Ubuntu: linux-tools-\$(uname -r))"
+		[[ " ${RFACT[missing]} " != *" tar "* ]] || fix+=" tar"
+		[[ ! " ${RFACT[missing]} " =~ " "(timeout|sha256sum|mkfifo)" " ]] || fix+=" coreutils"
+		die "$REMOTE lacks ${RFACT[missing]// /, } (on its PATH for ssh commands): install there: $fix"
+	fi
+	REMOTE_PERF=$USE_PERF
+	if ((USE_PERF)) && [[ -n ${RFACT[perf_error]-} ]]; then
+		die "perf stat fails on $REMOTE ($(cell "${RFACT[perf_error]}")): fix it there (as a non-root user: sysctl kernel.perf_event_paranoid=1), or log in as root"
+	fi
+	REMOTE_KERNEL=${RFACT[kernel]-} REMOTE_CPU_MODEL=$(cell "${RFACT[cpu_model]-unknown}")
+	REMOTE_CPU0=${RFACT[cpu0]:-0}
+	if [[ -z $REMOTE_ADDR ]]; then
+		read -r _ _ REMOTE_ADDR _ <<<"${RFACT[ssh_connection]-}"
+		[[ -n $REMOTE_ADDR ]] || die "cannot tell the address ssh connected to on $REMOTE (no SSH_CONNECTION): pass --remote-addr ADDR"
+	fi
+	err "remote: $REMOTE (Linux ${REMOTE_KERNEL}, ${RFACT[cpu_model]-}) reached over ssh; data path to $REMOTE_ADDR"
+}
+
+# remote_connect_probe: for require_tools.
+remote_connect_probe() {
+	have git || die "git is needed for --remote (the tracked sources are what is copied): install it with: apt-get install git"
+	have tar || die "tar is needed for --remote"
+	remote_connect
+	remote_probe
+}
+
+# tracked_files: the checkout's tracked files that exist (NUL-separated).
+tracked_files() { git -C "$SCRIPT_DIR" ls-files -z | while IFS= read -r -d '' f; do [[ -f $SCRIPT_DIR/$f ]] && printf '%s\0' "$f"; done; }
+
+# remote_install: the private remote directory, the tracked sources copied into it (this
+# checkout's working tree, with a sha256 manifest), built there with make, the six binaries'
+# --version compared with this side's. The build log is RAW_DIR/remote-build.log.
+remote_install() {
+	local out rc=0 manifest b want got
+	out=$(rsh_helper "$SSH_CALL_S" prepare "$REMOTE_DIR_OPT" 2>&1) || rc=$?
+	[[ $out =~ (^|$'\n')dir=([^$'\n']+) ]] || die "cannot prepare the remote directory on $REMOTE: $(cell "$(tail -n 1 <<<"$out")")"
+	REMOTE_DIR=${BASH_REMATCH[2]}
+	((rc == 0)) || die "cannot prepare $REMOTE_DIR on $REMOTE: $(cell "$(tail -n 1 <<<"$out")")"
+	REMOTE_COMMIT=$(git -C "$SCRIPT_DIR" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+	git -C "$SCRIPT_DIR" diff --quiet HEAD 2>/dev/null || REMOTE_COMMIT+="+dirty"
+	manifest=$(mktemp "${TMPDIR:-/tmp}/cb-manifest.XXXXXX") || die "mktemp failed"
+	(cd "$SCRIPT_DIR" && tracked_files | xargs -0 sha256sum) >"$manifest" || { rm -f "$manifest"; die "cannot checksum the tracked sources"; }
+	printf '%s\n' "$REMOTE_COMMIT" >"$RAW_DIR/remote-commit.txt"
+	err "remote: copying the tracked sources ($REMOTE_COMMIT) to $REMOTE:$REMOTE_DIR and building there"
+	rc=0
+	{ (cd "$SCRIPT_DIR" && tracked_files | tar --null -T - -cf - --transform 's,^,src/,') &&
+		tar -cf - --transform "s,.*,src/.copybench-manifest," -C "$(dirname "$manifest")" "$(basename "$manifest")"; } |
+		timeout -k 2 "$REMOTE_BUILD_S" "${SSH_BASE[@]}" -- "$REMOTE" "$(quote_words tar -xif - -C "$REMOTE_DIR")" ||
+		rc=$?
+	rm -f "$manifest"
+	((rc == 0)) || die "copying the sources to $REMOTE:$REMOTE_DIR failed (exit $rc)"
+	rc=0
+	out=$(rsh "$REMOTE_BUILD_S" sh "$REMOTE_DIR/src/$REMOTE_HELPER" build "$REMOTE_DIR" 2>"$RAW_DIR/remote-build.log") || rc=$?
+	((rc == 0)) || die "the build on $REMOTE failed: $(last_line "$RAW_DIR/remote-build.log") (log: $RAW_DIR/remote-build.log)"
+	for b in a1_server a1_client a2_server a2_client a3_server a3_client; do
+		want=$("$SCRIPT_DIR/$b" --version 2>&1 || true)
+		got=$(sed -n "s/^$b //p" <<<"$out")
+		[[ $got == "$want" ]] || die "version mismatch: $b here says '$want', on $REMOTE '$got'"
+	done
+	printf '%s\n' "$out" >"$RAW_DIR/remote-version.txt"
+}
+
+# remote_setup_link: for setup_link. Addresses, link facts of both ends, the copy.
+remote_setup_link() {
+	local out
+	out=$(sh "$SCRIPT_DIR/$REMOTE_HELPER" facts "$REMOTE_ADDR" 2>/dev/null || true)
+	kv_into LFACT "$out"
+	[[ -n $LOCAL_ADDR ]] || LOCAL_ADDR=${LFACT[src]-}
+	[[ -n $LOCAL_ADDR ]] || die "no route from here to $REMOTE_ADDR (ip route get $REMOTE_ADDR): pass --remote-addr / --local-addr"
+	remote_install
+	out=$(rsh "$SSH_CALL_S" sh "$REMOTE_DIR/src/$REMOTE_HELPER" facts "$LOCAL_ADDR" 2>/dev/null) ||
+		err "remote: could not read the link facts of $REMOTE (ip missing there?): NA"
+	local k
+	declare -A rf=()
+	kv_into rf "$out"
+	for k in src if driver firmware mtu speed sg tso gso; do RFACT[l_$k]=${rf[$k]-}; done
+	NS_S="" NS_C="" LINK=remote LINK_MTU=${LFACT[mtu]:-NA}
+	if [[ $REMOTE_ROLE == sender ]]; then
+		SRV_ADDR=$REMOTE_ADDR NS_EXEC_S=(remote_exec)
+	else
+		SRV_ADDR=$LOCAL_ADDR NS_EXEC_S=()
+	fi
+	{
+		printf 'remote %s role %s dir %s commit %s\n' "$REMOTE" "$REMOTE_ROLE" "$REMOTE_DIR" "$REMOTE_COMMIT"
+		printf 'local %s if %s driver %s mtu %s | remote %s if %s driver %s mtu %s\n' "$LOCAL_ADDR" \
+			"${LFACT[if]-}" "${LFACT[driver]-}" "${LFACT[mtu]-}" "$REMOTE_ADDR" "${RFACT[l_if]-}" \
+			"${RFACT[l_driver]-}" "${RFACT[l_mtu]-}"
+	} >"$RAW_DIR/remote.txt"
+	err "link: $LOCAL_ADDR (${LFACT[if]:-?}, here) <-> $REMOTE_ADDR (${RFACT[l_if]:-?}, $REMOTE); the $REMOTE_ROLE runs on $REMOTE"
+}
+
+# remote_wrap SRV_VAR CLI_VAR BASE IMPL: for run_cmds. The remote side's command line
+# becomes an ssh command: the same binary and arguments from the remote copy, under perf
+# stat --control over its own window there (--perf-ctl), started by cb-remote.sh run.
+remote_wrap() {
+	local -n _rw_srv=$1 _rw_cli=$2
+	local base=$3 impl=$4 side bin i limit rbase fifo=-
+	local -a cmd args perf=()
+	if [[ $REMOTE_ROLE == sender ]]; then
+		side=srv bin=${impl}_server cmd=("${_rw_srv[@]}")
+		limit=$(awk -v d="$DURATION_S" -v w="$WARMUP_S" -v s="$SERVER_SLACK_S" 'BEGIN { print d + w + s }')
+	else
+		side=cli bin=${impl}_client cmd=("${_rw_cli[@]}")
+		limit=$(awk -v d="$DURATION_S" -v w="$WARMUP_S" -v s="$CLIENT_SLACK_S" 'BEGIN { print d + w + s }')
+	fi
+	for ((i = 0; i < ${#cmd[@]}; i++)); do
+		[[ ${cmd[i]} != "$SCRIPT_DIR/$bin" ]] || break
+	done
+	args=("${cmd[@]:i+1}")
+	for ((i = 0; i < ${#args[@]}; i++)); do
+		if [[ ${args[i]} == -A ]]; then args[i + 1]=$REMOTE_CPU0; fi
+	done
+	rbase="$REMOTE_DIR/runs/${base##*/}.$side"
+	if ((REMOTE_PERF)); then
+		perf=(env LC_ALL=C perf stat --control "fifo:$rbase.ctl,$rbase.ack" -D -1 '-x,' -o "$rbase.perf" -e "$PERF_EVENTS" --)
+		args=(--perf-ctl "$rbase.ctl,$rbase.ack" "${args[@]}")
+		fifo=$rbase
+	fi
+	cmd=("${SSH_BASE[@]}" -n -- "$REMOTE" "$(quote_words sh "$REMOTE_DIR/src/$REMOTE_HELPER" run "$REMOTE_DIR" "$limit" \
+		"$fifo" "${perf[@]}" "$REMOTE_DIR/src/$bin" "${args[@]}")")
+	if [[ $side == srv ]]; then _rw_srv=("${cmd[@]}"); else _rw_cli=("${cmd[@]}"); fi
+}
+
+# remote_listening FILE PID: for wait_until. 0 when the remote server said it listens (its
+# stderr streams into FILE), 2 when its ssh is gone, 1 not yet.
+remote_listening() {
+	grep -q 'listening on' "$1" 2>/dev/null && return 0
+	kill -0 "$2" 2>/dev/null || return 2
+	return 1
+}
+
+# remote_after_run REASON_VAR BASE CLI_RC SRV_RC: for run_one, once both sides ended. The
+# remote perf output fetched into BASE.<side>.perf; a lost connection (ssh's status 255)
+# becomes the run's reason and marks REMOTE_LOST.
+remote_after_run() {
+	local -n _rr=$1
+	local base=$2 side=cli rc=$3 rbase
+	if [[ $REMOTE_ROLE == sender ]]; then side=srv rc=$4; fi
+	rbase="$REMOTE_DIR/runs/${base##*/}.$side"
+	if ((rc == 255)); then
+		REMOTE_LOST=1
+		_rr="ssh connection to $REMOTE lost during the run (ssh exit 255: $(last_line "$base.$side.err")); the remote process ends by its own timeout"
+		return 0
+	fi
+	if ((REMOTE_PERF)); then
+		# shellcheck disable=SC2016 # $1.. are the remote shell's
+		rsh "$SSH_CALL_S" sh -c 'cat "$1.perf"; rc=$?; rm -f "$1.perf" "$1.ctl" "$1.ack"; exit $rc' sh "$rbase" \
+			>"$base.$side.perf" 2>/dev/null || rm -f "$base.$side.perf"
+	fi
+}
+
+# remote_after_row ORDER: for run_one, after its row. When the connection was lost: go on
+# if a new one can be made, else stop the sweep (exit 1; cleanup follows).
+remote_after_row() {
+	((REMOTE_LOST)) || return 0
+	if remote_alive; then
+		err "remote: ssh connection to $REMOTE lost in run $1 and re-established; the sweep goes on"
+		REMOTE_LOST=0
+		return 0
+	fi
+	die "ssh connection to $REMOTE lost in run $1 of ${#PLAN_IMPL[@]} and not re-established: sweep stopped (the rows so far are in $OUT)"
+}
+
+# row_remote: the remote columns of ROW (empty on one host).
+row_remote() {
+	local k
+	for k in "${REMOTE_COLS[@]}"; do ROW[$k]=""; done
+	[[ -n $REMOTE ]] || return 0
+	ROW[remote_host]=$REMOTE ROW[remote_role]=$REMOTE_ROLE ROW[remote_kernel]=$REMOTE_KERNEL
+	ROW[remote_cpu_model]=$REMOTE_CPU_MODEL ROW[local_addr]=$LOCAL_ADDR ROW[remote_addr]=$REMOTE_ADDR
+	for k in if driver firmware mtu sg tso gso; do
+		ROW[local_$k]=${LFACT[$k]:-NA} ROW[remote_$k]=${RFACT[l_$k]:-NA}
+	done
+	ROW[local_speed_mbps]=${LFACT[speed]:-NA} ROW[remote_speed_mbps]=${RFACT[l_speed]:-NA}
+}
+
+# remote_stop: for cleanup, before this side's processes are stopped (a remote process
+# is stopped by its PID, not by the loss of its peer). Says what it stopped or could not.
+# REMOTE_REACHED: 0 when the remote host could not be reached.
+REMOTE_REACHED=1
+remote_stop() {
+	local out rc=0
+	[[ -n $REMOTE_DIR && $REMOTE_CLEANED == 0 ]] || return 0
+	out=$(rsh_helper "$SSH_CALL_S" stop "$REMOTE_DIR" 2>&1) || rc=$?
+	if ((rc != 0)); then
+		REMOTE_REACHED=0
+		err "remote: cannot reach $REMOTE to stop its processes ($(cell "$(tail -n 1 <<<"$out")")): each ends by its own timeout (duration + warmup + ${SERVER_SLACK_S} s at most)"
+	elif [[ $out == *stopped:* ]]; then
+		err "remote: stopped processes on $REMOTE: ${out##*stopped: }"
+	fi
+}
+
+# remote_cleanup: for cleanup, after this side's processes are stopped: stop what started
+# on the remote meanwhile, remove the remote directory (unless --keep-remote), close the
+# master. Idempotent; every step bounded; says what it could not do.
+remote_cleanup() {
+	local out
+	[[ -n $SSH_CTL_DIR && $REMOTE_CLEANED == 0 ]] || return 0
+	if [[ -n $REMOTE_DIR ]]; then
+		((REMOTE_REACHED == 0)) || remote_stop
+		if ((KEEP_REMOTE)); then
+			err "remote: kept $REMOTE:$REMOTE_DIR (--keep-remote)"
+		elif ((REMOTE_REACHED == 0)) || ! out=$(rsh_helper "$SSH_CALL_S" remove "$REMOTE_DIR" 2>&1); then
+			err "remote: could not remove $REMOTE:$REMOTE_DIR: remove it by hand (ssh $REMOTE rm -rf $REMOTE_DIR)"
+		fi
+	fi
+	if ! timeout -k 1 5 ssh -o "ControlPath=$SSH_CTL_DIR/ctl" -O exit -- "$REMOTE" >/dev/null 2>&1 &&
+		[[ -n $REMOTE_MASTER_PID ]] && { tr "\0" " " <"/proc/$REMOTE_MASTER_PID/cmdline"; } 2>/dev/null | grep -qF "$SSH_CTL_DIR/ctl"; then
+		kill -TERM "$REMOTE_MASTER_PID" 2>/dev/null || true
+	fi
+	REMOTE_CLEANED=1
+	rm -rf "$SSH_CTL_DIR"
 }
 
 # ---------------------------------------------------------------------------------------
