@@ -2026,7 +2026,16 @@ remote_wrap() {
 	for ((i = 0; i < ${#cmd[@]}; i++)); do
 		[[ ${cmd[i]} != "$SCRIPT_DIR/$bin" ]] || break
 	done
-	args=("${cmd[@]:i+1}")
+	# the binary's own arguments, without the local perf's --perf-ctl (its FIFOs are this
+	# host's: the remote side gets its own below)
+	args=()
+	for ((i = i + 1; i < ${#cmd[@]}; i++)); do
+		if [[ ${cmd[i]} == --perf-ctl ]]; then
+			((i++))
+			continue
+		fi
+		args+=("${cmd[i]}")
+	done
 	for ((i = 0; i < ${#args[@]}; i++)); do
 		if [[ ${args[i]} == -A ]]; then args[i + 1]=$REMOTE_CPU0; fi
 	done
