@@ -1295,6 +1295,12 @@ def report_findings(a, data):
             out.append(f"  - {finding_text(c)}")
         if len(res) > FINDINGS_SHOWN:
             out.append(f"  - … and {len(res) - FINDINGS_SHOWN} more in the tables below")
+        chance = (1 - CI_LEVEL) * len(cs)
+        if len(res) <= max(1, 2 * chance):
+            out.append(f"  - (with {plural(len(cs), 'point')} at {CI_LEVEL:.0%} each, about "
+                       f"{chance:.1f} would resolve by chance where there is no difference: "
+                       f"{'this lone verdict is' if len(res) == 1 else 'these verdicts are'} "
+                       "weak evidence on its own)")
     for key, per_t in a["crossover"].items():
         got = {t: v for t, v in per_t.items() if v is not None}
         if got:
