@@ -92,7 +92,11 @@ else
 	((URING)) && senders+=("a3 uring")
 	# the share depends on how the kernel sized the skbs it copied (a burst
 	# copied into pages larger than order 0 does not map): the median of
-	# three runs is asserted, all three are shown
+	# three runs is asserted, all three are shown. Measured here: a3 with
+	# sendmsg 0.94-0.95; a3 with io_uring 0.98 at 1-2 Gbit/s but 0.88-0.89 at
+	# 15-20 Gbit/s (any --uring-depth); a2 0.0. The contrast is the physics:
+	# most of a zero-copy sender's stream maps (>= 0.8), almost none of a
+	# send() sender's (<= 0.1)
 	for sender in "${senders[@]}"; do
 		read -r s engine <<<"$sender"
 		shares=() ok=1
@@ -108,7 +112,7 @@ else
 			shares+=("$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(round(c["rx_mapped_bytes"] / max(1, c["bytes_total"]), 3))' "$T_TMP/cli.json" 2>/dev/null || echo NA)")
 		done
 		median=$(printf '%s\n' "${shares[@]}" | sort -n | sed -n 2p)
-		if [[ $s == a3 ]]; then want=">= 0.9"; else want="<= 0.1"; fi
+		if [[ $s == a3 ]]; then want=">= 0.8"; else want="<= 0.1"; fi
 		# the share is the kernel's physics, asserted on the plain build; a
 		# sanitizer build (make sanitize) is slow enough to retransmit, and
 		# retransmitted data may not map: there only correctness is checked
