@@ -1809,9 +1809,74 @@ static void print_help(const struct config *c)
 	       c->role == ROLE_CLIENT ? "" : "\n", c->role == ROLE_CLIENT ? " or data errors" : "");
 }
 
+/* The client's choice of paths: engine, receive.  Returns false
+ * for an option that is not one of these. */
+static bool cli_set_path(struct config *c, int id, const char *arg)
+{
+	switch (id) {
+	case OPT_ENGINE:
+		if (strcmp(arg, "syscall") && strcmp(arg, "uring"))
+			usage_error("bad engine '%s' (expected syscall or uring)", arg);
+		c->uring = strcmp(arg, "uring") == 0;
+		break;
+	case OPT_URING_DEPTH:
+		if (parse_uint_range(arg, 1, URING_DEPTH_MAX, &c->uring_depth))
+			usage_error("bad io_uring depth '%s' (expected 1-%d)", arg, URING_DEPTH_MAX);
+		break;
+	case OPT_RX:
+		if (strcmp(arg, "copy") && strcmp(arg, "zerocopy"))
+			usage_error("bad receive mode '%s' (expected copy or zerocopy)", arg);
+		c->rx_zc = strcmp(arg, "zerocopy") == 0;
+		break;
+	case OPT_FIXED_BUFFERS:
+		if (strcmp(arg, "on") && strcmp(arg, "off"))
+			usage_error("bad fixed-buffers '%s' (expected on or off)", arg);
+		c->fixed = strcmp(arg, "on") == 0;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* Buffers, pools, budgets and perf's FIFOs.  Returns false for an option
+ * that is not one of these. */
+static bool cli_set_resources(struct config *c, int id, const char *arg)
+{
+	switch (id) {
+	case OPT_BUFFERS:
+		if (parse_uint_range(arg, 1, BUFFERS_MAX, &c->buffers))
+			usage_error("bad buffer count '%s' (expected 1-%d)", arg, BUFFERS_MAX);
+		break;
+	case OPT_ZC_POOL:
+		if (parse_size(arg, &c->sopts.zc_pool_bytes) || c->sopts.zc_pool_bytes == 0 ||
+		    c->sopts.zc_pool_bytes > (64ULL << 30))
+			usage_error("bad pool size '%s' (expected 1..64G bytes)", arg);
+		break;
+	case OPT_MEM_BUDGET:
+		if (parse_size(arg, &c->mem_budget) || c->mem_budget == 0)
+			usage_error("bad memory budget '%s' (expected bytes > 0, K/M/G suffixes)", arg);
+		break;
+	case OPT_PERF_CTL: {
+		const char *comma = strchr(arg, ',');
+		if (!comma || comma == arg || !comma[1] || strchr(comma + 1, ','))
+			usage_error("bad perf control '%s' (expected CTL_FIFO,ACK_FIFO)", arg);
+		if (c->nperf_ctl == PERF_CTL_MAX)
+			usage_error("--perf-ctl at most %d times (perf stat, and perf record)", PERF_CTL_MAX);
+		c->perf_ctl[c->nperf_ctl++] = arg;
+		break;
+	}
+	default:
+		return false;
+	}
+	return true;
+}
+
 /* Convert one option's value into c; a bad value is a usage error. */
 static void cli_set(struct config *c, int id, const char *arg)
 {
+	if (cli_set_path(c, id, arg) || cli_set_resources(c, id, arg))
+		return;
 	uint64_t v;
 	switch (id) {
 	case 'p':
@@ -1852,10 +1917,6 @@ static void cli_set(struct config *c, int id, const char *arg)
 		if (parse_seconds(arg, &c->warmup_s))
 			usage_error("bad warmup '%s' (expected seconds >= 0, at most %g)", arg, DURATION_MAX_S);
 		break;
-	case OPT_BUFFERS:
-		if (parse_uint_range(arg, 1, BUFFERS_MAX, &c->buffers))
-			usage_error("bad buffer count '%s' (expected 1-%d)", arg, BUFFERS_MAX);
-		break;
 	case OPT_VERIFY:
 		c->verify = true;
 		break;
@@ -1870,43 +1931,6 @@ static void cli_set(struct config *c, int id, const char *arg)
 	case OPT_PER_FIELD:
 		c->per_field = true;
 		break;
-	case OPT_ENGINE:
-		if (strcmp(arg, "syscall") && strcmp(arg, "uring"))
-			usage_error("bad engine '%s' (expected syscall or uring)", arg);
-		c->uring = strcmp(arg, "uring") == 0;
-		break;
-	case OPT_URING_DEPTH:
-		if (parse_uint_range(arg, 1, URING_DEPTH_MAX, &c->uring_depth))
-			usage_error("bad io_uring depth '%s' (expected 1-%d)", arg, URING_DEPTH_MAX);
-		break;
-	case OPT_RX:
-		if (strcmp(arg, "copy") && strcmp(arg, "zerocopy"))
-			usage_error("bad receive mode '%s' (expected copy or zerocopy)", arg);
-		c->rx_zc = strcmp(arg, "zerocopy") == 0;
-		break;
-	case OPT_FIXED_BUFFERS:
-		if (strcmp(arg, "on") && strcmp(arg, "off"))
-			usage_error("bad fixed-buffers '%s' (expected on or off)", arg);
-		c->fixed = strcmp(arg, "on") == 0;
-		break;
-	case OPT_ZC_POOL:
-		if (parse_size(arg, &c->sopts.zc_pool_bytes) || c->sopts.zc_pool_bytes == 0 ||
-		    c->sopts.zc_pool_bytes > (64ULL << 30))
-			usage_error("bad pool size '%s' (expected 1..64G bytes)", arg);
-		break;
-	case OPT_MEM_BUDGET:
-		if (parse_size(arg, &c->mem_budget) || c->mem_budget == 0)
-			usage_error("bad memory budget '%s' (expected bytes > 0, K/M/G suffixes)", arg);
-		break;
-	case OPT_PERF_CTL: {
-		const char *comma = strchr(arg, ',');
-		if (!comma || comma == arg || !comma[1] || strchr(comma + 1, ','))
-			usage_error("bad perf control '%s' (expected CTL_FIFO,ACK_FIFO)", arg);
-		if (c->nperf_ctl == PERF_CTL_MAX)
-			usage_error("--perf-ctl at most %d times (perf stat, and perf record)", PERF_CTL_MAX);
-		c->perf_ctl[c->nperf_ctl++] = arg;
-		break;
-	}
 	case OPT_JSON:
 		c->json = true;
 		break;

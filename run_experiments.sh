@@ -1402,9 +1402,9 @@ readonly -a PROF_CATS=(user_copy send_copy zc_overhead deferred_copy recv_copy s
 #   stack         the rest of the kernel: TCP/IP, veth, softirq, scheduling, syscalls
 #   user_other    the rest of user space (loops, checks, libc)
 profile_classify() {
-	perf script -i "$1" -F comm,ip,sym 2>/dev/null | awk '
-		function flush(   c) {
-			if (!have) return
+	perf_chains "$1" | awk -F'\t' '
+		{
+			comm = $1; kernel = $2; leaf = $3; chain = $4
 			if (comm !~ /^(a[123]_(server|client)|ksoftirqd|kworker|swapper)/) c = "foreign"
 			else if (comm ~ /^swapper/ || chain ~ / (do_idle|cpuidle_enter[a-z_]*|default_idle[a-z_]*|pv_native_safe_halt|acpi_safe_halt|native_safe_halt|cpu_startup_entry) /) c = "idle"
 			else if (chain ~ / (skb_copy_ubufs|skb_orphan_frags_rx|skb_zerocopy_clone) /) c = "deferred_copy"
@@ -1415,6 +1415,21 @@ profile_classify() {
 			else if (comm ~ /_server$/ && leaf ~ /^(__)?(memcpy|memmove|__memmove_[a-z0-9_]*|__memcpy_[a-z0-9_]*)/) c = "user_copy"
 			else c = "user_other"
 			n[c]++
+		}
+		END {
+			split("user_copy send_copy zc_overhead deferred_copy recv_copy stack user_other idle foreign", cats, " ")
+			for (i = 1; i <= 9; i++) printf "%s\t%d\n", cats[i], n[cats[i]] + 0
+		}'
+}
+
+# perf_chains PERF_DATA: one line per sample of a 'perf record -g' file, tab-separated: the
+# task's comm, 1 when the sampled instruction was in the kernel (else 0), that leaf symbol,
+# and the call chain as " sym sym ... " (leaf first). The one parser of perf's call chains:
+# profile_classify and bench/where_time_goes.sh sort these lines into their categories.
+perf_chains() {
+	perf script -i "$1" -F comm,ip,sym 2>/dev/null | awk '
+		function flush() {
+			if (have) printf "%s\t%d\t%s\t%s\n", comm, kernel, leaf, chain
 			have = 0
 		}
 		/^[^ \t]/ { flush(); have = 1; chain = " "; leaf = ""; kernel = -1; comm = $1; next }
@@ -1425,11 +1440,7 @@ profile_classify() {
 			next
 		}
 		/^$/ { flush() }
-		END {
-			flush()
-			split("user_copy send_copy zc_overhead deferred_copy recv_copy stack user_other idle foreign", cats, " ")
-			for (i = 1; i <= 9; i++) printf "%s\t%d\n", cats[i], n[cats[i]] + 0
-		}'
+		END { flush() }'
 }
 
 # profile_cmd CLI_VAR BASE: the client's command under 'perf record -a' (all CPUs, call

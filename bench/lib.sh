@@ -7,7 +7,7 @@
 # piece of code per idea. From the driver the bench scripts use: err, die, die_usage, have,
 # setup_link (NS_S/NS_C, SRV_ADDR), install_traps/cleanup (PGROUPS, NETNS_CREATED),
 # stop_group, unregister_pg, spawn, reap, reap_within, wait_listen, wait_until, first_cpus,
-# parse_perf, load_json, size_bytes, is_uint, cell, last_line (BENCH_DRIVER_FUNCS;
+# parse_perf, perf_chains, load_json, size_bytes, is_uint, cell, last_line (BENCH_DRIVER_FUNCS;
 # tests/test_bench.sh checks they exist, so a change of the driver breaks a test, not a
 # benchmark). Must be sourced at the top level
 # (the driver declares global arrays).
@@ -18,7 +18,7 @@
 
 readonly -a BENCH_DRIVER_FUNCS=(err die die_usage have setup_link install_traps cleanup stop_group
 	unregister_pg spawn reap reap_within wait_listen wait_until first_cpus parse_perf load_json
-	size_bytes is_uint cell last_line)
+	size_bytes is_uint cell last_line perf_chains)
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_TOP=$(dirname "$BENCH_DIR")
 readonly BENCH_DIR BENCH_TOP

@@ -86,9 +86,9 @@ wt_parse_args() {
 
 # classify PERF_DATA: "category<TAB>samples" lines from the call chains of every sample.
 classify() {
-	perf script -i "$1" -F comm,tid,ip,sym 2>/dev/null | awk '
-		function flush(   c) {
-			if (!have) return
+	perf_chains "$1" | awk -F'\t' '
+		{
+			kernel = $2; leaf = $3; chain = $4
 			if (chain ~ / skb_copy_ubufs /) c = "a3 deferred copy"
 			else if (chain ~ / (net_rx_action|process_backlog|__netif_receive_skb[a-z_]*|handle_softirqs|__do_softirq|do_softirq) /) c = "softirq receive"
 			else if (chain ~ / (ip_recv_error|ipv6_recv_error|sock_recv_errqueue) /) c = "a3 completions"
@@ -101,17 +101,8 @@ classify() {
 			else if (leaf ~ /^(__)?(memcpy|memmove|__memmove_[a-z0-9_]*|__memcpy_[a-z0-9_]*)/) c = "user: memcpy"
 			else c = "user: other"
 			n[c]++
-			have = 0
 		}
-		/^[^ \t]/ { flush(); have = 1; chain = " "; leaf = ""; kernel = -1; next }
-		/^[ \t]+[0-9a-f]+ / {
-			sym = $2; sub(/\+0x[0-9a-f]+$/, "", sym)
-			chain = chain sym " "
-			if (kernel == -1) { kernel = ($1 ~ /^ffff/); leaf = sym }
-			next
-		}
-		/^$/ { flush() }
-		END { flush(); for (c in n) printf "%s\t%d\n", c, n[c] }'
+		END { for (c in n) printf "%s\t%d\n", c, n[c] }'
 }
 
 readonly -a CATS=("send: copy to skb" "send: TCP/IP rest" "softirq receive" "a3 page pinning"
