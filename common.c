@@ -2929,6 +2929,17 @@ static uint64_t zc_rx_feed(struct client_thread *t, const uint8_t *p, size_t n, 
 	return msgs;
 }
 
+/* After a recv() on the stream gave n: 0 = the stream ended at a message
+ * boundary, -1 = an error (t->err set), 1 = go on. */
+static int zc_rx_end(struct client_thread *t, ssize_t n)
+{
+	if (n == 0)
+		return t->zrx->rd.pos ? client_fail(t, "server closed the connection mid-message") : 0;
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		return client_fail(t, "receive: %s", strerror(errno));
+	return 1;
+}
+
 /* One round: map what can be mapped, take the rest by copy.  Returns 1
  * with the messages completed in *msgs (maybe 0), 0 on EOF at a message
  * boundary, -1 on error (t->err set). */
@@ -2949,13 +2960,9 @@ static int client_rx_zc(struct client_thread *t, uint64_t *msgs)
 			if (errno != EIO)
 				return client_fail(t, "TCP_ZEROCOPY_RECEIVE: %s", strerror(errno));
 			ssize_t n = recv(t->fd, z->copybuf, ZC_RX_COPY_BYTES, MSG_DONTWAIT);
-			if (n == 0) {
-				if (z->rd.pos)
-					return client_fail(t, "server closed the connection mid-message");
-				return 0;
-			}
-			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				return client_fail(t, "receive: %s", strerror(errno));
+			int end = zc_rx_end(t, n);
+			if (end <= 0)
+				return end;
 			if (n > 0) {
 				*msgs += zc_rx_feed(t, z->copybuf, (size_t)n, false);
 				break;
@@ -2991,14 +2998,9 @@ static int client_rx_zc(struct client_thread *t, uint64_t *msgs)
 			return client_fail(t, "poll: %s", strerror(errno));
 		if (r > 0 && zc.inq == 0) {
 			char b;
-			ssize_t n = recv(t->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-			if (n == 0) {
-				if (z->rd.pos)
-					return client_fail(t, "server closed the connection mid-message");
-				return 0;
-			}
-			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				return client_fail(t, "receive: %s", strerror(errno));
+			int end = zc_rx_end(t, recv(t->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT));
+			if (end <= 0)
+				return end;
 		}
 		if (now_ns() > stall_end)
 			return client_fail(t, "server sent nothing for %d s", CLIENT_STALL_S);

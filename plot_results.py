@@ -1952,17 +1952,24 @@ def plot_throughput(data, out_dir):
     return save(fig, out_dir, "throughput")
 
 
-def time_per_msg_panel(ax, data):
-    """us_per_msg vs threads at the focus size; returns True if drawn."""
-    size = data.focus_size
-    ax.set_title(f"time per message at {fmt_size(size)}" if size else "time per message")
-    agg = aggregate([r for r in data.stream if r.size == size], col("us_per_msg"))
+def draw_vs_threads(ax, data, agg):
+    """One line per series of agg's stats against thread count; the upper interval ends
+    drawn (empty when nothing was)."""
     drawn = []
     for s in data.series:
         pts = sorted((k[2], st) for k, st in agg.stats.items() if k[0] == s)
         if pts:
             draw_errorbar(ax, [p[0] for p in pts], [p[1] for p in pts], data.style(s))
             drawn += [p[1].hi for p in pts]
+    return drawn
+
+
+def time_per_msg_panel(ax, data):
+    """us_per_msg vs threads at the focus size; returns True if drawn."""
+    size = data.focus_size
+    ax.set_title(f"time per message at {fmt_size(size)}" if size else "time per message")
+    agg = aggregate([r for r in data.stream if r.size == size], col("us_per_msg"))
+    drawn = draw_vs_threads(ax, data, agg)
     if not drawn:
         no_data(ax, "no ok stream rows with us_per_msg")
         return False
@@ -2422,12 +2429,7 @@ def plot_latency_threads(data, out_dir):
     for ax, (name, c) in zip(axes, (("p50", "rtt_p50_us"), ("p99", "rtt_p99_us"))):
         ax.set_title(f"{name} round trip at {fmt_size(size)}")
         agg = aggregate(rows, col(c))
-        drawn = []
-        for s in data.series:
-            pts = sorted((k[2], st) for k, st in agg.stats.items() if k[0] == s)
-            if pts:
-                draw_errorbar(ax, [p[0] for p in pts], [p[1] for p in pts], data.style(s))
-                drawn += [p[1].hi for p in pts]
+        drawn = draw_vs_threads(ax, data, agg)
         if not drawn:
             no_data(ax, unavailable_text(c, agg))
             continue
