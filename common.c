@@ -1809,29 +1809,32 @@ static void print_help(const struct config *c)
 	       c->role == ROLE_CLIENT ? "" : "\n", c->role == ROLE_CLIENT ? " or data errors" : "");
 }
 
+/* A two-valued option: true for `yes`, false for `no`, else a usage error
+ * naming both. */
+static bool cli_pick(const char *arg, const char *what, const char *no, const char *yes)
+{
+	if (strcmp(arg, no) && strcmp(arg, yes))
+		usage_error("bad %s '%s' (expected %s or %s)", what, arg, no, yes);
+	return strcmp(arg, yes) == 0;
+}
+
 /* The client's choice of paths: engine, receive.  Returns false
  * for an option that is not one of these. */
 static bool cli_set_path(struct config *c, int id, const char *arg)
 {
 	switch (id) {
 	case OPT_ENGINE:
-		if (strcmp(arg, "syscall") && strcmp(arg, "uring"))
-			usage_error("bad engine '%s' (expected syscall or uring)", arg);
-		c->uring = strcmp(arg, "uring") == 0;
+		c->uring = cli_pick(arg, "engine", "syscall", "uring");
 		break;
 	case OPT_URING_DEPTH:
 		if (parse_uint_range(arg, 1, URING_DEPTH_MAX, &c->uring_depth))
 			usage_error("bad io_uring depth '%s' (expected 1-%d)", arg, URING_DEPTH_MAX);
 		break;
 	case OPT_RX:
-		if (strcmp(arg, "copy") && strcmp(arg, "zerocopy"))
-			usage_error("bad receive mode '%s' (expected copy or zerocopy)", arg);
-		c->rx_zc = strcmp(arg, "zerocopy") == 0;
+		c->rx_zc = cli_pick(arg, "receive mode", "copy", "zerocopy");
 		break;
 	case OPT_FIXED_BUFFERS:
-		if (strcmp(arg, "on") && strcmp(arg, "off"))
-			usage_error("bad fixed-buffers '%s' (expected on or off)", arg);
-		c->fixed = strcmp(arg, "on") == 0;
+		c->fixed = !cli_pick(arg, "fixed-buffers", "on", "off");
 		break;
 	default:
 		return false;
@@ -1921,12 +1924,7 @@ static void cli_set(struct config *c, int id, const char *arg)
 		c->verify = true;
 		break;
 	case OPT_MODE:
-		if (strcmp(arg, "stream") == 0)
-			c->mode = MODE_STREAM;
-		else if (strcmp(arg, "rr") == 0)
-			c->mode = MODE_RR;
-		else
-			usage_error("bad mode '%s' (expected stream or rr)", arg);
+		c->mode = cli_pick(arg, "mode", "stream", "rr") ? MODE_RR : MODE_STREAM;
 		break;
 	case OPT_PER_FIELD:
 		c->per_field = true;

@@ -1952,6 +1952,15 @@ def plot_throughput(data, out_dir):
     return save(fig, out_dir, "throughput")
 
 
+def no_data_figure(data, out_dir, name, title, panel_title, text):
+    """A one-panel figure saying why there is nothing to draw (the file still exists)."""
+    fig, (ax,) = new_figure(1, panel_w=7.2, panel_h=2.6)
+    ax.set_title(panel_title)
+    no_data(ax, text)
+    finish(fig, title, footer=env_line(data))
+    return save(fig, out_dir, name)
+
+
 def draw_vs_threads(ax, data, agg):
     """One line per series of agg's stats against thread count; the upper interval ends
     drawn (empty when nothing was)."""
@@ -2319,12 +2328,10 @@ def plot_ratios(data, out_dir, a):
             panels.append((f"{name}, {plural(t)}", ylabel,
                            [c for c in comps if c["threads"] == t]))
     if not panels:
-        fig, (ax,) = new_figure(1, panel_w=7.2, panel_h=2.6)
-        ax.set_title("paired ratios to a1")
-        no_data(ax, "a1 and another strategy were not measured at a common point:\n"
-                "nothing to compare.")
-        finish(fig, "Each strategy vs a1, paired per round", footer=env_line(data))
-        return save(fig, out_dir, "ratios")
+        return no_data_figure(data, out_dir, "ratios", "Each strategy vs a1, paired per round",
+                              "paired ratios to a1",
+                              "a1 and another strategy were not measured at a common point:\n"
+                              "nothing to compare.")
     ncols = min(4, max(len({c["threads"] for c in a["comparisons"]}), 2))
     fig, axes = new_figure(len(panels), panel_w=4.3, panel_h=3.1, ncols=ncols)
     for ax, (title, ylabel, comps) in zip(axes, panels):
@@ -2417,12 +2424,12 @@ def plot_latency_threads(data, out_dir):
     """Figure: rr round-trip p50 and p99 vs thread count at one size."""
     size = rr_threads_size(data)
     if size is None:
-        fig, (ax,) = new_figure(1, panel_w=7.2, panel_h=2.6)
-        ax.set_title("round-trip latency vs threads")
-        no_data(ax, "No rr size was measured at more than one thread count:\n"
-                "nothing to plot against threads (latency vs size is in latency.png).")
-        finish(fig, "Request-response latency vs threads", footer=env_line(data))
-        return save(fig, out_dir, "latency_threads")
+        return no_data_figure(data, out_dir, "latency_threads",
+                              "Request-response latency vs threads",
+                              "round-trip latency vs threads",
+                              "No rr size was measured at more than one thread count:\n"
+                              "nothing to plot against threads (latency vs size is in "
+                              "latency.png).")
     rows = [r for r in data.rr if r.size == size]
     ts = sorted({r.threads for r in rows})
     fig, axes = new_figure(2, panel_w=5.4, panel_h=3.6)

@@ -272,13 +272,19 @@ run_driver sender --remote "$HOST" --remote-role sender "${SSH_OK[@]}" "${SHORT[
 	--out "$TMP/sender/results.csv"
 check_sweep remote_sweep_sender "$TMP/sender/results.csv" "$TMP/sender.err" 1 sender
 
+# bg_sweep NAME DURATION: a 4-round sweep in the background (DRV_PID), output in
+# $TMP/NAME.{out,err}; status 0 once its first remote client is in flight (60 s at most).
+bg_sweep() {
+	set -m # job control: a background job of a script would otherwise ignore SIGINT
+	"$DRIVER" --remote "$HOST" "${SSH_OK[@]}" "${SHORT[@]}" --repeats 4 --duration "$2" \
+		--out "$TMP/$1/results.csv" >"$TMP/$1.out" 2>"$TMP/$1.err" &
+	DRV_PID=$!
+	set +m
+	wait_until 60 0.02 in_flight "$TMP/$1" 1 "$DRV_PID"
+}
+
 # ---- SIGINT mid-sweep ------------------------------------------------------------------
-set -m # job control: a background job of a script would otherwise ignore SIGINT
-"$DRIVER" --remote "$HOST" "${SSH_OK[@]}" "${SHORT[@]}" --repeats 4 --duration 1.5 \
-	--out "$TMP/int/results.csv" >"$TMP/int.out" 2>"$TMP/int.err" &
-DRV_PID=$!
-set +m
-if ! wait_until 60 0.02 in_flight "$TMP/int" 1 "$DRV_PID"; then
+if ! bg_sweep int 1.5; then
 	fail remote_sigint "no remote client started within 60 s: $(tail -n 2 "$TMP/int.err" | tr '\n' ' ')"
 else
 	sleep 0.2
@@ -297,12 +303,7 @@ else
 fi
 
 # ---- sshd killed mid-run: that run fails naming the lost connection, exit 1 ------------
-set -m # job control: a background job of a script would otherwise ignore SIGINT
-"$DRIVER" --remote "$HOST" "${SSH_OK[@]}" "${SHORT[@]}" --repeats 4 --duration 2 \
-	--out "$TMP/lost/results.csv" >"$TMP/lost.out" 2>"$TMP/lost.err" &
-DRV_PID=$!
-set +m
-if ! wait_until 60 0.02 in_flight "$TMP/lost" 1 "$DRV_PID"; then
+if ! bg_sweep lost 2; then
 	fail remote_ssh_lost "no remote client started within 60 s: $(tail -n 2 "$TMP/lost.err" | tr '\n' ' ')"
 else
 	sleep 0.3
