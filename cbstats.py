@@ -216,7 +216,8 @@ def correct_family(comps, alpha=ALPHA):
     final verdict: faster/slower only where q <= alpha, same only where q_same <= alpha,
     else cannot tell with the reason. mdd: the smallest difference the point would have
     resolved with POWER chance, at the threshold the correction left for one more verdict in
-    this family, alpha (R + 1) / m, R = the family's resolved differences."""
+    this family, alpha (R + 1) / m, R = the family's resolved differences (math.inf, with
+    mdd_possible False, when no outcome of the point's rounds could pass it)."""
     m = len(comps)
     if not m:
         return comps
@@ -239,6 +240,7 @@ def correct_family(comps, alpha=ALPHA):
     for c in comps:
         c["family_size"] = m
         c["mdd"] = smallest_detectable(c["n"], c["sd_log"], min(alpha, threshold))
+        c["mdd_possible"] = c["mdd"] != math.inf
     return comps
 
 

@@ -706,8 +706,7 @@ def analyse(data):
         "busy_cpus": busy_cpus_summary(data),
         "zc_copied_share": zc_shares(data),
         "cpu_per_byte": cpu_per_byte_table(data),
-        "perf_interval": distinct(data.ok, "perf_interval") if data.ok and
-        "perf_interval" in data.ok[0].raw else ["life"],
+        "perf_interval": perf_intervals(data.ok),
         "profile": profile_answers(data, comps),
         "retransmissions": retransmissions(data),
         "retransmitted_runs": len(retransmitted_runs(data)),
@@ -1785,15 +1784,23 @@ def report_zc(a, data):
     return out + [""]
 
 
-def interval_words(a):
-    """What the perf columns cover, from the CSV's perf_interval."""
-    ivs = a["perf_interval"]
+def perf_intervals(rows):
+    """The CSV's perf_interval values of rows ('life' for a CSV from before the column)."""
+    return sorted({r.raw.get("perf_interval", "life") for r in rows}) or ["life"]
+
+
+def interval_words(ivs, per_byte=True):
+    """What the perf columns cover, from the CSV's perf_interval values (and which bytes a
+    count per byte is over)."""
     if ivs == ["window"]:
-        return "over the measured window, per byte received in it"
+        return "over the measured window" + (", per byte received in it" if per_byte else "")
     if ivs == ["life"]:
-        return "over each process's whole life, per byte of the whole run (srv_bytes_sent)"
-    return ("over the window where perf_interval is window (per byte received in it), else "
-            "over the process's whole life (per byte of the whole run)")
+        return "over each process's whole life" + (
+            ", per byte of the whole run (srv_bytes_sent)" if per_byte else "")
+    if per_byte:
+        return ("over the window where perf_interval is window (per byte received in it), "
+                "else over the process's whole life (per byte of the whole run)")
+    return "over the window where perf_interval is window, else over the whole life"
 
 
 def report_cpu(a, data):
@@ -1812,7 +1819,8 @@ def report_cpu(a, data):
             ("host_cpu_ns_per_byte", "host"), ("host_softirq_ns_per_byte", "softirq"))
     out += [f"CPU-ns per payload byte at {plural(t)}, medians over rounds (summary.json "
             "`cpu_per_byte` has every thread count and rusage beside task-clock). Sender = "
-            f"server, receiver = client: perf task-clock {interval_words(a)}; on one host "
+            f"server, receiver = client: perf task-clock {interval_words(a['perf_interval'])}"
+            "; on one host "
             "they show where the kernel ran the stack, not what a strategy costs. Host = "
             "all CPUs' user+sys+irq+softirq over the client's window, softirq alone beside "
             "it: the receive path and deferred copies run there.", ""]
@@ -2040,10 +2048,22 @@ def report_between_hosts(data):
     return out + [""]
 
 
+def json_safe(x):
+    """x with every non-finite float (an mdd of math.inf: no difference resolvable) as
+    null, so summary.json is strict JSON; mdd_possible says which null that is."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_safe(v) for v in x]
+    return x
+
+
 def write_summary(a, path):
-    """summary.json: the same answers for scripts."""
+    """summary.json: the same answers for scripts (strict JSON)."""
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(a, f, indent=2, ensure_ascii=False)
+        json.dump(json_safe(a), f, indent=2, ensure_ascii=False, allow_nan=False)
         f.write("\n")
 
 
@@ -2408,10 +2428,11 @@ def plot_cache_misses(data, out_dir):
             metric_panel(axes[row * 3 + i], data, data.stream,
                          perf_per_byte(f"{side}_{event}", side, 1024),
                          f"{SIDES[side]}: {name}",
-                         f"misses per KiB {'sent' if side == 'srv' else 'received'}",
-                         f"{side}_{event}", t)
+                         "misses per KiB", f"{side}_{event}", t)
     finish(fig, f"Cache misses per KiB of payload vs message size ({plural(t)})",
-           series_handles(data, data.stream), focus_footer(data))
+           series_handles(data, data.stream),
+           f"perf counts {interval_words(perf_intervals(data.stream))}. "
+           + focus_footer(data))
     return save(fig, out_dir, "cache_misses")
 
 
@@ -2481,6 +2502,7 @@ def plot_cpu_per_byte(data, out_dir):
            "Per-process CPU on one host measures where the kernel ran the network stack "
            "(the sender's task runs the receiver's softirq work in one regime, not in "
            "another), not what a strategy costs: compare strategies on the host-wide panel. "
+           f"perf task-clock {interval_words(perf_intervals(data.stream))}. "
            + focus_footer(data))
     return save(fig, out_dir, "cpu_per_byte")
 
@@ -2494,8 +2516,8 @@ def plot_context_switches(data, out_dir):
                      "context switches per run", f"{side}_context_switches", t)
     finish(fig, f"Context switches vs message size ({plural(t)})",
            series_handles(data, data.stream),
-           "Counted by perf stat over each process's whole life (warm-up and set-up "
-           "included). " + focus_footer(data))
+           f"Counted by perf stat {interval_words(perf_intervals(data.stream), False)}. "
+           + focus_footer(data))
     return save(fig, out_dir, "context_switches")
 
 

@@ -550,6 +550,11 @@ def run_script(*args, python=None, env=None):
                           text=True, timeout=300, env=env, cwd=ROOT)
 
 
+def strict_json(name):
+    """json parse_constant: summary.json must be strict JSON (no NaN, Infinity)."""
+    raise AssertionError(f"summary.json holds {name}, which is not JSON")
+
+
 def hide_matplotlib(tmp):
     """A package 'matplotlib' in tmp that fails to import (put tmp on PYTHONPATH)."""
     os.makedirs(os.path.join(tmp, "matplotlib"))
@@ -586,7 +591,7 @@ class Outputs:
             if proc.returncode != 0:
                 raise AssertionError(f"exit {proc.returncode}: {proc.stderr.strip()}")
             with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
-                summary = json.load(f)
+                summary = json.load(f, parse_constant=strict_json)
             with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
                 report = f.read()
             cls.cache[key] = (out, summary, report, proc)
@@ -1453,7 +1458,8 @@ class TestMultiplicity(unittest.TestCase):
         self.assertTrue(lone["reason"].startswith(f"q = {lone['q']:.2f} after the correction "
                                                   "for 28 comparisons (p = 0.031)"),
                         lone["reason"])
-        self.assertEqual(lone["mdd"], math.inf)          # 6 rounds, family of 28
+        # 6 rounds, family of 28: no difference resolvable (∞; null in strict JSON)
+        self.assertEqual((lone["mdd"], lone["mdd_possible"]), (None, False))
         self.assertTrue(all(c["verdict"] == "cannot tell" for c in thr.values()))
         fam = [f for f in summary["families"] if f["metric"] == "throughput_gbps"][0]
         self.assertEqual((fam["resolved_uncorrected"], fam["faster"], fam["slower"]), (1, 0, 0))
