@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """cbstats — copybench's statistics: pure functions of numbers, standard library only.
 
-The distribution-free interval for a median and the verdict on a paired ratio, used by
-plot_results.py (the report and figures) and run_experiments.sh (which rounds to run next).
-No I/O, no matplotlib: it runs under any python3.
+The distribution-free interval for a median, the exact sign test behind it, the three-way
+verdict on a paired ratio (faster / slower / the same within ±P / cannot tell), the
+Benjamini–Hochberg correction per family of comparisons, the smallest difference a point
+could have resolved, and how many verdicts chance alone would give. Used by
+plot_results.py (the report and figures) and run_experiments.sh (which rounds to run
+next). No I/O, no matplotlib: it runs under any python3.
 """
 
 import math
@@ -18,9 +21,23 @@ import statistics
 # asymptotic. The report uses the largest k (the narrowest interval) whose coverage is at
 # least CI_LEVEL. With n < MIN_ROUNDS even [min, max] covers less (1 - 2/2^n: 93.75% at
 # n = 5, 75% at n = 3), so no 95% interval exists and no verdict is given.
+#
+# Ties: round-trip percentiles come from a bucketed histogram, so values repeat. For a
+# distribution with atoms the closed interval covers the median with at least the stated
+# probability (P(X < m) and P(X > m) are then at most 1/2), and a ratio exactly at 1 (or
+# exactly on a ±P bound) counts against a verdict: ties make the answers conservative,
+# never bolder.
+#
+# The sign test is the same interval read as a test: the CI_LEVEL interval excludes 1
+# exactly when the two-sided sign-test p (ties counted against) is at most ALPHA. So a
+# verdict per comparison carries its exact p; a family of comparisons is then corrected
+# with Benjamini–Hochberg (false-discovery rate ALPHA), and only what passes is resolved.
 
 CI_LEVEL = 0.95
-MIN_ROUNDS = 6      # smallest n with 1 - 2/2^n >= CI_LEVEL
+ALPHA = 1 - CI_LEVEL    # two-sided test level per comparison, and the family's FDR
+MIN_ROUNDS = 6          # smallest n with 1 - 2/2^n >= CI_LEVEL
+DEFAULT_PRECISION = 0.05    # ±P of "the same within ±P" when the run does not say
+POWER = 0.8             # the smallest detectable difference is the one seen this often
 
 
 def order_stat_coverage(n, k):
@@ -49,24 +66,278 @@ def median_interval(values, level=CI_LEVEL):
     return statistics.median(xs), xs[k - 1], xs[n - k], order_stat_coverage(n, k)
 
 
+# ---- the sign test ----------------------------------------------------------------------
 
-def judge(ratios, higher_is_better):
-    """Verdict on a vs b from the paired ratios a/b: median, interval, coverage, verdict.
+def binom_half_cdf(n, j):
+    """P(B <= j) for B ~ Binomial(n, 1/2); 0 for j < 0."""
+    if j < 0:
+        return 0.0
+    return sum(math.comb(n, i) for i in range(min(j, n) + 1)) / 2 ** n
+
+
+def sign_counts(values, center=1.0):
+    """(below, above, ties) of values against center."""
+    below = sum(1 for v in values if v < center)
+    above = sum(1 for v in values if v > center)
+    return below, above, len(values) - below - above
+
+
+def sign_test_p(values, center=1.0):
+    """Exact two-sided sign-test p for 'the median is center', ties counted against
+    (given to the minority side): min(1, 2 P(B <= min(below, above) + ties)). p <= ALPHA
+    exactly when the CI_LEVEL order-statistic interval excludes center."""
+    if not values:
+        return 1.0
+    below, above, ties = sign_counts(values, center)
+    return min(1.0, 2 * binom_half_cdf(len(values), min(below, above) + ties))
+
+
+def band(precision):
+    """(low, high) bounds of 'the same within ±precision' for a ratio: [1/(1+P), 1+P]."""
+    return 1 / (1 + precision), 1 + precision
+
+
+def equivalence_p(values, precision):
+    """p of 'the same within ±precision': both one-sided sign tests (median above
+    1/(1+P), median below 1+P; a value on a bound counts against), the larger p doubled.
+    p <= ALPHA exactly when the CI_LEVEL interval lies strictly inside the band."""
+    if not values:
+        return 1.0
+    low, high = band(precision)
+    n = len(values)
+    at_or_below = sum(1 for v in values if v <= low)
+    at_or_above = sum(1 for v in values if v >= high)
+    return min(1.0, 2 * binom_half_cdf(n, max(at_or_below, at_or_above)))
+
+
+def critical_count(n, alpha):
+    """Largest c with 2 P(B <= c) <= alpha (a sign test of n rounds is significant when at
+    most c rounds fall on the minority side); -1 when no outcome of n rounds reaches alpha."""
+    c = -1
+    while c + 1 <= n and 2 * binom_half_cdf(n, c + 1) <= alpha:
+        c += 1
+    return c
+
+
+def chance_verdict_probability(n, alpha=ALPHA):
+    """Probability that one comparison of n rounds gives a verdict where nothing differs
+    (continuous values): 2 P(B <= c) — 2/2^6 = 3.1% at n = 6, not alpha; 0 below MIN_ROUNDS."""
+    c = critical_count(n, alpha)
+    return 2 * binom_half_cdf(n, c) if c >= 0 else 0.0
+
+
+def log_sd(ratios):
+    """Sample standard deviation of log(ratio) (the rounds' spread); None below 2 values."""
+    if len(ratios) < 2:
+        return None
+    return statistics.stdev(math.log(r) for r in ratios)
+
+
+def smallest_detectable(n, sd_log, alpha=ALPHA, power=POWER):
+    """Smallest true difference (a fraction: 0.04 = 4%) that a sign test of n rounds at
+    level alpha would resolve with probability power, if the rounds' log ratios were
+    normal with standard deviation sd_log. math.inf when no outcome of n rounds reaches
+    alpha; None when the spread is unknown (n < 2). A planning figure: the normal model is
+    used only here, never for a verdict."""
+    c = critical_count(n, alpha)
+    if c < 0:
+        return math.inf
+    if sd_log is None:
+        return None
+    if sd_log == 0:
+        return 0.0
+
+    def detect(pi):     # P(at most c of n rounds on the minority side), pi = P(majority)
+        return sum(math.comb(n, j) * (1 - pi) ** j * pi ** (n - j) for j in range(c + 1))
+    lo, hi = 0.5, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if detect(mid) >= power else (mid, hi)
+    return math.expm1(sd_log * statistics.NormalDist().inv_cdf(hi))
+
+
+# ---- one comparison ----------------------------------------------------------------------
+
+def judge(ratios, higher_is_better, precision=None):
+    """Verdict on a vs b from the paired ratios a/b, before any correction for the family.
 
     faster: a is better than b by the metric's direction (higher throughput, or lower CPU
     per byte or round trip), i.e. the interval lies wholly above 1 (higher is better) or
-    wholly below 1 (lower is better); slower: wholly on the other side; otherwise, or with
-    too few rounds for a CI_LEVEL interval, unresolved with the reason."""
+    wholly below 1 (lower is better); slower: wholly on the other side; same: with a
+    precision P, the interval lies strictly inside [1/(1+P), 1+P]; otherwise, or with too
+    few rounds for a CI_LEVEL interval, cannot tell, with the reason. Also returned: the
+    exact sign-test p (p_same for 'the same within ±P'), the rounds on each side of 1
+    and the rounds' spread (sd_log)."""
     n = len(ratios)
     med, lo, hi, cov = median_interval(ratios)
+    below, above, ties = sign_counts(ratios)
     reason = ""
     if cov < CI_LEVEL:
-        verdict = "unresolved"
+        verdict = "cannot tell"
         reason = (f"too few rounds ({n}; a {CI_LEVEL:.0%} interval needs {MIN_ROUNDS}, "
                   f"[min, max] covers {cov:.1%})")
     elif lo > 1 or hi < 1:
         verdict = "faster" if (lo > 1) == higher_is_better else "slower"
+    elif precision and band(precision)[0] < lo and hi < band(precision)[1]:
+        verdict = "same"
     else:
-        verdict, reason = "unresolved", "the interval includes 1"
+        verdict = "cannot tell"
+        reason = "the interval includes 1" + (
+            f" and reaches beyond ±{precision:.0%}" if precision else "")
     return {"ratio": med, "ci_low": lo, "ci_high": hi, "n": n, "coverage": cov,
-            "verdict": verdict, "reason": reason}
+            "verdict": verdict, "reason": reason, "p": sign_test_p(ratios),
+            "p_same": equivalence_p(ratios, precision) if precision else None,
+            "precision": precision, "below": below, "above": above, "ties": ties,
+            "sd_log": log_sd(ratios)}
+
+
+# ---- a family of comparisons ---------------------------------------------------------------
+
+def bh_adjust(ps):
+    """Benjamini–Hochberg adjusted p-values (q), in the order of ps: q_(i) =
+    min over j >= i of m p_(j) / j, at most 1. Rejecting where q <= alpha is the step-up
+    procedure: the largest k with p_(k) <= k alpha / m, and every p at or below it."""
+    m = len(ps)
+    order = sorted(range(m), key=lambda i: ps[i])
+    q = [1.0] * m
+    running = 1.0
+    for rank in range(m, 0, -1):
+        i = order[rank - 1]
+        running = min(running, ps[i] * m / rank)
+        q[i] = min(1.0, running)
+    return q
+
+
+def correct_family(comps, alpha=ALPHA):
+    """Apply Benjamini–Hochberg to one family of judge() results (in place; returns them).
+
+    Each gets q (for 'differs') and q_same (for 'the same within ±P', corrected separately:
+    a different question), the verdict before the correction as verdict_uncorrected, and the
+    final verdict: faster/slower only where q <= alpha, same only where q_same <= alpha,
+    else cannot tell with the reason. mdd: the smallest difference the point would have
+    resolved with POWER chance, at the threshold the correction left for one more verdict in
+    this family, alpha (R + 1) / m, R = the family's resolved differences (math.inf, with
+    mdd_possible False, when no outcome of the point's rounds could pass it)."""
+    m = len(comps)
+    if not m:
+        return comps
+    qs = bh_adjust([c["p"] for c in comps])
+    ps_same = [c["p_same"] for c in comps]
+    qs_same = bh_adjust(ps_same) if all(p is not None for p in ps_same) else [None] * m
+    for c, q, q_same in zip(comps, qs, qs_same):
+        c["q"], c["q_same"] = q, q_same
+        c["verdict_uncorrected"] = c["verdict"]
+        if c["verdict"] in ("faster", "slower") and q > alpha:
+            c["verdict"] = "cannot tell"
+            c["reason"] = (f"q = {q:.2f} after the correction for {m} comparisons "
+                           f"(p = {c['p']:.3f})")
+        elif c["verdict"] == "same" and (q_same is None or q_same > alpha):
+            c["verdict"] = "cannot tell"
+            c["reason"] = (f"inside ±{c['precision']:.0%}, but q = {q_same:.2f} after the "
+                           f"correction for {m} comparisons")
+    resolved = sum(1 for c in comps if c["verdict"] in ("faster", "slower"))
+    threshold = alpha * (resolved + 1) / m
+    for c in comps:
+        c["family_size"] = m
+        c["mdd"] = smallest_detectable(c["n"], c["sd_log"], min(alpha, threshold))
+        c["mdd_possible"] = c["mdd"] != math.inf
+    return comps
+
+
+def correct_families(comps, key, alpha=ALPHA):
+    """correct_family on each group of comps sharing key(c); returns comps."""
+    groups = {}
+    for c in comps:
+        groups.setdefault(key(c), []).append(c)
+    for members in groups.values():
+        correct_family(members, alpha)
+    return comps
+
+
+# ---- what chance alone would give ------------------------------------------------------------
+
+def chance_uncorrected(ns, alpha=ALPHA):
+    """(expected verdicts, probability of at least one) if nothing differed, for
+    comparisons of ns rounds each judged alone (no correction)."""
+    probs = [chance_verdict_probability(n, alpha) for n in ns]
+    none = math.prod(1 - p for p in probs)
+    return sum(probs), 1 - none
+
+
+def null_p_distribution(n):
+    """[(p, probability)] of the two-sided sign-test p of n continuous rounds where
+    nothing differs: p = min(1, 2 P(B <= j)) with j = min(below, above)."""
+    out = {}
+    for j in range(n // 2 + 1):
+        prob = (math.comb(n, j) * (2 if 2 * j != n else 1)) / 2 ** n
+        p = min(1.0, 2 * binom_half_cdf(n, j))
+        out[p] = out.get(p, 0.0) + prob
+    return sorted(out.items())
+
+
+def chance_corrected(ns, alpha=ALPHA, floor=1e-15):
+    """(expected verdicts, probability of at least one) if nothing differed, for one
+    family of comparisons of ns rounds each, after Benjamini–Hochberg at alpha.
+
+    Exact up to floor: each comparison's p takes a few values (null_p_distribution); only
+    which step-up threshold alpha r / m it passes matters, so the family's state is how many
+    comparisons sit at each threshold level, summed over every combination (states less
+    likely than floor are dropped)."""
+    m = len(ns)
+    if not m:
+        return 0.0, 0.0
+    options = []
+    for n in ns:
+        per_level = {}
+        for p, prob in null_p_distribution(n):
+            level = math.ceil(p * m / alpha - 1e-12) if p <= alpha else None
+            per_level[level] = per_level.get(level, 0.0) + prob
+        options.append(per_level)
+    levels = sorted({lv for o in options for lv in o if lv is not None})
+    index = {lv: i for i, lv in enumerate(levels)}
+    states = {tuple([0] * len(levels)): 1.0}
+    for per_level in options:
+        nxt = {}
+        for state, prob in states.items():
+            for lv, q in per_level.items():
+                pr = prob * q
+                if pr < floor:
+                    continue
+                s = state
+                if lv is not None:
+                    s = list(state)
+                    s[index[lv]] += 1
+                    s = tuple(s)
+                nxt[s] = nxt.get(s, 0.0) + pr
+        states = nxt
+    expected = anyone = 0.0
+    for state, prob in states.items():
+        rejected, below = 0, 0
+        for lv, count in zip(levels, state):
+            below += count
+            if below >= lv:
+                rejected = below
+        expected += prob * rejected
+        anyone += prob * (rejected > 0)
+    return expected, anyone
+
+
+def inside_precision(median, lo, hi, precision):
+    """True when [lo, hi] lies within ±precision of median (as ratios: median/(1+P) <= lo,
+    hi <= median (1+P)): an interval narrow enough for the plan's precision."""
+    return lo >= median / (1 + precision) and hi <= median * (1 + precision)
+
+
+def pairing_gain(xs, ys):
+    """How much pairing by round helped, for paired positive values a (xs) and b (ys):
+    (correlation of log a and log b across rounds, variance of log(a/b) over the
+    unpaired variance var(log a) + var(log b)); None where undefined (fewer than 3
+    rounds, or a side without spread)."""
+    if len(xs) < 3:
+        return None, None
+    la, lb = [math.log(x) for x in xs], [math.log(y) for y in ys]
+    va, vb = statistics.variance(la), statistics.variance(lb)
+    if va == 0 or vb == 0:
+        return None, None
+    diff = statistics.variance([a - b for a, b in zip(la, lb)])
+    return statistics.correlation(la, lb), diff / (va + vb)

@@ -5,9 +5,11 @@ Reads the CSV written by run_experiments.sh (one row per run, columns as listed 
 README.md, section "CSV columns") and writes into the output directory:
 
   throughput, ratios, time_per_msg, latency, latency_threads, cache_misses, cpu_per_byte,
-  scaling, context_switches, zc_copied, summary   (each as .png and .svg)
+  scaling, context_switches, zc_copied, summary, profile (with profile rows)
+                       each as .png and .svg
   report.md            the answers, in prose, with the numbers behind them
   summary.json         the same answers for scripts
+  retransmissions.csv  every run with TCP retransmissions (the report summarises them)
 
 Which rows: the driver appends every sweep to the same CSV under a new run_id. By default
 only the latest sweep is used: per mode (stream, rr) the latest run_id with rows of that
@@ -16,11 +18,16 @@ kernel, cpu_model, link or mtu are never pooled: such a choice is refused (exit 
 directory results/<run_id>/ beside the CSV without a COMPLETE file is reported as incomplete.
 Only rows with status "ok" are measured; failed rows are counted and named in the report.
 
-Verdicts: a round is one repeat of one run (the driver interleaves the strategies within a
-round). Each strategy is compared with a1 on the per-round paired ratios of a metric: their
-median, a distribution-free 95% interval for that median (sign-test order statistics, exact
-binomial coverage; it needs >= 6 rounds) and a verdict, faster / slower / unresolved, that
-is given only where the interval excludes 1 (README.md, "Reading the report").
+Verdicts: a round is one repeat of one run (the driver puts the strategies of a point
+together within a round). Strategies are compared pairwise on the per-round paired ratios
+of a metric: their median, a distribution-free 95% interval for that median (sign-test
+order statistics, exact binomial coverage; it needs >= 6 rounds), the exact sign-test p,
+and a Benjamini–Hochberg q within the comparison's family (strategy pair × metric). Three
+answers: faster / slower where q <= 0.05, the same within ±P where the whole interval lies
+inside ±P (corrected the same way), else cannot tell, with the smallest difference the
+point could have resolved (README.md, "Reading the report"). ±P: --precision, else the
+CSV's precision column, else 5%. Rows with a profile (prof_samples) are never pooled with
+the others: sampling costs throughput; they give each copy's cost instead.
 Figures draw medians with that order-statistic interval. Empty cells (not applicable) and
 NA cells (not available, e.g. no PMU) are skipped, never plotted as 0, and every figure says
 what was missing. Every number in the outputs comes from the CSV.
@@ -37,8 +44,10 @@ import sys
 from collections import defaultdict, namedtuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # cbstats.py lives beside us
+import cbstats  # noqa: E402
 from cbstats import (  # noqa: E402
-    CI_LEVEL, MIN_ROUNDS, judge, median_interval, order_stat_coverage, order_stat_k)
+    ALPHA, CI_LEVEL, DEFAULT_PRECISION, MIN_ROUNDS, POWER, judge, median_interval,
+    order_stat_coverage, order_stat_k)
 
 SYSTEM_PYTHON = "/usr/bin/python3"          # Debian's python3-matplotlib serves this one
 REEXEC_GUARD = "COPYBENCH_PLOT_REEXECED"   # set on re-exec so we never loop
@@ -97,7 +106,10 @@ OPTIONAL_NUMERIC_COLUMNS = ("host_busy_cpus", "cpus_online", "srv_window_s", "cl
                             "buffers", "rx_mapped_share", "fixed_buffers",
                             *(f"prof_{c}" for c, _, _ in PROFILE_CATEGORIES),
                             "prof_idle", "prof_foreign", "prof_samples",
-                            "local_mtu", "local_speed_mbps", "remote_mtu", "remote_speed_mbps")
+                            "local_mtu", "local_speed_mbps", "remote_mtu", "remote_speed_mbps",
+                            "seed", "slot", "dsack_share", "precision")
+# Text columns of the planner (read from the row as they are): pass = first / extra
+# (extra rounds the adaptive planner gave a point).
 MACHINE_COLUMNS = ("kernel", "cpu_model", "link", "mtu")   # rows that differ are not pooled
 PERF_COUNT_COLUMNS = tuple(f"{side}_{e}" for side in ("srv", "cli") for e in PERF_EVENTS)
 
@@ -427,11 +439,33 @@ def zc_copied_share(r):
     return None if copied is None or not done else copied / done
 
 
+def perf_interval(r, side):
+    """What a side's perf columns cover: 'window', 'life', 'failed' or 'NA'. The CSV's
+    perf_interval is one value, or 'srv:X;cli:Y' when the sides differ; a CSV from before
+    the column counted the whole life."""
+    text = r.raw.get("perf_interval")
+    if text is None:
+        return "life"
+    if ";" in text:
+        parts = dict(p.split(":", 1) for p in text.split(";") if ":" in p)
+        return parts.get(side, "NA")
+    return text
+
+
+def perf_per_byte(name, side, scale=1.0):
+    """Metric: a side's perf count * scale over the bytes of the interval it covers — the
+    window's payload (bytes) when perf was switched at the window's edges, else every byte
+    of the run (srv_bytes_sent, what the client received in its whole life)."""
+    def metric(r):
+        bytes_col = "bytes" if perf_interval(r, side) == "window" else "srv_bytes_sent"
+        v, b = r.num[name], r.num[bytes_col]
+        return None if v is None or not b else v * scale / b
+    return metric
+
+
 def task_clock_ns_per_byte(side):
-    """CPU-ns per byte from perf's task-clock (msec, whole process life), over the bytes of
-    the whole life for both sides: srv_bytes_sent, which equals everything the client
-    received (warm-up and end of stream included; the binaries guarantee it)."""
-    return per_byte(f"{side}_task_clock", "srv_bytes_sent", 1e6)
+    """CPU-ns per byte from perf's task-clock (msec) over the bytes of its interval."""
+    return perf_per_byte(f"{side}_task_clock", side, 1e6)
 
 
 def cpu_ns_per_byte(side):
@@ -520,6 +554,20 @@ def parse_size(text):
     return n
 
 
+def precision_arg(text):
+    """argparse type: a precision as a fraction (0.05) or a percentage (5%), in (0, 1)."""
+    t = text.strip()
+    try:
+        p = float(t[:-1]) / 100 if t.endswith("%") else float(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a precision: {text!r} (e.g. 0.05 or 5%)") \
+            from None
+    if not 0 < p < 1:
+        raise argparse.ArgumentTypeError(f"precision must be between 0 and 1 (0%–100%): "
+                                         f"{text!r}")
+    return p
+
+
 def positive_int(text):
     """argparse type: integer >= 1."""
     try:
@@ -536,7 +584,8 @@ def positive_int(text):
 class Data:
     """The loaded rows split the ways the figures and the report need them."""
 
-    def __init__(self, path, rows, want_threads=None, want_size=None, runs=None):
+    def __init__(self, path, rows, want_threads=None, want_size=None, runs=None,
+                 want_precision=None):
         self.path = path
         self.rows = rows
         self.runs = runs or {"selection": "all", "run_ids": distinct(rows, "run_id"),
@@ -544,8 +593,13 @@ class Data:
                              "run_ids_left_out": []}
         self.ok = [r for r in rows if r.ok]
         self.failed = [r for r in rows if not r.ok]
-        self.stream = [r for r in self.ok if r.raw["mode"] == "stream"]
-        self.rr = [r for r in self.ok if r.raw["mode"] == "rr"]
+        # sampling call chains costs CPU and throughput: profiled runs answer what each copy
+        # costs and are never pooled with the rest
+        self.profiled = [r for r in self.ok if r.num.get("prof_samples")]
+        measured = [r for r in self.ok if not r.num.get("prof_samples")]
+        self.stream = [r for r in measured if r.raw["mode"] == "stream"]
+        self.rr = [r for r in measured if r.raw["mode"] == "rr"]
+        self.precision, self.precision_source = pick_precision(self.ok, want_precision)
         self.series = sorted({r.series for r in self.ok}, key=series_order)
         self.sizes = sorted({r.size for r in self.stream})
         self.threads = sorted({r.threads for r in self.stream})
@@ -557,6 +611,19 @@ class Data:
 
     def style(self, series):
         return style(series, self.series)
+
+
+def pick_precision(rows, wanted):
+    """(±P of 'the same within ±P', where it comes from): --precision, else the CSV's
+    precision column (the largest when runs differ), else DEFAULT_PRECISION."""
+    if wanted is not None:
+        return wanted, "--precision"
+    planned = sorted({r.num["precision"] for r in rows if r.num.get("precision")})
+    if planned:
+        more = f"; the runs planned {', '.join(f'±{p:.0%}' for p in planned)}" \
+            if len(planned) > 1 else ""
+        return planned[-1], f"the run's plan (precision column{more})"
+    return DEFAULT_PRECISION, "the default (the CSV has no precision column)"
 
 
 def pick_threads(measured, wanted):
@@ -608,29 +675,42 @@ def analyse(data):
     throughput = aggregate(data.stream, col("throughput_gbps"))
     comps = comparisons(data)
     detail = crossover_detail(data, throughput, comps)
+    fams = family_summary(comps)
     return {
         "source": data.path,
         "runs": data.runs,
         "machine": machine_summary(data),
         "rows": {"total": len(data.rows), "ok": len(data.ok), "failed": len(data.failed),
-                 "stream_ok": len(data.stream), "rr_ok": len(data.rr)},
+                 "stream_ok": len(data.stream), "rr_ok": len(data.rr),
+                 "profiled_ok": len(data.profiled)},
         "repeats": repeat_counts(throughput),
-        "interval": {"method": "order statistics of the paired per-round ratios (sign test)",
-                     "level": CI_LEVEL, "min_rounds": MIN_ROUNDS},
+        "method": {"interval": "order statistics of the paired per-round ratios",
+                   "test": "exact two-sided sign test (ties counted against a verdict)",
+                   "correction": "Benjamini–Hochberg per family (strategy pair × metric)",
+                   "level": CI_LEVEL, "fdr": ALPHA, "min_rounds": MIN_ROUNDS,
+                   "precision": data.precision, "precision_source": data.precision_source,
+                   "mdd_power": POWER,
+                   "chance_uncorrected": sum(f["chance_uncorrected"] for f in fams),
+                   "chance_corrected": sum(f["chance_corrected"] for f in fams),
+                   "comparisons": len(comps)},
+        "plan": plan_summary(data, comps),
         "failed_runs": [run_ref(r) | {"reason": r.raw["reason"]} for r in data.failed],
         "baseline": series_ref(data.baseline) if data.baseline else None,
         "baseline_note": data.baseline_note,
+        "families": fams,
         "comparisons": comps,
         "crossover": crossovers(detail),
         "crossover_detail": detail,
-        "best": best_per_point(data, throughput),
+        "best": best_per_point(data, throughput, comps),
         "scaling_efficiency": scaling_efficiency(data, throughput),
         "busy_cpus": busy_cpus_summary(data),
         "zc_copied_share": zc_shares(data),
         "cpu_per_byte": cpu_per_byte_table(data),
-        "a3_vs_a2_cpu": a3_vs_a2_cpu(data),
+        "perf_interval": perf_intervals(data.ok),
+        "profile": profile_answers(data, comps),
         "retransmissions": retransmissions(data),
-        "latency": latency_answers(data),
+        "retransmitted_runs": len(retransmitted_runs(data)),
+        "latency": latency_answers(data, comps),
         "environment": environment(data),
         "unavailable_counters": unavailable_counters(data),
         "partially_unavailable_counters": partially_unavailable_counters(data),
@@ -651,16 +731,33 @@ def machine_summary(data):
                 for i in data.runs["run_ids"]}}
 
 
-# ---- paired comparisons: every verdict with its interval ------------------------------
+# ---- paired comparisons: every verdict with its interval, p and q -----------------------
 
-Metric = namedtuple("Metric", "column mode higher_is_better label unit")
+# pairs: "all" = every pair of series measured with the metric (the later one in
+# series_order over the earlier: a2/a1, a3/a1, a3/a2); "a3/a2" = that pair only.
+Metric = namedtuple("Metric", "column mode higher_is_better label unit pairs")
 COMPARE_METRICS = (
-    Metric("throughput_gbps", "stream", True, "throughput", "Gbit/s"),
-    Metric("host_cpu_ns_per_byte", "stream", False, "host-wide CPU per byte", "ns/B"),
-    Metric("rtt_p50_us", "rr", False, "p50 round trip", "µs"),
-    Metric("rtt_p99_us", "rr", False, "p99 round trip", "µs"),
+    Metric("throughput_gbps", "stream", True, "throughput", "Gbit/s", "all"),
+    Metric("host_cpu_ns_per_byte", "stream", False, "host-wide CPU per byte", "ns/B", "all"),
+    Metric("host_softirq_ns_per_byte", "stream", False, "host softirq CPU per byte", "ns/B",
+           "a3/a2"),
+    Metric("rtt_p50_us", "rr", False, "p50 round trip", "µs", "all"),
+    Metric("rtt_p99_us", "rr", False, "p99 round trip", "µs", "all"),
 )
 METRIC_BY_COLUMN = {m.column: m for m in COMPARE_METRICS}
+# what a verdict is called per metric: (better, worse)
+VERDICT_WORDS = {"throughput_gbps": ("faster", "slower"),
+                 "host_cpu_ns_per_byte": ("less", "more"),
+                 "host_softirq_ns_per_byte": ("less", "more"),
+                 "rtt_p50_us": ("shorter", "longer"), "rtt_p99_us": ("shorter", "longer")}
+RESOLVED = ("faster", "slower")
+
+
+def metric_value(column):
+    """The per-row value of a compared metric (a CSV column, or host softirq ns/B)."""
+    if column == "host_softirq_ns_per_byte":
+        return per_byte("host_cpu_softirq_s", "bytes", 1e9)
+    return col(column)
 
 
 def series_name(series):
@@ -679,36 +776,89 @@ def round_values(rows, metric):
     return out
 
 
-def paired_ratios(values, a, b, size, threads):
-    """(ratios a/b of the rounds where both were measured, the run_ids of those rounds)."""
+def paired_values(values, a, b, size, threads):
+    """([(a's value, b's value)] of the rounds where both were measured and positive, the
+    run_ids of those rounds)."""
     va, vb = values.get((a, size, threads), {}), values.get((b, size, threads), {})
-    rounds = sorted(k for k in set(va) & set(vb) if vb[k] > 0)
-    return [va[k] / vb[k] for k in rounds], {k[0] for k in rounds}
+    rounds = sorted(k for k in set(va) & set(vb) if va[k] > 0 and vb[k] > 0)
+    return [(va[k], vb[k]) for k in rounds], {k[0] for k in rounds}
+
+
+def metric_pairs(m, present):
+    """(a, b) series pairs compared on metric m, among the series present."""
+    if m.pairs == "a3/a2":
+        a3 = [s for s in present if s.strategy == "a3" and s.variant == "default"]
+        a2 = [s for s in present if s.strategy == "a2" and s.variant == "default"]
+        return [(a3[0], a2[0])] if a3 and a2 else []
+    return [(a, b) for i, a in enumerate(present) for b in present[:i]]
+
+
+def family_key(c):
+    """A family of comparisons, corrected together: strategy pair × metric (× its mode)."""
+    return (c["a"], c["b"], c["metric"])
 
 
 def comparisons(data):
-    """Every candidate vs the a1 baseline, per metric of COMPARE_METRICS, mode, size and
-    thread count, on paired per-round ratios metric(a) / metric(b)."""
+    """Every pair of series per metric of COMPARE_METRICS, size and thread count, on paired
+    per-round ratios metric(a) / metric(b), corrected per family (cbstats.correct_family)."""
     incomplete = set(data.runs.get("incomplete", []))
     out = []
     for m in COMPARE_METRICS:
         rows = data.stream if m.mode == "stream" else data.rr
-        base, _ = pick_baseline(rows)
-        if base is None:
-            continue
-        values = round_values(rows, col(m.column))
-        cands = sorted({r.series for r in rows if r.series != base}, key=series_order)
+        values = round_values(rows, metric_value(m.column))
+        present = sorted({k[0] for k in values}, key=series_order)
         points = sorted({(k[2], k[1]) for k in values})
-        for a in cands:
+        for a, b in metric_pairs(m, present):
             for threads, size in points:
-                ratios, runs = paired_ratios(values, a, base, size, threads)
-                if not ratios:
+                pairs, runs = paired_values(values, a, b, size, threads)
+                if not pairs:
                     continue
-                out.append({"a": series_name(a), "b": series_name(base), "mode": m.mode,
+                corr, var_ratio = cbstats.pairing_gain([x for x, _ in pairs],
+                                                       [y for _, y in pairs])
+                out.append({"a": series_name(a), "b": series_name(b), "mode": m.mode,
                             "msg_size": size, "threads": threads, "metric": m.column,
                             "higher_is_better": m.higher_is_better,
-                            **judge(ratios, m.higher_is_better),
+                            **judge([x / y for x, y in pairs], m.higher_is_better,
+                                    data.precision),
+                            "pairing_corr": corr, "pairing_var_ratio": var_ratio,
                             "incomplete_run": bool(runs & incomplete)})
+    return cbstats.correct_families(out, family_key)
+
+
+def families(comps):
+    """{(a, b, metric): [comparisons]} in the order first seen."""
+    out = {}
+    for c in comps:
+        out.setdefault(family_key(c), []).append(c)
+    return out
+
+
+def family_summary(comps):
+    """Per family: how many points, verdicts of each kind, resolved before the correction,
+    the smallest detectable differences of the cannot-tell points, the achieved pairing, and
+    what chance alone would give if nothing differed (exact, from the sign test's null
+    distribution at each point's n): without the correction and after it."""
+    out = []
+    for (a, b, metric), cs in families(comps).items():
+        ns = [c["n"] for c in cs]
+        raw_e, raw_any = cbstats.chance_uncorrected(ns)
+        bh_e, bh_any = cbstats.chance_corrected(ns)
+        count = {v: sum(1 for c in cs if c["verdict"] == v)
+                 for v in ("faster", "slower", "same", "cannot tell")}
+        mdds = [c["mdd"] for c in cs if c["verdict"] == "cannot tell" and c["mdd"] is not None]
+        corr = [c["pairing_corr"] for c in cs if c["pairing_corr"] is not None]
+        var = [c["pairing_var_ratio"] for c in cs if c["pairing_var_ratio"] is not None]
+        out.append({"a": a, "b": b, "metric": metric, "mode": cs[0]["mode"],
+                    "points": len(cs), **count,
+                    "resolved_uncorrected": sum(1 for c in cs
+                                                if c["verdict_uncorrected"] in RESOLVED),
+                    "rounds_min": min(ns), "rounds_max": max(ns),
+                    "mdd_min": min(mdds) if mdds else None,
+                    "mdd_median": statistics.median(mdds) if mdds else None,
+                    "pairing_corr_median": statistics.median(corr) if corr else None,
+                    "pairing_var_ratio_median": statistics.median(var) if var else None,
+                    "chance_uncorrected": raw_e, "chance_uncorrected_any": raw_any,
+                    "chance_corrected": bh_e, "chance_corrected_any": bh_any})
     return out
 
 
@@ -734,14 +884,15 @@ def crossovers(detail):
 
 def crossover_detail(data, throughput, comps):
     """Per comparison and thread count, every size both were measured at: medians, the
-    paired ratio with its interval and the verdict the crossover is decided on."""
+    paired ratio with its interval and the (corrected) verdict the crossover is decided on."""
     out = {}
     for strategy in ("a2", "a3"):
         cand = pick_series(data, strategy)
         per_t = {}
         if cand and data.baseline:
             by = {(c["threads"], c["msg_size"]): c for c in comps
-                  if c["metric"] == "throughput_gbps" and c["a"] == series_name(cand)}
+                  if c["metric"] == "throughput_gbps" and c["a"] == series_name(cand)
+                  and c["b"] == series_name(data.baseline)}
             for t in data.threads:
                 pts = []
                 for s in data.sizes:
@@ -751,57 +902,91 @@ def crossover_detail(data, throughput, comps):
                         pts.append({"msg_size": s, "median_gbps": st_a.median,
                                     "a1_median_gbps": st_b.median,
                                     **{k: c[k] for k in ("ratio", "ci_low", "ci_high", "n",
-                                                         "coverage", "verdict", "reason")}})
+                                                         "coverage", "verdict", "reason",
+                                                         "p", "q", "mdd")}})
                 per_t[str(t)] = pts
         out[f"{strategy}_vs_a1"] = per_t
     return out
 
 
-def within_pct(c):
-    """Half-width, in %, of the band around 1 that holds c's interval (for 'a ≈ b')."""
-    return 100 * max(abs(c["ci_low"] - 1), abs(c["ci_high"] - 1))
+def leaders(names, comps):
+    """The strategies at one point that no other was resolved better than, and how they
+    stand among themselves: (leaders, relation) with relation 'won' (one leader, resolved
+    better than every other strategy there), 'same' (every pair of leaders the same within
+    ±P), 'cannot tell' or 'alone' (one strategy measured)."""
+    beaten = set()
+    for c in comps:
+        if c["verdict"] == "faster":
+            beaten.add(c["b"])
+        elif c["verdict"] == "slower":
+            beaten.add(c["a"])
+    top = [n for n in names if n not in beaten]
+    if len(names) == 1:
+        return top, "alone"
+    if not top:
+        return names, "cannot tell"
+    if len(top) == 1:
+        others = [c for c in comps if top[0] in (c["a"], c["b"])]
+        won = len(others) == len(names) - 1 and all(
+            (c["verdict"] == "faster") == (c["a"] == top[0]) and c["verdict"] in RESOLVED
+            for c in others)
+        return top, "won" if won else "cannot tell"
+    inner = [c for c in comps if c["a"] in top and c["b"] in top]
+    if top and inner and all(c["verdict"] == "same" for c in inner) and \
+            len(inner) == len(top) * (len(top) - 1) // 2:
+        return top, "same"
+    return top, "cannot tell"
 
 
-def best_per_point(data, throughput):
-    """Per (msg_size, threads): the series with the highest median throughput, and whether
-    it wins: only if resolved faster (paired, CI_LEVEL) than every other series there;
-    otherwise the series it cannot be told from, with the band their intervals span."""
-    values = round_values(data.stream, col("throughput_gbps"))
-    points = defaultdict(list)
-    for (series, size, threads), st in throughput.stats.items():
-        points[(size, threads)].append((series, st))
-    best = []
-    for (size, threads) in sorted(points):
-        cands = sorted(points[(size, threads)], key=lambda p: series_order(p[0]))
-        series, st = max(cands, key=lambda p: p[1].median)  # first of equals wins
-        others = sorted((p for p in cands if p[0] != series), key=lambda p: -p[1].median)
-        ties, vs_runner = [], None
-        for other, _ in others:
-            ratios, _ = paired_ratios(values, series, other, size, threads)
-            c = judge(ratios, True) if ratios else None
-            if vs_runner is None:
-                vs_runner = c
-            if c is None or c["verdict"] != "faster":
-                ties.append((other, c))
-        resolved = bool(others) and not ties
-        if resolved or not others:
-            answer = style(series).label
-        else:
-            names = " ≈ ".join(series_name(x) for x in [series] + [t[0] for t in ties])
-            judged = [c for _, c in ties if c]
-            if judged and all(c["coverage"] >= CI_LEVEL for c in judged) and \
-                    len(judged) == len(ties):
-                answer = f"{names} (within ±{max(within_pct(c) for c in judged):.0f}%)"
-            else:
-                answer = (f"{series_name(series)} highest median, unresolved "
-                          "(too few rounds)")
-        best.append({"msg_size": size, "threads": threads, **series_ref(series),
-                     "throughput_gbps": st.median,
-                     "next_best_gbps": others[0][1].median if others else None,
-                     "resolved": resolved, "answer": answer,
-                     "tied_with": [series_name(t[0]) for t in ties],
-                     "vs_runner_up": vs_runner})
-    return best
+def point_answers(comps, metric, mode_rows, medians):
+    """Per (msg_size, threads) of a metric's comparisons: leaders() and the medians."""
+    at = defaultdict(list)
+    for c in comps:
+        if c["metric"] == metric:
+            at[(c["msg_size"], c["threads"])].append(c)
+    names_at = defaultdict(set)
+    for r in mode_rows:
+        names_at[(r.size, r.threads)].add(r.series)
+    out = []
+    for (size, threads) in sorted(names_at, key=lambda p: (p[1], p[0])):
+        series = sorted(names_at[(size, threads)], key=series_order)
+        names = [series_name(s) for s in series]
+        here = at.get((size, threads), [])
+        top, relation = leaders(names, here)
+        contenders = list(top)
+        if len(top) == 1 and relation == "cannot tell":   # not resolved against everyone
+            contenders += [n for n in names if n != top[0] and not any(
+                {c["a"], c["b"]} == {n, top[0]} and c["verdict"] in RESOLVED for c in here)]
+        out.append({"msg_size": size, "threads": threads, "leaders": top,
+                    "relation": relation, "contenders": contenders, "resolved": relation == "won",
+                    "medians": {series_name(s): medians.stats[(s, size, threads)].median
+                                for s in series if (s, size, threads) in medians.stats},
+                    "winner": series_ref(series[names.index(top[0])])
+                    if relation == "won" else None})
+    return out
+
+
+def best_per_point(data, throughput, comps):
+    """Per (msg_size, threads) of stream rows: the strategy with the highest throughput only
+    where it is resolved faster (paired, corrected) than every other there; else the
+    strategies no other was resolved faster than."""
+    return point_answers(comps, "throughput_gbps", data.stream, throughput)
+
+
+LATENCY_COLUMNS = (("p50", "rtt_p50_us"), ("p90", "rtt_p90_us"), ("p99", "rtt_p99_us"),
+                   ("p99.9", "rtt_p999_us"))
+
+
+def latency_answers(data, comps):
+    """Per (msg_size, threads) of rr rows: for p50 and p99 the strategy with the shortest
+    round trip where resolved (paired, corrected), else the ones that cannot be told apart."""
+    if not data.rr:
+        return []
+    p50 = point_answers(comps, "rtt_p50_us", data.rr, aggregate(data.rr, col("rtt_p50_us")))
+    p99 = {(e["msg_size"], e["threads"]): e for e in point_answers(
+        comps, "rtt_p99_us", data.rr, aggregate(data.rr, col("rtt_p99_us")))}
+    return [{"msg_size": e["msg_size"], "threads": e["threads"], "p50": e,
+             "p99": p99[(e["msg_size"], e["threads"])]} for e in p50]
 
 
 def busy_cpus(r):
@@ -921,66 +1106,166 @@ def cpu_per_byte_table(data):
     return out
 
 
-def a3_vs_a2_cpu(data):
-    """Where a3's host-wide and softirq ns/byte exceed a2's: the deferred copy, if any."""
-    a2, a3 = pick_series(data, "a2"), pick_series(data, "a3")
-    if not a2 or not a3:
-        return {"points": [], "softirq_higher": 0, "host_higher": 0, "compared": 0}
-    host = aggregate(data.stream, CPU_METRICS["host_cpu_ns_per_byte"])
-    soft = aggregate(data.stream, CPU_METRICS["host_softirq_ns_per_byte"])
-    points = []
-    for t in data.threads:
-        for s in data.sizes:
-            h2, h3 = host.stats.get((a2, s, t)), host.stats.get((a3, s, t))
-            s2, s3 = soft.stats.get((a2, s, t)), soft.stats.get((a3, s, t))
-            if not (h2 and h3) and not (s2 and s3):
-                continue
-            points.append({
-                "msg_size": s, "threads": t,
-                "a2_host_ns_per_byte": h2.median if h2 else None,
-                "a3_host_ns_per_byte": h3.median if h3 else None,
-                "a2_softirq_ns_per_byte": s2.median if s2 else None,
-                "a3_softirq_ns_per_byte": s3.median if s3 else None,
-                "a3_softirq_higher": (s3.median > s2.median) if s2 and s3 else None,
-                "a3_host_higher": (h3.median > h2.median) if h2 and h3 else None})
-    return {"points": points, "compared": len(points),
-            "softirq_higher": sum(1 for p in points if p["a3_softirq_higher"]),
-            "softirq_compared": sum(1 for p in points if p["a3_softirq_higher"] is not None),
-            "host_higher": sum(1 for p in points if p["a3_host_higher"]),
-            "host_compared": sum(1 for p in points if p["a3_host_higher"] is not None)}
+RETRANS_CSV = "retransmissions.csv"
+RETRANS_FIELDS = ("run_id", "order", "repeat", "line", "status", "strategy", "variant",
+                  "mode", "msg_size", "threads", "tcp_retrans", "dsack_share",
+                  "throughput_gbps")
 
 
-def retransmissions(data):
-    """Every run (ok or failed) with tcp_retrans > 0."""
+def retransmitted_runs(data):
+    """Every run (ok or failed) with tcp_retrans > 0: the rows of retransmissions.csv."""
     return [run_ref(r) | {"status": r.raw["status"], "tcp_retrans": r.num["tcp_retrans"],
+                          "dsack_share": r.num.get("dsack_share"),
                           "throughput_gbps": r.num["throughput_gbps"]}
             for r in data.rows if (r.num["tcp_retrans"] or 0) > 0]
 
 
-LATENCY_COLUMNS = (("p50", "rtt_p50_us"), ("p90", "rtt_p90_us"), ("p99", "rtt_p99_us"),
-                   ("p99.9", "rtt_p999_us"))
-
-
-def latency_answers(data):
-    """Per (msg_size, threads) of rr rows: the series with the lowest median p50 and p99."""
-    if not data.rr:
-        return []
-    aggs = {name: aggregate(data.rr, col(c)) for name, c in LATENCY_COLUMNS
-            if name in ("p50", "p99")}
-    points = sorted({(r.size, r.threads) for r in data.rr}, key=lambda p: (p[1], p[0]))
+def retransmissions(data):
+    """Per mode and series: runs, runs with retransmissions, the median and largest count
+    per affected run, and the median share of them the receiver D-SACKed (spurious: it
+    already had them), where the CSV records it."""
+    groups = defaultdict(list)
+    for r in data.rows:
+        if r.raw["strategy"]:
+            groups[(r.raw["mode"], r.series)].append(r)
     out = []
-    for size, threads in points:
-        entry = {"msg_size": size, "threads": threads}
-        for name, a in aggs.items():
-            cands = [(s, a.stats[(s, size, threads)]) for s in data.series
-                     if (s, size, threads) in a.stats]
-            if cands:
-                series, st = min(cands, key=lambda p: p[1].median)
-                entry[name] = {**series_ref(series), "us": st.median}
-            else:
-                entry[name] = None
-        out.append(entry)
+    for (mode, series), rows in sorted(groups.items(),
+                                       key=lambda kv: (kv[0][0] != "stream",
+                                                       series_order(kv[0][1]))):
+        hit = [r for r in rows if (r.num["tcp_retrans"] or 0) > 0]
+        shares = [r.num["dsack_share"] for r in hit if r.num.get("dsack_share") is not None]
+        counts = [r.num["tcp_retrans"] for r in hit]
+        out.append({"mode": mode, **series_ref(series), "runs": len(rows),
+                    "affected": len(hit),
+                    "median_per_affected_run": statistics.median(counts) if counts else None,
+                    "max_per_run": max(counts) if counts else None,
+                    "dsack_share_median": statistics.median(shares) if shares else None,
+                    "dsack_share_runs": len(shares)})
     return out
+
+
+def write_retransmissions(data, path):
+    """retransmissions.csv: one row per run with retransmissions (RETRANS_FIELDS)."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(RETRANS_FIELDS)
+        for run in retransmitted_runs(data):
+            w.writerow(["" if run[k] is None else
+                        (f"{run[k]:g}" if isinstance(run[k], float) else run[k])
+                        for k in RETRANS_FIELDS])
+
+
+def point_key(r):
+    return (r.raw["mode"], r.size, r.threads)
+
+
+def plan_summary(data, comps):
+    """How the rounds were planned: the seeds, rounds per point (first pass and extra), the
+    points whose intervals stayed wider than ±P, and the precision in use."""
+    rounds = defaultdict(set)
+    extra = defaultdict(set)
+    for r in data.stream + data.rr:
+        rounds[point_key(r)].add((r.raw["run_id"], r.raw["repeat"]))
+        if r.raw.get("pass") == "extra":
+            extra[point_key(r)].add((r.raw["run_id"], r.raw["repeat"]))
+    counts = [len(v) for v in rounds.values()]
+    wide = defaultdict(list)
+    for c in comps:
+        if c["metric"] in ("throughput_gbps", "rtt_p50_us") and not cbstats.inside_precision(
+                c["ratio"], c["ci_low"], c["ci_high"], data.precision):
+            wide[(c["mode"], c["msg_size"], c["threads"])].append(
+                f"{c['a']}/{c['b']} {fmt_ratio(c['ci_low'])}–{fmt_ratio(c['ci_high'])}")
+    seeds = sorted({r.raw["seed"] for r in data.ok if r.raw.get("seed") not in (None, "", "NA")})
+    return {"precision": data.precision, "precision_source": data.precision_source,
+            "seeds": seeds, "points": len(rounds),
+            "rounds_min": min(counts) if counts else 0,
+            "rounds_max": max(counts) if counts else 0,
+            "points_with_extra_rounds": len(extra),
+            "extra_rounds": sum(len(v) for v in extra.values()),
+            "wide": [{"mode": k[0], "msg_size": k[1], "threads": k[2], "intervals": v}
+                     for k, v in sorted(wide.items(), key=lambda kv: (kv[0][0] != "stream",
+                                                                       kv[0][2], kv[0][1]))]}
+
+
+# ---- each copy's cost, from profiled runs (run_experiments.sh --profile) --------------
+
+PROFILE_CATS = tuple(c for c, _, _ in PROFILE_CATEGORIES)
+
+
+def prof_total(r):
+    """CPU ns per byte of every category of a profiled row (idle and foreign left out)."""
+    vals = [r.num.get(f"prof_{c}") for c in PROFILE_CATS]
+    return None if any(v is None for v in vals) else sum(vals)
+
+
+def interval_of(values):
+    """{median, lo, hi, n, coverage} of values over rounds (None for none)."""
+    if not values:
+        return None
+    med, lo, hi, cov = median_interval(values)
+    return {"median": med, "lo": lo, "hi": hi, "n": len(values), "coverage": cov}
+
+
+def profile_answers(data, comps):
+    """Each copy's cost per profiled point: per category the median ns/B over rounds with its
+    interval and its share of the same rows' host CPU per byte; per pair of strategies the
+    per-round paired differences of each category between neighbours in series order (a2 -
+    a1, a3 - a2: each step removes a copy); and what sampling cost: the
+    throughput of profiled runs over that of unprofiled runs of the same points."""
+    prof = [r for r in data.profiled if r.raw["mode"] == "stream"]
+    if not prof:
+        return {"points": [], "differences": [], "sampling_cost": []}
+    by = defaultdict(list)
+    for r in prof:
+        by[(r.series, r.size, r.threads)].append(r)
+    points = []
+    for (s, size, t), rows in sorted(by.items(), key=lambda kv: (kv[0][2], kv[0][1],
+                                                                 series_order(kv[0][0]))):
+        cats = {}
+        for c in PROFILE_CATS + ("idle", "foreign"):
+            vals = [r.num[f"prof_{c}"] for r in rows if r.num.get(f"prof_{c}") is not None]
+            shares = [r.num[f"prof_{c}"] / r.num["host_cpu_ns_per_byte"] for r in rows
+                      if r.num.get(f"prof_{c}") is not None and r.num["host_cpu_ns_per_byte"]]
+            cats[c] = interval_of(vals)
+            if cats[c] is not None and c in PROFILE_CATS:
+                cats[c]["share_of_host"] = statistics.median(shares) if shares else None
+        points.append({**series_ref(s), "msg_size": size, "threads": t, "rounds": len(rows),
+                       "categories": cats,
+                       "total": interval_of([v for v in map(prof_total, rows) if v is not None]),
+                       "host": interval_of([r.num["host_cpu_ns_per_byte"] for r in rows
+                                            if r.num["host_cpu_ns_per_byte"]])})
+    diffs = []
+    series = sorted({k[0] for k in by}, key=series_order)
+    for size, t in sorted({(k[1], k[2]) for k in by}):
+        # each step removes a copy: a2 - a1, a3 - a2 (a3 - a1 is their sum)
+        for a, b in zip(series[1:], series):
+            ra = {(r.raw["run_id"], r.raw["repeat"]): r for r in by.get((a, size, t), [])}
+            rb = {(r.raw["run_id"], r.raw["repeat"]): r for r in by.get((b, size, t), [])}
+            common = sorted(set(ra) & set(rb))
+            if not common:
+                continue
+            per_cat = {}
+            for c in PROFILE_CATS:
+                d = [ra[k].num[f"prof_{c}"] - rb[k].num[f"prof_{c}"] for k in common
+                     if ra[k].num.get(f"prof_{c}") is not None
+                     and rb[k].num.get(f"prof_{c}") is not None]
+                per_cat[c] = interval_of(d)
+            verdict = next((c for c in comps if c["metric"] == "host_cpu_ns_per_byte"
+                            and (c["a"], c["b"]) == (series_name(a), series_name(b))
+                            and (c["msg_size"], c["threads"]) == (size, t)), None)
+            diffs.append({"a": series_name(a), "b": series_name(b), "msg_size": size,
+                          "threads": t, "rounds": len(common), "categories": per_cat,
+                          "host_cpu_verdict": verdict["verdict"] if verdict else None,
+                          "host_cpu_ratio": verdict["ratio"] if verdict else None})
+    thr = aggregate(data.stream, col("throughput_gbps"))
+    thr_prof = aggregate(prof, col("throughput_gbps"))
+    cost = [{**series_ref(k[0]), "msg_size": k[1], "threads": k[2],
+             "profiled_gbps": st.median, "unprofiled_gbps": thr.stats[k].median,
+             "ratio": st.median / thr.stats[k].median}
+            for k, st in sorted(thr_prof.stats.items(), key=lambda kv: (kv[0][2], kv[0][1],
+                                                                       series_order(kv[0][0])))
+            if k in thr.stats and thr.stats[k].median]
+    return {"points": points, "differences": diffs, "sampling_cost": cost}
 
 
 def distinct(rows, column):
@@ -1057,8 +1342,19 @@ def pct_range(lo, hi):
 
 
 def fmt_ratio(x):
-    """A ratio with two decimals (three when within 2% of 1, where the band matters)."""
-    return f"{x:.3f}" if abs(x - 1) < 0.02 else f"{x:.2f}"
+    """A ratio with two decimals (three when within 2% of 1, where the band matters; one
+    from 10 up)."""
+    return f"{x:.3f}" if abs(x - 1) < 0.02 else f"{x:.1f}" if x >= 10 else f"{x:.2f}"
+
+
+def fmt_pct(x):
+    """A fraction as a percentage: '5%', '27%', '4.3%'; '∞' for math.inf."""
+    if x == math.inf:
+        return "∞"
+    pct = x * 100
+    if abs(pct - round(pct)) < 1e-9 or pct >= 9.5:
+        return f"{pct:.0f}%"
+    return f"{pct:.1f}%"
 
 
 def fmt_interval(c):
@@ -1068,39 +1364,67 @@ def fmt_interval(c):
     return f"({text})" if c["coverage"] >= CI_LEVEL else f"[{text}]"
 
 
+def verdict_mark(c):
+    """'**faster**', '*slower*' (in the metric's words), 'same ±5%', or '? ±27%' (cannot
+    tell; the smallest difference the point would have resolved)."""
+    better, worse = VERDICT_WORDS[c["metric"]]
+    if c["verdict"] == "faster":
+        return f"**{better}**"
+    if c["verdict"] == "slower":
+        return f"*{worse}*"
+    if c["verdict"] == "same":
+        return f"same ±{fmt_pct(c['precision'])}"
+    return "?" + (f" ±{fmt_pct(c['mdd'])}" if c.get("mdd") is not None else "")
+
+
 def verdict_cell(c):
-    """Table cell: 'ratio (interval) verdict', '?' for unresolved, † if a run is incomplete."""
-    mark = {"faster": "**faster**", "slower": "*slower*"}.get(c["verdict"], "?")
-    return f"{fmt_ratio(c['ratio'])} {fmt_interval(c)} {mark}" + \
+    """Table cell: 'ratio (interval) answer', † if a run is incomplete."""
+    return f"{fmt_ratio(c['ratio'])} {fmt_interval(c)} {verdict_mark(c)}" + \
         (" †" if c.get("incomplete_run") else "")
 
 
-def verdict_legend(comps):
-    """The line under a verdict table that says what its brackets are."""
-    covs = sorted({round(c["coverage"], 4) for c in comps if c["coverage"] < CI_LEVEL})
-    text = (f"Cell: median of the per-round paired ratios (its interval) and the verdict; "
-            f"? = unresolved. The interval is the {CI_LEVEL:.0%} order-statistic interval "
-            "for the median")
-    if covs:
-        ns = sorted({c["n"] for c in comps if c["coverage"] < CI_LEVEL})
-        text += (f"; with {'/'.join(map(str, ns))} rounds none exists and the square "
-                 f"bracket is [min, max], which covers the median with only "
-                 f"{'/'.join(f'{v:.1%}' for v in covs)}: no verdict")
+def reading_legend(a):
+    """How to read every verdict cell (said once, in 'How to read this report')."""
+    m = a["method"]
+    comps = a["comparisons"]
+    text = (f"Cell: median of the per-round paired ratios, its {CI_LEVEL:.0%} interval, and "
+            f"the answer: **faster**/*slower* (for CPU **less**/*more*, for round trips "
+            f"**shorter**/*longer*) where the interval excludes 1 and the family's "
+            f"Benjamini–Hochberg q ≤ {m['fdr']:.2f}; `same ±{fmt_pct(m['precision'])}` "
+            f"where the whole interval lies inside ±{fmt_pct(m['precision'])} (corrected "
+            f"alike); `? ±x%` cannot tell: ±x% is the smallest difference that point would "
+            f"have resolved with {POWER:.0%} chance (its rounds' spread and n, at the "
+            "threshold the correction left in its family; ±∞: no difference could, with "
+            "that many rounds in that family)")
+    few = sorted({c["n"] for c in comps if c["coverage"] < CI_LEVEL})
+    if few:
+        covs = "/".join(f"{order_stat_coverage(n, 1):.1%}" for n in few)
+        text += (f". With {'/'.join(map(str, few))} rounds no {CI_LEVEL:.0%} interval "
+                 f"exists: [square brackets] are [min, max], covering the median with only "
+                 f"{covs}")
     if any(c.get("incomplete_run") for c in comps):
         text += "; † = from an incomplete run"
     return text + "."
 
 
-def verdict_table(comps, legend=True):
-    """Markdown table of comparisons of one (a, metric): a row per thread count, a column
-    per size; legend: the line saying what the brackets are."""
+def verdict_table(comps):
+    """Markdown table of comparisons: a column per size, a row per (pair, thread count)
+    when the points form a grid; else a column per point and a row per pair."""
+    pairs = list(dict.fromkeys(f"{c['a']}/{c['b']}" for c in comps))
     sizes = sorted({c["msg_size"] for c in comps})
     ts = sorted({c["threads"] for c in comps})
-    by = {(c["threads"], c["msg_size"]): c for c in comps}
-    rows = [[t] + [verdict_cell(by[(t, s)]) if (t, s) in by else "–" for s in sizes]
-            for t in ts]
-    return md_table(["threads"] + [fmt_size(s) for s in sizes], rows) + \
-        (["", verdict_legend(comps)] if legend else [])
+    by = {(f"{c['a']}/{c['b']}", c["threads"], c["msg_size"]): c for c in comps}
+    points = sorted({(c["threads"], c["msg_size"]) for c in comps})
+    if len(points) == len(sizes) * len(ts):
+        lead = ["threads"] if len(pairs) == 1 else ["pair", "threads"]
+        rows = [([] if len(pairs) == 1 else [p]) + [t] +
+                [verdict_cell(by[(p, t, s)]) if (p, t, s) in by else "–" for s in sizes]
+                for p in pairs for t in ts
+                if any((p, t, s) in by for s in sizes)]
+        return md_table(lead + [fmt_size(s) for s in sizes], rows)
+    rows = [[p] + [verdict_cell(by[(p, t, s)]) if (p, t, s) in by else "–"
+                   for t, s in points] for p in pairs]
+    return md_table(["pair"] + [f"{fmt_size(s)} × {t}" for t, s in points], rows)
 
 
 def sizes_list(sizes):
@@ -1116,133 +1440,162 @@ def report_crossover(a, strategy, title):
                 "stream mode at any common size.", ""]
         return out
     out += [f"Crossover = the smallest measured size from which {strategy} is resolved "
-            f"faster than a1 (the {CI_LEVEL:.0%} interval of the per-round paired "
-            f"throughput ratio {strategy}/a1 lies above 1) at that size and at every larger "
-            "measured size; a faster size followed by an unresolved or slower one is not a "
-            "crossover.", ""]
+            f"faster than a1 (paired throughput {strategy}/a1, corrected) at that size and "
+            "at every larger measured size.", ""]
     for t, size in answers.items():
         pts = detail[t]
         below = [p for p in pts if size is None or p["msg_size"] < size]
-        unres = [p["msg_size"] for p in below if p["verdict"] == "unresolved"]
-        slower = [p["msg_size"] for p in below if p["verdict"] == "slower"]
-        faster = [p["msg_size"] for p in below if p["verdict"] == "faster"]
-        ans = f"from **{fmt_size(size)}**" if size is not None else "**none**"
         parts = []
-        if unres:
-            few = all("too few rounds" in p["reason"] for p in below
-                      if p["verdict"] == "unresolved")
-            parts.append(f"unresolved at {sizes_list(unres)}"
-                         + (" (too few rounds)" if few else ""))
-        if slower:
-            parts.append(f"slower at {sizes_list(slower)}")
-        if faster:
-            parts.append(f"faster at {sizes_list(faster)} but not at every larger size")
+        for verdict, word in (("cannot tell", "cannot tell at"), ("same", "the same at"),
+                              ("slower", "slower at"), ("faster", "faster at")):
+            at = [p["msg_size"] for p in below if p["verdict"] == verdict]
+            if at:
+                few = verdict == "cannot tell" and all(
+                    "too few rounds" in p["reason"] for p in below
+                    if p["verdict"] == "cannot tell")
+                parts.append(f"{word} {sizes_list(at)}" + (" (too few rounds)" if few else "")
+                             + (" but not at every larger size" if verdict == "faster"
+                                else ""))
+        ans = f"from **{fmt_size(size)}**" if size is not None else "**none**"
         where = "below it: " if size is not None else ""
         out.append(f"- {plural(int(t))}: {ans}" + (f" — {where}{'; '.join(parts)}"
                                                    if parts else ""))
-    out += ["", f"Throughput {strategy}/a1, paired per round:", ""]
     comps = [c for c in a["comparisons"] if c["metric"] == "throughput_gbps"
-             and c["a"] == strategy and c["b"].startswith("a1")]
-    out += verdict_table(comps) + [""]
-    return out
+             and c["a"] == strategy and c["b"] == (a["baseline"] or {}).get("strategy")]
+    out += ["", f"Throughput {strategy}/a1, paired per round:", ""]
+    return out + verdict_table(comps) + [""]
+
+
+def answer_text(e, unit=""):
+    """A point's answer: '**a2**' (resolved best), 'a1 = a2' (the same within ±P),
+    'a1 ? a2' (cannot tell apart); strategies not named were resolved worse than one named."""
+    if e["relation"] in ("won", "alone"):
+        name = e["leaders"][0]
+        med = e["medians"].get(name)
+        value = f" ({fmt_num(med)}{unit})" if unit and med is not None else ""
+        return (f"**{name}**" if e["relation"] == "won" else f"{name} (alone)") + value
+    return (" = " if e["relation"] == "same" else " ? ").join(e["contenders"])
 
 
 def report_best(a):
     out = ["## Best strategy for each size and thread count", ""]
-    if not a["best"]:
+    best = a["best"]
+    if not best:
         return out + ["No ok stream rows: the data cannot answer this.", ""]
-    out += [f"A strategy wins a point only where its throughput is resolved faster "
-            f"({CI_LEVEL:.0%} interval of the paired ratio above 1) than every other "
-            "strategy's there; otherwise the answer names the strategies that cannot be told "
-            "apart, with the band (±%) their intervals span. Medians in Gbit/s.", ""]
-    rows = []
-    for b in a["best"]:
-        v = b["vs_runner_up"]
-        rows.append([fmt_size(b["msg_size"]), b["threads"],
-                     f"**{b['answer']}**" if b["resolved"] else b["answer"],
-                     fmt_num(b["throughput_gbps"]), fmt_num(b["next_best_gbps"]),
-                     f"{fmt_ratio(v['ratio'])} {fmt_interval(v)}" if v else "–"])
-    out += md_table(["size", "threads", "answer", "highest median", "runner-up median",
-                     "highest/runner-up, paired (interval)"], rows)
+    out += ["**a2**: resolved faster than every other strategy there (paired per round, "
+            "corrected); `a1 = a2`: the same within "
+            f"±{fmt_pct(a['method']['precision'])}; `a1 ? a2`: cannot tell apart; a "
+            "strategy not named was resolved slower than one named. Paired ratios: "
+            "summary.json `comparisons`.", ""]
+    sizes = sorted({b["msg_size"] for b in best})
+    ts = sorted({b["threads"] for b in best})
+    by = {(b["msg_size"], b["threads"]): b for b in best}
+    out += md_table(["size"] + [plural(t) for t in ts],
+                    [[fmt_size(s)] + [answer_text(by[(s, t)]) if (s, t) in by else "–"
+                                      for t in ts] for s in sizes])
     wins = defaultdict(int)
-    for b in a["best"]:
+    for b in best:
         if b["resolved"]:
-            wins[b["label"]] += 1
+            wins[b["leaders"][0]] += 1
     won = ", ".join(f"{k} {v}" for k, v in wins.items()) or "none"
-    out += ["", f"Resolved wins: {won}; {sum(1 for b in a['best'] if not b['resolved'])} of "
-            f"{len(a['best'])} points unresolved.", ""]
+    same = sum(1 for b in best if b["relation"] == "same")
+    out += ["", f"Resolved wins: {won}; the same within ±{fmt_pct(a['method']['precision'])}"
+            f" at {same}; no single winner at "
+            f"{sum(1 for b in best if not b['resolved'])} of {len(best)} points.", ""]
     return out
 
 
 def report_other_comparisons(a):
-    """Host-wide CPU per byte and rr round trips: each strategy vs a1, paired."""
+    """Host-wide CPU per byte, host softirq and rr round trips, every pair, paired."""
     out = []
-    for column in ("host_cpu_ns_per_byte", "rtt_p50_us", "rtt_p99_us"):
+    for column in ("host_cpu_ns_per_byte", "host_softirq_ns_per_byte", "rtt_p50_us",
+                   "rtt_p99_us"):
         m = METRIC_BY_COLUMN[column]
         comps = [c for c in a["comparisons"] if c["metric"] == column]
         if not comps:
             continue
         if not out:
-            out = ["## Host-wide CPU per byte and round trips, each strategy vs a1", "",
-                   "Ratio = metric(strategy) / metric(a1) per round; lower is better for all "
-                   "three, so **faster** means the strategy used less CPU per byte or had the "
-                   "shorter round trip (interval below 1). "
-                   + verdict_legend([c for c in a["comparisons"]
-                                     if c["metric"] != "throughput_gbps"]), ""]
-        for cand in dict.fromkeys(c["a"] for c in comps):
-            mine = [c for c in comps if c["a"] == cand]
-            out += [f"{m.label} ({m.unit}), {cand}/{mine[0]['b']}:", ""]
-            out += verdict_table(mine, legend=False) + [""]
+            out = ["## Host CPU per byte and round trips, paired", "",
+                   "Ratio = metric(a) / metric(b) per round; lower is better for all of these.",
+                   ""]
+        pairs = list(dict.fromkeys(f"{c['a']}/{c['b']}" for c in comps))
+        out += [f"{m.label} ({m.unit})" + (f", {pairs[0]}" if len(pairs) == 1 else "") + ":",
+                ""] + verdict_table(comps) + [""]
     return out
 
 
-FINDING_TEXT = {   # what a ratio r = metric(a) / metric(b) says, per metric
-    "throughput_gbps": "{a} moves {r}× {b}'s bytes",
-    "host_cpu_ns_per_byte": "{a} spends {r}× {b}'s host-wide CPU per byte",
-    "rtt_p50_us": "{a}'s median round trip takes {r}× {b}'s",
-    "rtt_p99_us": "{a}'s p99 round trip takes {r}× {b}'s",
-}
-FINDINGS_SHOWN = 4   # per (strategy, metric); the rest are in the tables
+def rounds_text(lo, hi):
+    return plural(lo, "round") if lo == hi else f"{lo}–{hi} rounds"
 
 
-def finding_text(c):
-    """'a2 moves 1.12× a1's bytes at 64 KiB, 2 threads (95% CI 1.05–1.20, 6 rounds)'."""
-    head = FINDING_TEXT[c["metric"]].format(a=c["a"], b=c["b"], r=fmt_ratio(c["ratio"]))
-    return (f"{head} at {fmt_size(c['msg_size'])}, {plural(c['threads'])} "
-            f"({CI_LEVEL:.0%} CI {fmt_interval(c)[1:-1]}, {c['n']} rounds)"
-            + (" † incomplete run" if c.get("incomplete_run") else ""))
+def mdd_text(cs):
+    """'could not see differences below ±27%' for a family's cannot-tell points."""
+    mdds = [c["mdd"] for c in cs if c["mdd"] is not None]
+    if not mdds:
+        return ""
+    finite = sorted(m for m in mdds if m != math.inf)
+    if not finite:
+        ns = sorted({c["n"] for c in cs})
+        return (f"with {'/'.join(map(str, ns))} rounds no difference could be resolved in "
+                f"a family of {cs[0]['family_size']}")
+    lo, hi = fmt_pct(finite[0]), fmt_pct(finite[-1])
+    text = f"could not see differences below ±{lo if lo == hi else f'{lo[:-1]}–{hi}'}"
+    if len(finite) < len(mdds):
+        text += f"; {len(mdds) - len(finite)} could not resolve any"
+    return text
+
+
+def family_line(f, cs, precision):
+    """One line of 'What this run says' for a family of comparisons."""
+    better, worse = VERDICT_WORDS[f["metric"]]
+    parts = []
+    for verdict, word in (("faster", f"**{better}**"), ("slower", f"*{worse}*")):
+        hit = [c for c in cs if c["verdict"] == verdict]
+        if hit:
+            lo = fmt_ratio(min(c["ratio"] for c in hit))
+            hi = fmt_ratio(max(c["ratio"] for c in hit))
+            rng = lo if lo == hi else f"{lo}–{hi}"
+            sides = [c for c in hit if min(c["below"], c["above"]) + c["ties"] == 0]
+            all_rounds = (f"; every round on one side at {len(sides)}" if sides
+                          and len(sides) < len(hit) else
+                          "; every round on one side" if sides else "")
+            parts.append(f"{word} at {len(hit)} (×{rng}{all_rounds})")
+    if f["same"]:
+        parts.append(f"the same within ±{fmt_pct(precision)} at {f['same']}")
+    unsure = [c for c in cs if c["verdict"] == "cannot tell"]
+    if unsure:
+        why = mdd_text(unsure)
+        parts.append(f"cannot tell at {len(unsure)}" + (f" ({why})" if why else ""))
+    lost = f["resolved_uncorrected"] - f["faster"] - f["slower"]
+    text = (f"- **{f['a']} vs {f['b']}, {METRIC_BY_COLUMN[f['metric']].label}** "
+            f"({plural(f['points'], 'point')}, {rounds_text(f['rounds_min'], f['rounds_max'])}"
+            f"): " + ", ".join(parts))
+    if lost:
+        text += (f"; {lost} more {'was' if lost == 1 else 'were'} resolved before the "
+                 f"correction, where chance alone gives {f['chance_uncorrected']:.2f}")
+    return text + "."
 
 
 def report_findings(a, data):
-    """'What this run says': resolved findings only, each with its interval."""
+    """'What this run says': each copy's cost first (with profile rows), then every family's
+    answers in one line each, the crossovers, chance, and the run's conditions."""
     out = ["## What this run says", ""]
+    out += profile_headline(a)
     comps = a["comparisons"]
-    groups = defaultdict(list)
-    for c in comps:
-        groups[(c["a"], c["b"], c["metric"])].append(c)
+    fams = families(comps)
+    precision = a["method"]["precision"]
     quiet = []
-    for (name, base, column), cs in groups.items():
-        res = [c for c in cs if c["verdict"] != "unresolved"]
-        if not res:
-            quiet.append(f"{name} vs {base} {METRIC_BY_COLUMN[column].label} "
-                         f"({plural(len(cs), 'point')})")
+    for f in a["families"]:
+        cs = fams[(f["a"], f["b"], f["metric"])]
+        if f["cannot tell"] == f["points"] and not f["resolved_uncorrected"]:
+            quiet.append((f, cs))
             continue
-        f = sum(1 for c in res if c["verdict"] == "faster")
-        label = "better" if not METRIC_BY_COLUMN[column].higher_is_better else "faster"
-        out.append(f"- **{name} vs {base}, {METRIC_BY_COLUMN[column].label}**: {label} at "
-                   f"{f}, worse at {len(res) - f} of {plural(len(cs), 'point')} "
-                   f"({len(cs) - len(res)} unresolved):")
-        res.sort(key=lambda c: (c["threads"], c["msg_size"]))
-        for c in res[:FINDINGS_SHOWN]:
-            out.append(f"  - {finding_text(c)}")
-        if len(res) > FINDINGS_SHOWN:
-            out.append(f"  - … and {len(res) - FINDINGS_SHOWN} more in the tables below")
-        chance = (1 - CI_LEVEL) * len(cs)
-        if len(res) <= max(1, 2 * chance):
-            out.append(f"  - (with {plural(len(cs), 'point')} at {CI_LEVEL:.0%} each, about "
-                       f"{chance:.1f} would resolve by chance where there is no difference: "
-                       f"{'this lone verdict is' if len(res) == 1 else 'these verdicts are'} "
-                       "weak evidence on its own)")
+        out.append(family_line(f, cs, precision))
+    if quiet:
+        out.append("- Cannot tell at any point: " + "; ".join(
+            f"{f['a']} vs {f['b']} {METRIC_BY_COLUMN[f['metric']].label} "
+            f"({plural(f['points'], 'point')}, {mdd_text(cs) or 'too few rounds'})"
+            for f, cs in quiet) + ".")
     for key, per_t in a["crossover"].items():
         got = {t: v for t, v in per_t.items() if v is not None}
         if got:
@@ -1259,20 +1612,102 @@ def report_findings(a, data):
                    f"{CI_LEVEL:.0%} interval for a median needs at least {MIN_ROUNDS} (with "
                    f"{ns[-1]}, [min, max] covers the median with only {cov:.1%}). Run the "
                    f"sweep with `--repeats {MIN_ROUNDS}` or more.")
-    elif quiet:
-        out.append("- Unresolved at every point: " + "; ".join(quiet) + ".")
     if not comps:
-        out.append("- No strategy could be compared with a1 (a1 and another strategy were "
-                   "not measured at a common point).")
+        out.append("- No two strategies could be compared (they were not measured at a "
+                   "common point).")
+    else:
+        m = a["method"]
+        ns = sorted({c["n"] for c in comps})
+        per_n = ", ".join(f"{cbstats.chance_verdict_probability(n):.1%} at {n} rounds"
+                          for n in ns)
+        out.append(f"- Chance: if nothing differed, judging each of the {len(comps)} "
+                   f"comparisons alone would give {m['chance_uncorrected']:.2f} verdicts "
+                   f"({per_n} each: the sign test's exact level, not "
+                   f"{1 - CI_LEVEL:.0%}); after the correction per family, "
+                   f"{fmt_chance(m['chance_corrected'])}.")
     shares = [z["share"] for z in a["zc_copied_share"]]
     if shares and min(shares) >= 0.99:
         out.append(f"- The kernel copied {pct_range(min(shares), max(shares))} of a3's "
-                   "zero-copy sends anyway (local delivery): a3 measures the zero-copy API "
-                   "plus a deferred copy here.")
+                   "zero-copy sends anyway: a3 measures the zero-copy API plus a deferred "
+                   "copy here.")
     bc = a["busy_cpus"]
     if bc["one_thread_wait_bound"]:
         out.append("- " + wait_bound_text(bc))
+    out += retrans_headline(a)
     return out + [""]
+
+
+def fmt_chance(x):
+    return "< 0.001" if x < 0.001 else f"{x:.3f}"
+
+
+def retrans_headline(a):
+    """One line on retransmissions in 'What this run says' (nothing when there were none)."""
+    rt = a["retransmissions"]
+    hit = sum(g["affected"] for g in rt)
+    if not hit:
+        return []
+    runs = sum(g["runs"] for g in rt)
+    shares = [g["dsack_share_median"] for g in rt if g["dsack_share_median"] is not None]
+    dsack = (f"; the receiver D-SACKed a median {fmt_pct(statistics.median(shares))} of "
+             "them (spurious: it already had them)" if shares else "")
+    return [f"- {hit} of {runs} runs had TCP retransmissions{dsack} (per strategy: "
+            "\"Runs with TCP retransmissions\")."]
+
+
+FAILED_SHOWN = 8   # failed runs named in the report; summary.json has them all
+
+
+def report_method(a, data):
+    """How to read the report: the verdict rule, the precision, the rounds, the pairing."""
+    m, plan = a["method"], a["plan"]
+    r = a["rows"]
+    out = ["## How to read this report", "",
+           f"Source: `{a['source']}` — {r['total']} rows: {r['ok']} ok ({r['stream_ok']} "
+           f"stream, {r['rr_ok']} request-response"
+           + (f", {r['profiled_ok']} profiled" if r["profiled_ok"] else "")
+           + f"), {r['failed']} failed. {runs_text(a['runs'])}", "",
+           f"Strategies are compared in pairs on the per-round paired ratios of a metric "
+           f"(a round = one repeat; its runs are paired by run_id and repeat). Each "
+           f"comparison carries the exact sign-test p; a verdict needs the "
+           f"Benjamini–Hochberg q ≤ {m['fdr']:.2f} within its family (strategy pair × "
+           f"metric), so at most {m['fdr']:.0%} of the verdicts of a family are expected to "
+           f"be false. ±{fmt_pct(m['precision'])} comes from {m['precision_source']}.", "",
+           reading_legend(a), ""]
+    rounds = (f"Rounds per point: {rounds_text(plan['rounds_min'], plan['rounds_max'])}"
+              + (f"; {plan['extra_rounds']} extra rounds went to "
+                 f"{plural(plan['points_with_extra_rounds'], 'point')} whose intervals were "
+                 f"wider than ±{fmt_pct(plan['precision'])}" if plan["extra_rounds"] else "")
+              + (f"; plan seed {', '.join(plan['seeds'])} (`--seed` repeats it)"
+                 if plan["seeds"] else "") + ".")
+    wide = plan["wide"]
+    if wide:
+        shown = ", ".join(f"{w['mode']} {fmt_size(w['msg_size'])}×{w['threads']}"
+                          for w in wide[:8])
+        rounds += (f" Intervals still wider than ±{fmt_pct(plan['precision'])} (throughput, "
+                   f"p50): {len(wide)} of {plan['points']} points ({shown}"
+                   + (", …; all in summary.json, plan.wide" if len(wide) > 8 else "") + ").")
+    out += [rounds, ""]
+    pairing = [f for f in a["families"] if f["pairing_corr_median"] is not None
+               and f["metric"] in ("throughput_gbps", "host_cpu_ns_per_byte", "rtt_p50_us")]
+    if pairing:
+        out += ["Pairing achieved (median over points of the correlation of log a and log b "
+                "across rounds; paired variance / unpaired): " + "; ".join(
+                    f"{f['a']}/{f['b']} {METRIC_BY_COLUMN[f['metric']].label} "
+                    f"{f['pairing_corr_median']:+.2f} ({f['pairing_var_ratio_median']:.2f})"
+                    for f in pairing) + ".", ""]
+    failed = a["failed_runs"]
+    if failed:
+        out += ["Failed runs (excluded from every figure and answer):", ""]
+        out += [f"- {describe_run(f)}: {f['reason'] or 'no reason recorded'}"
+                for f in failed[:FAILED_SHOWN]]
+        if len(failed) > FAILED_SHOWN:
+            out.append(f"- … and {len(failed) - FAILED_SHOWN} more (summary.json "
+                       "`failed_runs`)")
+        out.append("")
+    if a["baseline_note"]:
+        out += [f"Note: {a['baseline_note']}.", ""]
+    return out
 
 
 def wait_bound_text(bc):
@@ -1293,31 +1728,24 @@ def report_scaling(a, data):
         return out + [f"The data cannot answer this: {why}.", ""]
     ts = sorted({e["threads"] for e in a["scaling_efficiency"]})
     bc = a["busy_cpus"]
+    busy = "; ".join(f"{plural(int(t))} {fmt_num(v['median'])}"
+                     for t, v in bc["by_threads"].items())
     online = f" of {fmt_num(bc['cpus_online'])} online" if bc["cpus_online"] else ""
     out += ["Efficiency = median throughput at T threads / (T × median at 1 thread); 100% "
-            "is perfect scaling. In brackets: the host's median busy CPUs over the window "
-            "((user+sys+irq+softirq host CPU time) / duration, or host_busy_cpus)"
-            f"{online}.", ""]
+            "is perfect scaling. The host's median busy CPUs over the window ((user+sys+irq+"
+            f"softirq host CPU time) / duration, or host_busy_cpus){online}: {busy}.", ""]
     if bc["one_thread_wait_bound"]:
         out += [wait_bound_text(bc), ""]
-    table = defaultdict(dict)
-    busy1 = {}
-    for e in a["scaling_efficiency"]:
-        table[(e["label"], e["msg_size"])][e["threads"]] = e
-        busy1[(e["label"], e["msg_size"])] = e["busy_cpus_1_thread"]
-    labels = [style(s).label for s in data.series]
-
-    def cell(e):
-        busy = f" ({fmt_num(e['busy_cpus'])})" if e["busy_cpus"] is not None else ""
-        return f"{e['efficiency'] * 100:.0f}%{busy}"
-    rows = [[label, fmt_size(size), fmt_num(busy1[(label, size)])]
-            + [cell(v[t]) if t in v else "–" for t in ts]
-            for (label, size), v in sorted(table.items(),
-                                           key=lambda kv: (labels.index(kv[0][0])
-                                                           if kv[0][0] in labels else 99,
-                                                           kv[0][1]))]
-    out += md_table(["strategy", "size", "busy CPUs, 1 thread"] + [f"T={t}" for t in ts],
-                    rows) + [""]
+    labels = list(dict.fromkeys(e["label"] for e in a["scaling_efficiency"]))
+    names = {e["label"]: series_name(Series(e["strategy"], e["variant"]))
+             for e in a["scaling_efficiency"]}
+    by = {(e["label"], e["msg_size"], e["threads"]): e["efficiency"]
+          for e in a["scaling_efficiency"]}
+    sizes = sorted({e["msg_size"] for e in a["scaling_efficiency"]})
+    out += md_table(["size"] + [f"{names[lb]} T={t}" for lb in labels for t in ts],
+                    [[fmt_size(s)] + [f"{by[(lb, s, t)] * 100:.0f}%" if (lb, s, t) in by
+                                      else "–" for lb in labels for t in ts]
+                     for s in sizes]) + [""]
     return out
 
 
@@ -1329,23 +1757,24 @@ def report_zc(a, data):
                       "answer this.", ""]
     vals = [s["share"] for s in shares]
     link = a["environment"]["link"]
-    out += ["Share = zc_copied / zc_completions per run (median over repeats): the fraction "
-            "of completed MSG_ZEROCOPY sends whose completion carried "
-            "SO_EE_CODE_ZEROCOPY_COPIED.", ""]
-    rows = [[fmt_size(s["msg_size"]), s["threads"], f"{s['share'] * 100:.1f}%",
-             fmt_num(s["zc_copied_median"]), fmt_num(s["zc_completions_median"])]
-            for s in shares]
-    out += md_table(["size", "threads", "copied share", "zc_copied", "zc_completions"],
-                    rows) + [""]
     lo, hi = min(vals), max(vals)
+    out += [f"Share = zc_copied / zc_completions per run (median over repeats): the fraction "
+            "of completed MSG_ZEROCOPY sends whose completion carried "
+            f"SO_EE_CODE_ZEROCOPY_COPIED, at {plural(len(shares), 'point')}.", ""]
+    if lo < 0.99:
+        sizes = sorted({s["msg_size"] for s in shares})
+        ts = sorted({s["threads"] for s in shares})
+        by = {(s["msg_size"], s["threads"]): s["share"] for s in shares}
+        out += md_table(["size"] + [plural(t) for t in ts],
+                        [[fmt_size(z)] + [f"{by[(z, t)] * 100:.1f}%" if (z, t) in by else "–"
+                                          for t in ts] for z in sizes]) + [""]
     if lo >= 0.99:
         out.append(f"The kernel copied {pct_range(lo, hi)} of a3's completed sends "
                    f"at every measured point (link: {link}). On this path zero-copy did "
                    "not avoid the copy, it deferred it: a3 measures the cost of the "
                    "zero-copy API (page pinning, completion notifications) plus a copy. "
-                   "This is what the kernel documents for delivery to a local socket "
-                   "(loopback or veth on one host); a saving needs a real NIC between two "
-                   "hosts.")
+                   "The kernel documents this for delivery to a local socket (loopback or "
+                   "veth on one host); a saving needs a real NIC between two hosts.")
     elif hi <= 0.01:
         out.append(f"The kernel reported at most {hi * 100:.1f}% of a3's sends as copied: "
                    "the sends were really zero-copy on this path.")
@@ -1355,57 +1784,65 @@ def report_zc(a, data):
     return out + [""]
 
 
+def perf_intervals(rows):
+    """The CSV's perf_interval values of rows ('life' for a CSV from before the column)."""
+    return sorted({r.raw.get("perf_interval", "life") for r in rows}) or ["life"]
+
+
+def interval_words(ivs, per_byte=True):
+    """What the perf columns cover, from the CSV's perf_interval values (and which bytes a
+    count per byte is over)."""
+    if ivs == ["window"]:
+        return "over the measured window" + (", per byte received in it" if per_byte else "")
+    if ivs == ["life"]:
+        return "over each process's whole life" + (
+            ", per byte of the whole run (srv_bytes_sent)" if per_byte else "")
+    if per_byte:
+        return ("over the window where perf_interval is window (per byte received in it), "
+                "else over the process's whole life (per byte of the whole run)")
+    return "over the window where perf_interval is window, else over the whole life"
+
+
 def report_cpu(a, data):
     out = ["## Where the CPU went", ""]
     t = data.focus_threads
     entries = [e for e in a["cpu_per_byte"] if e["threads"] == t]
     if not entries:
         return out + ["No ok stream rows: the data cannot answer this.", ""]
-    out += [f"CPU-ns per payload byte at {t} thread{'s' if t != 1 else ''} (medians; "
-            "summary.json has every thread count), each process's CPU time from two "
-            "sources: **task-clock** = perf stat task-clock over the process's whole life; "
-            "**rusage** = getrusage user+sys (the CSV's srv_/cli_cpu_ns_per_byte). Sender = "
-            "server; receiver = client; task-clock per byte over every byte of the run "
-            "(srv_bytes_sent = all the client received), rusage: the sender's over its "
-            "whole life, the receiver's over the measured window. Host = all CPUs' "
-            "user+sys+irq+softirq over the client's window, softirq = host softirq alone. "
-            "On one host the receive path and deferred copies run in softirq, which "
-            "per-process figures miss.", ""]
+    names = list(dict.fromkeys(series_name(Series(e["strategy"], e["variant"]))
+                               for e in entries))
+    by = {(series_name(Series(e["strategy"], e["variant"])), e["msg_size"]): e
+          for e in entries}
+    sizes = sorted({e["msg_size"] for e in entries})
+    cols = (("srv_task_clock_ns_per_byte", "sender"), ("cli_task_clock_ns_per_byte",
+                                                       "receiver"),
+            ("host_cpu_ns_per_byte", "host"), ("host_softirq_ns_per_byte", "softirq"))
+    out += [f"CPU-ns per payload byte at {plural(t)}, medians over rounds (summary.json "
+            "`cpu_per_byte` has every thread count and rusage beside task-clock). Sender = "
+            f"server, receiver = client: perf task-clock {interval_words(a['perf_interval'])}"
+            "; on one host "
+            "they show where the kernel ran the stack, not what a strategy costs. Host = "
+            "all CPUs' user+sys+irq+softirq over the client's window, softirq alone beside "
+            "it: the receive path and deferred copies run there.", ""]
     shown = "; ".join(f"{SIDES[side]}: {cpu_cost_metric(data.stream, side)[1]}".replace(
         "\n", " ") for side in ("srv", "cli"))
-    out += [f"Figure 4 (cpu_per_byte) plots {shown}.", ""]
-    rows = [[fmt_size(e["msg_size"]), e["label"], fmt_num(e["srv_task_clock_ns_per_byte"]),
-             fmt_num(e["srv_cpu_ns_per_byte"]), fmt_num(e["cli_task_clock_ns_per_byte"]),
-             fmt_num(e["cli_cpu_ns_per_byte"]), fmt_num(e["host_cpu_ns_per_byte"]),
-             fmt_num(e["host_softirq_ns_per_byte"])] for e in entries]
-    out += md_table(["size", "strategy", "sender ns/B (task-clock)", "sender ns/B (rusage)",
-                     "receiver ns/B (task-clock)", "receiver ns/B (rusage)", "host ns/B",
-                     "host softirq ns/B"], rows) + [""]
-    cmp_ = a["a3_vs_a2_cpu"]
-    if not cmp_["points"]:
+    out += [f"Figure cpu_per_byte plots {shown}.", ""]
+    out += md_table(["size"] + [f"{w} {n}" for _, w in cols for n in names],
+                    [[fmt_size(z)] + [fmt_num(by[(n, z)][k]) if (n, z) in by else "–"
+                                      for k, _ in cols for n in names] for z in sizes]) + [""]
+    fams = {(f["a"], f["b"], f["metric"]): f for f in a["families"]}
+    host = fams.get(("a3", "a2", "host_cpu_ns_per_byte"))
+    soft = fams.get(("a3", "a2", "host_softirq_ns_per_byte"))
+    if not host and not soft:
         return out + ["a2 and a3 were not both measured, so whether zero-copy deferred the "
                       "copy into softirq cannot be read from this data.", ""]
-    soft = [p for p in cmp_["points"] if p["a3_softirq_higher"] is not None]
-    host = [p for p in cmp_["points"] if p["a3_host_higher"] is not None]
+    for f, what in ((host, "host-wide CPU per byte"), (soft, "host softirq CPU per byte")):
+        if f:
+            out.append(f"a3 vs a2, {what} (paired, corrected): more at {f['slower']}, less "
+                       f"at {f['faster']}, the same at {f['same']}, cannot tell at "
+                       f"{f['cannot tell']} of {plural(f['points'], 'point')}.")
     if soft:
-        higher = [p for p in soft if p["a3_softirq_higher"]]
-        listed = ": " + ", ".join(f"{fmt_size(p['msg_size'])}×{p['threads']} "
-                                  f"({fmt_num(p['a3_softirq_ns_per_byte'])} vs "
-                                  f"{fmt_num(p['a2_softirq_ns_per_byte'])} ns/B)"
-                                  for p in higher) if 0 < len(higher) <= 8 else ""
-        out.append(f"a3's host softirq time per byte exceeded a2's at {len(higher)} of "
-                   f"{len(soft)} measured (size, threads) points{listed}"
-                   + (" (every point is in summary.json, a3_vs_a2_cpu)"
-                      if len(higher) > 8 else "") + ".")
-    else:
-        out.append("Host softirq time was not available for both a2 and a3.")
-    if host:
-        higher = [p for p in host if p["a3_host_higher"]]
-        out.append("")
-        out.append(f"a3's host-wide CPU time per byte exceeded a2's at {len(higher)} of "
-                   f"{len(host)} points.")
-    if soft:
-        share = len([p for p in soft if p["a3_softirq_higher"]]) / len(soft)
+        share = soft["slower"] / soft["points"]
         copied = [s["share"] for s in a["zc_copied_share"]]
         verdict = ("and the kernel reported a3's sends as copied: consistent with the copy "
                    "being deferred into softirq rather than removed"
@@ -1414,22 +1851,26 @@ def report_cpu(a, data):
                    if share <= 0.5 else
                    "but the kernel did not report most sends as copied, so this is not "
                    "clearly a deferred copy")
-        out += ["", f"In {share * 100:.0f}% of the points a3 spent more softirq time per "
-                f"byte than a2, {verdict}."]
+        out += ["", f"At {share * 100:.0f}% of the points a3 was resolved to spend more "
+                f"softirq time per byte than a2, {verdict}."]
     return out + [""]
 
 
 def report_retrans(a):
     out = ["## Runs with TCP retransmissions", ""]
-    if not a["retransmissions"]:
+    rt = [g for g in a["retransmissions"] if g["runs"]]
+    if not any(g["affected"] for g in rt):
         return out + ["None: tcp_retrans was 0 or empty in every run.", ""]
-    n, total = len(a["retransmissions"]), a["rows"]["total"]
-    out += [f"{n} of {total} runs had retransmissions, which stall the sender and distort "
-            "its throughput:", ""]
-    for r in a["retransmissions"]:
-        out.append(f"- {describe_run(r)}: {r['tcp_retrans']:.0f} retransmissions, "
-                   f"{fmt_num(r['throughput_gbps'])} Gbit/s, status {r['status']}")
-    return out + [""]
+    out += [f"{a['retransmitted_runs']} runs had retransmissions, which stall the sender and "
+            f"distort its throughput; each is listed in `{RETRANS_CSV}` beside this report. "
+            "D-SACKed share = retransmissions the receiver reported it already had "
+            "(spurious), where the CSV records it (dsack_share).", ""]
+    rows = [[g["mode"], g["label"], f"{g['affected']} of {g['runs']}",
+             fmt_num(g["median_per_affected_run"]), fmt_num(g["max_per_run"]),
+             fmt_pct(g["dsack_share_median"]) if g["dsack_share_median"] is not None
+             else "not recorded"] for g in rt]
+    return out + md_table(["mode", "strategy", "runs affected", "median per affected run",
+                           "most in a run", "D-SACKed share (median)"], rows) + [""]
 
 
 def report_latency(a):
@@ -1437,14 +1878,12 @@ def report_latency(a):
     if not a["latency"]:
         return out + ["No request-response (mode rr) rows with status ok: the data cannot "
                       "answer which strategy has the lowest latency.", ""]
-    rows = []
-    for e in a["latency"]:
-        cells = [fmt_size(e["msg_size"]), e["threads"]]
-        for p in ("p50", "p99"):
-            cells.append(f"{e[p]['label']} ({fmt_num(e[p]['us'])} µs)" if e[p] else "–")
-        rows.append(cells)
-    out += ["Lowest median round-trip percentiles per size:", ""]
-    return out + md_table(["size", "threads", "lowest p50", "lowest p99"], rows) + [""]
+    rows = [[fmt_size(e["msg_size"]), e["threads"], answer_text(e["p50"], " µs"),
+             answer_text(e["p99"], " µs")] for e in a["latency"]]
+    out += ["Shortest round trip per point: **a2** where resolved shorter than every other "
+            "strategy (paired, corrected; its median), `a1 = a2` the same within "
+            f"±{fmt_pct(a['method']['precision'])}, `a1 ? a2` cannot tell apart.", ""]
+    return out + md_table(["size", "threads", "p50", "p99"], rows) + [""]
 
 
 def report_environment(a, data):
@@ -1453,11 +1892,17 @@ def report_environment(a, data):
     def show(v):
         return ", ".join(map(str, v)) if isinstance(v, list) else ("unknown" if v is None
                                                                    else str(v))
+    placements = defaultdict(int)
+    for r in data.rows:
+        placements[r.raw["placement"] or "?"] += 1
     out = ["## Environment", "",
            f"- kernel: {show(env['kernel'])}",
            f"- CPU: {show(env['cpu_model'])}",
            f"- link: {show(env['link'])}, MTU {show(env['mtu'])}",
-           f"- CPU placement: {show(env['placement'])}"]
+           "- CPU placement: " + ", ".join(
+               f"{p} ({plural(n, 'row')})" if len(placements) > 1 else p
+               for p, n in placements.items()),
+           f"- perf counters cover: {', '.join(a['perf_interval'])}"]
     for c in ("kernel", "cpu_model", "link", "mtu"):
         if isinstance(env[c], list):
             out.append(f"- note: rows with different {c} values are pooled in the figures")
@@ -1533,40 +1978,25 @@ def header_lines(a):
 
 
 def write_report(a, data, path):
-    """report.md: the assignment's questions answered from the data."""
-    r = a["rows"]
-    reps = a["repeats"]
-    reps_text = plural(reps["min"], "round") if reps["min"] == reps["max"] else \
-        f"{reps['min']}–{reps['max']} rounds"
+    """report.md: the answers first (one screen), then how to read them, then the detail."""
     lines = header_lines(a)
     lines += report_findings(a, data)
-    lines += [f"Source: `{a['source']}` — {r['total']} rows: {r['ok']} ok "
-              f"({r['stream_ok']} stream, {r['rr_ok']} request-response), {r['failed']} "
-              f"failed. {reps_text.capitalize()} (repeats) per configuration, ok rows only; "
-              "strategies are compared on per-round paired ratios. Every number below is "
-              "computed from the CSV.", "",
-              runs_text(a["runs"]), ""]
-    if a["failed_runs"]:
-        lines += ["Failed runs (excluded from every figure and answer):", ""]
-        lines += [f"- {describe_run(f)}: {f['reason'] or 'no reason recorded'}"
-                  for f in a["failed_runs"]] + [""]
-    if a["baseline_note"]:
-        lines += [f"Note: {a['baseline_note']}.", ""]
+    lines += report_method(a, data)
     lines += report_crossover(a, "a2", "a2 one-copy")
     lines += report_crossover(a, "a3", "a3 zero-copy")
     lines += report_best(a)
     lines += report_other_comparisons(a)
+    lines += report_profile(a)
+    lines += report_cpu(a, data)
     lines += report_scaling(a, data)
     lines += report_zc(a, data)
     lines += report_paths(a, data)
-    lines += report_cpu(a, data)
-    lines += report_profile(a, data)
     lines += report_retrans(a)
     lines += report_latency(a)
     lines += report_environment(a, data)
     lines += report_between_hosts(data)
     with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
+        f.write("\n".join(lines) + "\n")
 
 
 ZC_REAL_SHARE = 0.5   # a point whose median COPIED share is at most this was really zero-copy
@@ -1618,10 +2048,22 @@ def report_between_hosts(data):
     return out + [""]
 
 
+def json_safe(x):
+    """x with every non-finite float (an mdd of math.inf: no difference resolvable) as
+    null, so summary.json is strict JSON; mdd_possible says which null that is."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_safe(v) for v in x]
+    return x
+
+
 def write_summary(a, path):
-    """summary.json: the same answers for scripts."""
+    """summary.json: the same answers for scripts (strict JSON)."""
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(a, f, indent=2, ensure_ascii=False)
+        json.dump(json_safe(a), f, indent=2, ensure_ascii=False, allow_nan=False)
         f.write("\n")
 
 
@@ -1982,15 +2424,15 @@ def plot_cache_misses(data, out_dir):
     fig, axes = new_figure(6, ncols=3)
     t = data.focus_threads
     for row, side in enumerate(("srv", "cli")):
-        bytes_col = "srv_bytes_sent" if side == "srv" else "bytes"
         for i, (event, name) in enumerate(CACHE_EVENTS):
             metric_panel(axes[row * 3 + i], data, data.stream,
-                         per_byte(f"{side}_{event}", bytes_col, 1024),
+                         perf_per_byte(f"{side}_{event}", side, 1024),
                          f"{SIDES[side]}: {name}",
-                         f"misses per KiB {'sent' if side == 'srv' else 'received'}",
-                         f"{side}_{event}", t)
+                         "misses per KiB", f"{side}_{event}", t)
     finish(fig, f"Cache misses per KiB of payload vs message size ({plural(t)})",
-           series_handles(data, data.stream), focus_footer(data))
+           series_handles(data, data.stream),
+           f"perf counts {interval_words(perf_intervals(data.stream))}. "
+           + focus_footer(data))
     return save(fig, out_dir, "cache_misses")
 
 
@@ -2060,6 +2502,7 @@ def plot_cpu_per_byte(data, out_dir):
            "Per-process CPU on one host measures where the kernel ran the network stack "
            "(the sender's task runs the receiver's softirq work in one regime, not in "
            "another), not what a strategy costs: compare strategies on the host-wide panel. "
+           f"perf task-clock {interval_words(perf_intervals(data.stream))}. "
            + focus_footer(data))
     return save(fig, out_dir, "cpu_per_byte")
 
@@ -2073,8 +2516,8 @@ def plot_context_switches(data, out_dir):
                      "context switches per run", f"{side}_context_switches", t)
     finish(fig, f"Context switches vs message size ({plural(t)})",
            series_handles(data, data.stream),
-           "Counted by perf stat over each process's whole life (warm-up and set-up "
-           "included). " + focus_footer(data))
+           f"Counted by perf stat {interval_words(perf_intervals(data.stream), False)}. "
+           + focus_footer(data))
     return save(fig, out_dir, "context_switches")
 
 
@@ -2124,7 +2567,7 @@ def plot_zc_copied(data, out_dir):
 
 
 def summary_lines(a):
-    """The headline answers printed under the summary page's panels."""
+    """The headline answers printed under the summary page's panels (the report's verdicts)."""
     lines = []
     for key, name in (("a2_vs_a1", "a2 one-copy resolved faster than a1"),
                       ("a3_vs_a1", "a3 zero-copy resolved faster than a1")):
@@ -2135,29 +2578,39 @@ def summary_lines(a):
                 for k, v in cross.items()))
     comps = a["comparisons"]
     if comps:
-        res = sum(1 for c in comps if c["verdict"] != "unresolved")
-        few = sum(1 for c in comps if c["coverage"] < CI_LEVEL)
-        lines.append(f"comparisons with a1 resolved at {CI_LEVEL:.0%}: {res} of {len(comps)}"
-                     + (f" ({few} with too few rounds for an interval)" if few else ""))
-    wins = defaultdict(int)
-    for b in a["best"]:
-        if b["resolved"]:
-            wins[b["label"]] += 1
+        m = a["method"]
+        res = sum(1 for c in comps if c["verdict"] in RESOLVED)
+        same = sum(1 for c in comps if c["verdict"] == "same")
+        raw = sum(1 for c in comps if c["verdict_uncorrected"] in RESOLVED)
+        lines.append(f"{len(comps)} paired comparisons: {res} resolved (q ≤ {m['fdr']:.2f} "
+                     f"per family; {raw} before the correction), {same} the same within "
+                     f"±{fmt_pct(m['precision'])}, {len(comps) - res - same} cannot tell; "
+                     f"chance alone: {m['chance_uncorrected']:.2f} uncorrected, "
+                     f"{fmt_chance(m['chance_corrected'])} corrected")
+    for f in a["families"]:
+        if f["metric"] == "throughput_gbps":
+            lines.append(f"throughput {f['a']}/{f['b']}: faster {f['faster']}, slower "
+                         f"{f['slower']}, same {f['same']}, cannot tell {f['cannot tell']} "
+                         f"of {f['points']}")
     if a["best"]:
-        lines.append("resolved best throughput at (size, threads): " + ("; ".join(
-            f"{k} {v} of {len(a['best'])}" for k, v in wins.items()) or "none"))
+        wins = defaultdict(int)
+        for b in a["best"]:
+            if b["resolved"]:
+                wins[b["leaders"][0]] += 1
+        lines.append("best throughput resolved at (size, threads): " + ("; ".join(
+            f"{k} {v} of {len(a['best'])}" for k, v in wins.items()) or
+            f"none of {len(a['best'])}"))
     shares = [s["share"] for s in a["zc_copied_share"]]
     if shares:
         lines.append(f"a3 sends copied by the kernel: {pct_range(min(shares), max(shares))} "
                      "across sizes and thread counts")
     if a["latency"]:
-        lines.append("lowest median p50 round trip: " + "; ".join(
-            f"{fmt_size(e['msg_size'])}×{e['threads']}: {e['p50']['strategy']}"
-            for e in a["latency"] if e["p50"]))
-    cmp_ = a["a3_vs_a2_cpu"]
-    if cmp_.get("softirq_compared"):
-        lines.append(f"a3 spent more host softirq time per byte than a2 at "
-                     f"{cmp_['softirq_higher']} of {cmp_['softirq_compared']} points")
+        won = [e for e in a["latency"] if e["p50"]["resolved"]]
+        lines.append(f"shortest p50 round trip resolved at {len(won)} of "
+                     f"{len(a['latency'])} rr points"
+                     + (": " + "; ".join(f"{fmt_size(e['msg_size'])}×{e['threads']}: "
+                                         f"{e['p50']['leaders'][0]}" for e in won)
+                        if won else ""))
     if a["unavailable_counters"]:
         lines.append(f"counters unavailable: {len(a['unavailable_counters'])} perf "
                      "event columns (see report.md)")
@@ -2199,21 +2652,46 @@ def plot_summary(data, a, out_dir):
     else:
         time_per_msg_panel(ax, data)
     extra = plot_cpu_panels(axes[3:6], data, t) or []
-    metric_panel(axes[6], data, data.stream,
-                 per_byte("srv_llc_load_misses", "srv_bytes_sent", 1024),
-                 "sender (server): LLC load misses", "misses per KiB sent",
-                 "srv_llc_load_misses", t)
+    llc = perf_per_byte("srv_llc_load_misses", "srv", 1024)
+    if any(llc(r) is not None for r in data.stream):
+        metric_panel(axes[6], data, data.stream, llc, "sender (server): LLC load misses",
+                     "misses per KiB", "srv_llc_load_misses", t)
+    else:   # no PMU: the verdicts themselves, where a counter panel would say nothing
+        comps = [c for c in a["comparisons"] if c["metric"] == "throughput_gbps"
+                 and c["threads"] == t and a["baseline"]
+                 and c["b"] == series_name(data.baseline)]
+        ratio_panel(axes[6], data, comps, f"throughput / a1's, paired, {plural(t)}",
+                    "ratio to a1 (> 1: more)", a["method"]["precision"])
     metric_panel(axes[7], data, data.stream, col("srv_context_switches"),
                  "sender (server): context switches", "per run", "srv_context_switches", t)
     zc_panel(axes[8], data)
     finish(fig, "copybench summary" + (f" (rows 2–3 at {plural(t)})" if t else ""),
-           series_handles(data, data.ok) + extra, focus_footer(data), footer_lines=answers)
+           series_handles(data, data.ok) + extra + verdict_handles(a),
+           focus_footer(data), footer_lines=answers)
     return save(fig, out_dir, "summary")
 
 
-def ratio_panel(ax, data, comps, title, ylabel):
+def verdict_handles(a):
+    """Legend entries for the verdict markers of ratio panels (none without comparisons)."""
+    from matplotlib.lines import Line2D
+    if not a["comparisons"]:
+        return []
+    p = fmt_pct(a["method"]["precision"])
+    return [Line2D([], [], color="#555555", marker="o", linestyle="none",
+                   label="differs (q ≤ 0.05)"),
+            Line2D([], [], color="#555555", marker="o", markerfacecolor=SAME_FILL,
+                   linestyle="none", label=f"same within ±{p} (band)"),
+            Line2D([], [], color="#555555", marker="o", markerfacecolor="white",
+                   linestyle="none", label="cannot tell")]
+
+
+SAME_FILL = "#bbbbbb"   # marker face of a 'same within ±P' verdict
+
+
+def ratio_panel(ax, data, comps, title, ylabel, precision):
     """Paired ratio vs size of each candidate against a1, with its interval: filled markers
-    resolved, hollow unresolved, a line at 1. Returns True if anything was drawn."""
+    resolved, grey the same within ±P, hollow cannot tell; a line at 1 and the ±P band.
+    Returns True if anything was drawn."""
     ax.set_title(title)
     if not comps:
         no_data(ax, "nothing to compare with a1 here")
@@ -2228,20 +2706,22 @@ def ratio_panel(ax, data, comps, title, ylabel):
         ys = [c["ratio"] for c in pts]
         ax.plot(xs, ys, color=st.color, linestyle=st.linestyle, linewidth=1.2)
         for x, c in zip(xs, pts):
-            resolved = c["verdict"] != "unresolved"
+            face = {"faster": st.color, "slower": st.color, "same": SAME_FILL}.get(
+                c["verdict"], "white")
             ax.errorbar([x], [c["ratio"]], yerr=[[c["ratio"] - c["ci_low"]],
                                                  [c["ci_high"] - c["ratio"]]],
-                        color=st.color, marker=st.marker, markersize=5.5 if resolved else 5,
-                        markerfacecolor=st.color if resolved else "white", capsize=3,
-                        elinewidth=1.0, linestyle="none")
+                        color=st.color, marker=st.marker, markersize=5.5,
+                        markerfacecolor=face, capsize=3, elinewidth=1.0, linestyle="none")
         drawn += [c["ci_low"] for c in pts] + [c["ci_high"] for c in pts]
+    low, high = cbstats.band(precision)
+    ax.axhspan(low, high, color="#999999", alpha=0.18, linewidth=0)
     ax.axhline(1.0, color="#333333", linewidth=0.9, linestyle=":")
     sizes = sorted({c["msg_size"] for c in comps})
     size_axis(ax, sizes)
     if len(sizes) == 1:        # one size: keep the dodged markers together around it
         ax.set_xlim(sizes[0] / 2, sizes[0] * 2)
     ax.set_ylabel(ylabel)
-    lo, hi = min(drawn + [1.0]), max(drawn + [1.0])
+    lo, hi = min(drawn + [low]), max(drawn + [high])
     if hi / lo > 4:
         ax.set_yscale("log", base=2)
         from matplotlib.ticker import FuncFormatter
@@ -2263,9 +2743,11 @@ def plot_ratios(data, out_dir, a):
     """Figure: every strategy's paired ratio to a1 with its interval, per metric and
     thread count: the verdicts of the report, drawn."""
     from matplotlib.lines import Line2D
+    base = series_name(data.baseline) if data.baseline else None
+    vs_base = [c for c in a["comparisons"] if c["b"] == base]
     panels = []
     for column, name, ylabel in RATIO_ROWS:
-        comps = [c for c in a["comparisons"] if c["metric"] == column]
+        comps = [c for c in vs_base if c["metric"] == column]
         for t in sorted({c["threads"] for c in comps}):
             panels.append((f"{name}, {plural(t)}", ylabel,
                            [c for c in comps if c["threads"] == t]))
@@ -2274,24 +2756,22 @@ def plot_ratios(data, out_dir, a):
                               "paired ratios to a1",
                               "a1 and another strategy were not measured at a common point:\n"
                               "nothing to compare.")
-    ncols = min(4, max(len({c["threads"] for c in a["comparisons"]}), 2))
+    ncols = min(4, max(len({c["threads"] for c in vs_base}), 2))
     fig, axes = new_figure(len(panels), panel_w=4.3, panel_h=3.1, ncols=ncols)
     for ax, (title, ylabel, comps) in zip(axes, panels):
-        ratio_panel(ax, data, comps, title, ylabel)
+        ratio_panel(ax, data, comps, title, ylabel, a["method"]["precision"])
     names = {series_name(s): s for s in data.series}
     handles = [Line2D([], [], color=data.style(names[n]).color,
                       marker=data.style(names[n]).marker, linestyle="-",
-                      label=f"{data.style(names[n]).label} / {a['comparisons'][0]['b']}")
-               for n in dict.fromkeys(c["a"] for c in a["comparisons"]) if n in names]
-    handles += [Line2D([], [], color="#555555", marker="o", linestyle="none",
-                       label="resolved (interval excludes 1)"),
-                Line2D([], [], color="#555555", marker="o", markerfacecolor="white",
-                       linestyle="none", label="unresolved")]
+                      label=f"{data.style(names[n]).label} / {base}")
+               for n in dict.fromkeys(c["a"] for c in vs_base) if n in names]
     finish(fig, "Each strategy vs a1: median of the per-round paired ratios, with its "
-           "interval", handles,
-           "Ratio = metric(strategy) / metric(a1) in the same round (the driver interleaves "
-           "strategies within a round); dotted line: equal. Filled: resolved (the interval "
-           "excludes 1), hollow: unresolved. " + env_line(data))
+           "interval", handles + verdict_handles(a),
+           "Ratio = metric(strategy) / metric(a1) in the same round; dotted line: equal; grey "
+           f"band: ±{fmt_pct(a['method']['precision'])}. Filled: resolved (the interval "
+           "excludes 1 and the Benjamini–Hochberg q of its family (strategy pair × metric) is "
+           "≤ 0.05); grey: the same within the band (corrected alike); hollow: cannot tell. "
+           + env_line(data))
     return save(fig, out_dir, "ratios")
 
 
@@ -2393,114 +2873,147 @@ def plot_latency_threads(data, out_dir):
     return save(fig, out_dir, "latency_threads")
 
 
-# ---- where each byte's CPU goes (run_experiments.sh --profile) ------------------------
+# ---- each copy's cost (profiled runs) --------------------------------------------------
 
-def profile_table(data):
-    """{(series, size): {category: median ns/byte}} at the focus thread count, from the
-    rows that carry a profile; {} when none does."""
-    rows = [r for r in data.stream if r.threads == data.focus_threads
-            and r.num.get("prof_samples")]
-    values = defaultdict(lambda: defaultdict(list))
-    for r in rows:
-        for c, _, _ in PROFILE_CATEGORIES:
-            v = r.num.get(f"prof_{c}")
-            if v is not None:
-                values[(r.series, r.size)][c].append(v)
-        for c in ("idle", "foreign"):
-            v = r.num.get(f"prof_{c}")
-            if v is not None:
-                values[(r.series, r.size)][c].append(v)
-    return {k: {c: statistics.median(v) for c, v in d.items()} for k, d in values.items()}
+PROFILE_SHORT = {"user_copy": "user copy", "send_copy": "send copy",
+                 "zc_overhead": "zero-copy overhead", "deferred_copy": "deferred copy",
+                 "recv_copy": "receive copy", "stack": "rest of kernel",
+                 "user_other": "rest of user"}
 
 
-def plot_profile(data, out_dir):
-    """Where each byte's CPU goes: a stacked bar per size, a panel per series (None when
-    no row carries a profile)."""
-    table = profile_table(data)
-    if not table:
-        return None
-    series = [s for s in data.series if any(k[0] == s for k in table)]
-    sizes = sorted({k[1] for k in table})
-    fig, axes = new_figure(len(series), panel_w=max(3.2, 0.55 * len(sizes) + 1.6),
-                           panel_h=3.8, ncols=min(len(series), 4), extra_h=0.9)
-    top = max(sum(d.get(c, 0) for c, _, _ in PROFILE_CATEGORIES) for d in table.values())
-    for ax, s in zip(axes, series):
-        ax.set_title(data.style(s).label, fontsize=10)
-        xs = range(len(sizes))
-        bottom = [0.0] * len(sizes)
-        for c, label, colour in PROFILE_CATEGORIES:
-            h = [table.get((s, z), {}).get(c, 0.0) for z in sizes]
-            ax.bar(xs, h, bottom=bottom, color=colour, width=0.7,
-                   label=label if s == series[0] else None)
-            bottom = [b + x for b, x in zip(bottom, h)]
-        ax.set_xticks(list(xs))
-        ax.set_xticklabels([fmt_size(z) for z in sizes], fontsize=8)
-        ax.set_ylim(0, top * 1.08)
-        ax.set_xlabel("message size")
-        ax.set_ylabel("CPU ns per byte (all CPUs)")
-        ax.grid(axis="y", alpha=0.3)
-    handles, _ = axes[0].get_legend_handles_labels()
-    for ax in axes[len(series):]:
-        ax.set_visible(False)
-    fig.legend(handles=handles[::-1], loc="center right", frameon=False, fontsize=8.5,
-               bbox_to_anchor=(1.0, 0.5), title="stacked, bottom to top", title_fontsize=8)
-    env = environment(data)
-    finish(fig, f"Where each byte's CPU goes, copy by copy ({plural(data.focus_threads)})",
-           footer="perf record -a -g -e cpu-clock over each run's measured window (all CPUs, "
-           "both ends), every sample's call chain in one category (run_experiments.sh "
-           "--help, --profile); bar = median over rounds of samples x period / bytes "
-           "received in the window; idle CPU and other processes left out. "
-           f"{os.path.basename(data.path)}: kernel {env['kernel']}; {env['cpu_model']}; "
-           f"link {env['link']}, MTU {env['mtu']}.")
-    fig.subplots_adjust(right=0.80)
-    return save(fig, out_dir, "profile")
+def fmt_iv(iv, signed=False):
+    """'0.210 (0.190–0.240)' for an interval_of() result; '[..]' for [min, max] when too
+    few rounds; '–' for none."""
+    if iv is None:
+        return "–"
+    if iv["lo"] == iv["hi"] == 0:
+        return "0"
+    f = (lambda x: f"{x:+.3f}") if signed else (lambda x: f"{x:.3f}")
+    br = "()" if iv["coverage"] >= CI_LEVEL else "[]"
+    return f"{f(iv['median'])} {br[0]}{f(iv['lo'])}–{f(iv['hi'])}{br[1]}"
 
 
-def report_profile(a, data):
-    """What each copy costs, from --profile; nothing when no row carries a profile."""
-    table = profile_table(data)
-    if not table:
+def profile_headline(a):
+    """Each copy's cost per strategy, first in 'What this run says' (profiled runs only)."""
+    prof = a["profile"]
+    if not prof["points"]:
         return []
-    out = ["## Where each byte's CPU goes, copy by copy", "",
-           f"From `run_experiments.sh --profile` ({plural(data.focus_threads)}): call chains "
-           "sampled on all CPUs over each run's window, in CPU ns per byte received "
-           "(median over rounds); `idle` and `foreign` (other processes) are shares of all "
-           "samples. Figure: `profile.png`.", ""]
-    cats = [c for c, _, _ in PROFILE_CATEGORIES]
+    ts = sorted({p["threads"] for p in prof["points"]})
+    rounds = [p["rounds"] for p in prof["points"]]
+    out = [f"**Each copy's cost** ({', '.join(plural(t) for t in ts)}; profiled runs, "
+           f"{rounds_text(min(rounds), max(rounds))}): CPU ns per byte received, median "
+           f"over rounds with its {CI_LEVEL:.0%} interval, and its share of the same runs' "
+           "host CPU per byte.", ""]
     rows = []
-    for (s, z), d in sorted(table.items(), key=lambda kv: (series_order(kv[0][0]), kv[0][1])):
-        total = sum(d.get(c, 0) for c in cats)
-        rows.append([series_name(s), fmt_size(z)] + [f"{d.get(c, 0):.3f}" for c in cats]
-                    + [f"{total:.3f}", f"{d.get('idle', 0) * 100:.0f}%",
-                       f"{d.get('foreign', 0) * 100:.0f}%"])
-    out += md_table(["series", "size"] + cats + ["total", "idle", "foreign"], rows) + [""]
-    by = defaultdict(dict)
-    for (s, z), d in table.items():
-        if s.variant == "default":
-            by[z][s.strategy] = d
-    for z in sorted(by):
-        d = by[z]
-        if "a1" in d and "a2" in d:
-            a1, a2 = d["a1"], d["a2"]
-            saved = a1.get("user_copy", 0) - a2.get("user_copy", 0)
-            gather = (a2.get("send_copy", 0) + a2.get("stack", 0)) - \
-                (a1.get("send_copy", 0) + a1.get("stack", 0))
-            out.append(f"- {fmt_size(z)}: one-copy saves a1's user-space copy, "
-                       f"{saved:.3f} ns/B; a2's kernel send path (copy + rest of the "
-                       f"stack) costs {gather:+.3f} ns/B against a1's — "
-                       + ("the gather eats the saving." if gather >= saved else
-                          "the saving stands.")
-                       + " (medians of a few rounds: a difference this small may be noise.)")
-        if "a3" in d and "a2" in d:
-            a2, a3 = d["a2"], d["a3"]
-            moved = a3.get("deferred_copy", 0) + a3.get("zc_overhead", 0)
-            out.append(f"- {fmt_size(z)}: zero-copy removes the send copy ({a2.get('send_copy', 0):.3f} → "
-                       f"{a3.get('send_copy', 0):.3f} ns/B) but pays {a3.get('zc_overhead', 0):.3f} "
-                       f"ns/B of pinning and completions and {a3.get('deferred_copy', 0):.3f} ns/B "
-                       "of deferred copy at local delivery"
-                       + (" — more than it saved: that is why zero-copy is not fastest here."
-                          if moved > a2.get("send_copy", 0) else "."))
+    for p in prof["points"]:
+        cells = []
+        for c in PROFILE_CATS:
+            iv = p["categories"].get(c)
+            share = iv.get("share_of_host") if iv else None
+            cells.append(fmt_iv(iv) + (f" {fmt_pct(share)}" if share is not None else ""))
+        rows.append([series_name(Series(p["strategy"], p["variant"])),
+                     fmt_size(p["msg_size"]) + ("" if len(ts) == 1 else f" × {p['threads']}")]
+                    + cells + [fmt_iv(p["total"]), fmt_iv(p["host"])])
+    out += md_table(["strategy", "size"] + [PROFILE_SHORT[c] for c in PROFILE_CATS]
+                    + ["profiled total", "host CPU/B"], rows) + [""]
+    explained = []
+    for d in prof["differences"]:
+        if d["host_cpu_verdict"] not in RESOLVED:
+            continue
+        moved = sorted(((c, iv) for c, iv in d["categories"].items()
+                        if iv and iv["coverage"] >= CI_LEVEL
+                        and (iv["lo"] > 0 or iv["hi"] < 0)),
+                       key=lambda kv: -abs(kv[1]["median"]))
+        what = "; ".join(f"{PROFILE_SHORT[c]} {iv['median']:+.3f}" for c, iv in moved) \
+            or "no category's paired difference is resolved"
+        word = "more" if d["host_cpu_verdict"] == "slower" else "less"
+        explained.append(f"- {d['a']} vs {d['b']} at {fmt_size(d['msg_size'])} × "
+                         f"{d['threads']}: {word} host CPU per byte (×"
+                         f"{fmt_ratio(d['host_cpu_ratio'])}, resolved); per round in the "
+                         f"profile, {d['a']} − {d['b']} (ns/B): {what}.")
+    if explained:
+        out += ["What explains the resolved host-CPU differences (categories whose paired "
+                "difference interval excludes 0; descriptive, not verdicts):", ""] + \
+            explained + [""]
+    else:
+        out += ["No host-CPU difference was resolved at the profiled points; the paired "
+                "differences per category are in \"Each copy's cost: differences\".", ""]
+    return out
+
+
+def report_profile(a):
+    """The profiled runs' paired differences per category, and what sampling cost."""
+    prof = a["profile"]
+    if not prof["points"]:
+        return []
+    out = ["## Each copy's cost: differences, and what sampling cost", "",
+           "Per round, a − b of each category in CPU ns per byte (median, its "
+           f"{CI_LEVEL:.0%} interval over rounds). Figure: `profile.png`.", ""]
+    rows = [[f"{d['a']} − {d['b']}", f"{fmt_size(d['msg_size'])} × {d['threads']}"]
+            + [fmt_iv(d["categories"][c], signed=True) for c in PROFILE_CATS]
+            for d in prof["differences"]]
+    out += md_table(["pair", "point"] + [PROFILE_SHORT[c] for c in PROFILE_CATS], rows) + [""]
+    cost = prof["sampling_cost"]
+    if cost:
+        ratios = [c["ratio"] for c in cost]
+        out.append(f"Sampling cost: profiled runs moved ×{fmt_ratio(statistics.median(ratios))}"
+                   f" (×{fmt_ratio(min(ratios))} to ×{fmt_ratio(max(ratios))} over "
+                   f"{len(cost)} (strategy, point) pairs) the bytes of unprofiled runs "
+                   "at the same points (medians over rounds); their throughput is never "
+                   "pooled with the others'.")
+    else:
+        out.append("Sampling cost: no point was measured both with and without a profile.")
     return out + [""]
+
+
+def plot_profile(data, out_dir, a):
+    """Each copy's cost: a panel per profiled size, a group of bars per category, a bar per
+    strategy with its interval over rounds (None when no row carries a profile)."""
+    points = a["profile"]["points"]
+    if not points:
+        return None
+    keys = sorted({(p["msg_size"], p["threads"]) for p in points}, key=lambda k: (k[1], k[0]))
+    fig, axes = new_figure(len(keys), panel_w=5.2, panel_h=3.6, ncols=min(len(keys), 3))
+    names = list(dict.fromkeys((p["strategy"], p["variant"]) for p in points))
+    width = 0.8 / max(len(names), 1)
+    for ax, (size, t) in zip(axes, keys):
+        ax.set_title(f"{fmt_size(size)}, {plural(t)}")
+        here = {(p["strategy"], p["variant"]): p for p in points
+                if (p["msg_size"], p["threads"]) == (size, t)}
+        for i, key in enumerate(names):
+            p = here.get(key)
+            if not p:
+                continue
+            st = data.style(Series(*key))
+            xs, hs, lo, hi = [], [], [], []
+            for j, c in enumerate(PROFILE_CATS):
+                iv = p["categories"].get(c)
+                if iv is None:
+                    continue
+                xs.append(j + (i - (len(names) - 1) / 2) * width)
+                hs.append(iv["median"])
+                lo.append(iv["median"] - iv["lo"])
+                hi.append(iv["hi"] - iv["median"])
+            ax.bar(xs, hs, width=width, color=st.color, yerr=[lo, hi], capsize=2,
+                   error_kw={"elinewidth": 0.8, "ecolor": "#333333"})
+        ax.set_xticks(range(len(PROFILE_CATS)))
+        ax.set_xticklabels([PROFILE_SHORT[c] for c in PROFILE_CATS], rotation=35, ha="right",
+                           fontsize=8)
+        ax.set_ylabel("CPU ns per byte received")
+        ax.set_ylim(bottom=0)
+        ax.grid(axis="x", visible=False)
+    from matplotlib.patches import Patch
+    rounds = [p["rounds"] for p in points]
+    finish(fig, "Each copy's cost per byte, strategy by strategy (profiled runs)",
+           [Patch(color=data.style(Series(*k)).color, label=data.style(Series(*k)).label)
+            for k in names],
+           "perf record -a -g -e cpu-clock over each run's measured window (all CPUs, both "
+           "ends), every sample's call chain in one category (run_experiments.sh --help, "
+           "--profile); bar = median over "
+           f"{rounds_text(min(rounds), max(rounds))} of samples × period / bytes received in "
+           f"the window, whiskers = its {CI_LEVEL:.0%} order-statistic interval; idle CPU and "
+           "other processes left out. " + env_line(data))
+    return save(fig, out_dir, "profile")
 
 
 def report_paths(a, data):
@@ -2573,6 +3086,9 @@ def parse_args(argv):
                    help="runs to use: 'latest' (default: per mode, stream and rr, the most "
                         "recent run_id with rows of that mode), 'all', or run_ids; pooled "
                         "runs must agree on duration, warm-up, MTU, link and placement")
+    p.add_argument("--precision", type=precision_arg, metavar="P",
+                   help="±P of 'the same within ±P', e.g. 0.05 or 5%% (default: the CSV's "
+                        "precision column, the run's plan; else 0.05)")
     return p.parse_args(argv)
 
 
@@ -2594,25 +3110,26 @@ def main(argv=None):
         import_pyplot(from_command_line, argv)
     except ImportError:
         return die(MISSING_MPL.format(exe=sys.executable))
-    data = Data(args.csv, rows, args.threads, args.size, runs)
+    data = Data(args.csv, rows, args.threads, args.size, runs, args.precision)
     analysis = analyse(data)
     try:
         os.makedirs(args.out, exist_ok=True)
         written = [fig(data, args.out) for fig in FIGURES]
         written += [fig(data, args.out, analysis) for fig in FIGURES_OF_ANSWERS]
         written.append(plot_summary(data, analysis, args.out))
-        profile = plot_profile(data, args.out)
+        profile = plot_profile(data, args.out, analysis)
         if profile:
             written.append(profile)
         report = os.path.join(args.out, "report.md")
         summary = os.path.join(args.out, "summary.json")
         write_report(analysis, data, report)
         write_summary(analysis, summary)
+        write_retransmissions(data, os.path.join(args.out, RETRANS_CSV))
     except OSError as e:
         return die(f"{e.filename or args.out}: {e.strerror or e}")
     names = ",".join(os.path.splitext(os.path.basename(w))[0] for w in written)
     print(f"wrote {os.path.join(args.out, '{' + names + '}')}.png (+ .svg)")
-    print(f"wrote {report} and {summary}")
+    print(f"wrote {report}, {summary} and {os.path.join(args.out, RETRANS_CSV)}")
     return 0
 
 

@@ -17,10 +17,13 @@ A realistic full sweep (for looking at the figures) can be written with:
 import csv
 import importlib.util
 import io
+import itertools
 import json
+import math
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,6 +68,7 @@ def load_script():
 
 
 pr = load_script()
+cbstats = sys.modules["cbstats"]      # imported by plot_results from beside it
 
 
 # ---- fixture generator ----------------------------------------------------------------
@@ -330,6 +334,102 @@ def machines_mixed():
     return a, b
 
 
+# A family of pure noise (a2/a1 throughput, 28 points, 6 rounds) with one point whose six
+# rounds all fall on one side: p = 2/2^6 = 3.1% alone, q = 28 × 3.1% = 0.875 in its family.
+NOISE_ID = "20250501T000000Z-900"
+NOISE_SIZES = [64 << (2 * i) for i in range(7)]          # 64 B .. 1 MiB
+LONE_POINT = (64 * KIB, 1)                                # (size, threads)
+LONE_RATIOS = [1.05, 1.08, 1.03, 1.06, 1.04, 1.07]
+
+
+def noise_ratios(rnd):
+    """Six a2/a1 ratios of pure noise with rounds on both sides of 1."""
+    while True:
+        xs = [round(rnd.lognormvariate(0, 0.1), 4) for _ in range(6)]
+        if min(sum(x < 1 for x in xs), sum(x > 1 for x in xs)) >= 1:
+            return xs
+
+
+def noise_family_sweep():
+    rnd = random.Random(20)
+    sw = Sweep(run_id=NOISE_ID)
+    ratios = {(z, t): LONE_RATIOS if (z, t) == LONE_POINT else noise_ratios(rnd)
+              for t in (1, 2, 4, 8) for z in NOISE_SIZES}
+    for rep in range(6):
+        for (z, t), rs in ratios.items():
+            a1 = 10.0 * z / (z + 2048) * (1 + 0.2 * t / 8)
+            sw.add("a1", z, t, rep + 1, round(a1, 6))
+            sw.add("a2", z, t, rep + 1, round(a1 * rs[rep], 6))
+    return sw
+
+
+# A planned run as the adaptive driver writes it (issue 19's columns): seed, pass, slot,
+# dsack_share, precision, perf over the window, split placement, profiled rounds at every
+# point. 64 KiB: a2 is a consistent 4% faster over 12 rounds (6 first + 6 extra); 1 MiB:
+# a2 is the same as a1 within ±1% over 12 rounds; 4 KiB: noise, 6 rounds. a3 is 0.6× a1.
+PLANNED_ID = "20250601T000000Z-1000"
+PLANNED_COLUMNS = ("perf_interval", "window", "seed", "pass", "slot", "dsack_share",
+                   "precision", "prof_user_copy", "prof_send_copy", "prof_zc_overhead",
+                   "prof_deferred_copy", "prof_recv_copy", "prof_stack", "prof_user_other",
+                   "prof_idle", "prof_foreign", "prof_samples")
+PLANNED_ROUNDS = {4 * KIB: 6, 64 * KIB: 12, 1 << 20: 12}
+FOUR_PCT = [1.040, 1.043, 1.037, 1.041, 1.039, 1.044, 1.036, 1.042, 1.040, 1.038, 1.045,
+            1.041]
+WITHIN_1PCT = [1.004, 0.996, 1.008, 0.993, 1.001, 0.997, 1.006, 0.995, 1.002, 0.999, 1.007,
+               0.994]
+PLANNED_NOISE = [0.93, 1.08, 0.97, 1.11, 0.95, 1.04]
+PLANNED_A2 = {4 * KIB: PLANNED_NOISE, 64 * KIB: FOUR_PCT, 1 << 20: WITHIN_1PCT}
+# CPU ns per byte received of each copy (a1, a2, a3) at every size; a profiled round scales
+# them by PROF_ROUND[rep] and runs at PROF_SLOWDOWN of the unprofiled throughput.
+PROF_NS = {"a1": {"user_copy": 0.30, "send_copy": 0.25, "zc_overhead": 0.0,
+                  "deferred_copy": 0.0, "recv_copy": 0.22, "stack": 0.40, "user_other": 0.02},
+           "a2": {"user_copy": 0.0, "send_copy": 0.27, "zc_overhead": 0.0,
+                  "deferred_copy": 0.0, "recv_copy": 0.22, "stack": 0.41, "user_other": 0.02},
+           "a3": {"user_copy": 0.0, "send_copy": 0.01, "zc_overhead": 0.12,
+                  "deferred_copy": 0.26, "recv_copy": 0.22, "stack": 0.45, "user_other": 0.02}}
+PROF_ROUND = [1.0, 1.02, 0.98, 1.01, 0.99, 1.03]
+PROF_SLOWDOWN = 0.9
+
+
+def planned_sweep():
+    sw = Sweep(run_id=PLANNED_ID, duration=1.0)
+    sw.env["placement"] = "srv=0;cli=1"
+    common = {"perf_interval": "window", "window": "measured", "seed": 4242,
+              "precision": 0.05}
+    for rep in range(12):
+        for z, rounds in PLANNED_ROUNDS.items():
+            if rep >= rounds:
+                continue
+            drift = 1 + 0.1 * ((rep * 7) % 5 - 2) / 2         # the machine's state, per round
+            a1 = 10.0 * z / (z + 4096) * drift
+            gbps = {"a1": a1, "a2": a1 * PLANNED_A2[z][rep], "a3": a1 * 0.6}
+            order = ["a1", "a2", "a3"][rep % 3:] + ["a1", "a2", "a3"][:rep % 3]
+            for slot, strategy in enumerate(order):
+                r = sw.add(strategy, z, 1, rep + 1, round(gbps[strategy], 6),
+                           **common, slot=slot, **{"pass": "first" if rep < 6 else "extra"})
+                r["srv_task_clock"] = 900.0
+                r["srv_bytes_sent"] = int(r["bytes"] * 1.3)   # the whole life: more bytes
+                r["host_cpu_ns_per_byte"] = 2.4e9 / r["bytes"]
+                if rep % 2 == 0:
+                    r["tcp_retrans"] = 100 * (slot + 1)
+                    r["dsack_share"] = 0.9 + 0.02 * slot
+                else:
+                    r["dsack_share"] = ""
+        if rep < 6:                                        # profiled rounds, 6 per point
+            for z in PLANNED_ROUNDS:
+                for slot, strategy in enumerate(("a1", "a2", "a3")):
+                    ns = {c: v * PROF_ROUND[rep] for c, v in PROF_NS[strategy].items()}
+                    total = sum(ns.values())
+                    gbps = 10.0 * z / (z + 4096) * (0.6 if strategy == "a3" else 1) * \
+                        PROF_SLOWDOWN
+                    r = sw.add(strategy, z, 1, rep + 1, round(gbps, 6), **common,
+                               slot=3 + slot, **{"pass": "first"},
+                               prof_idle=0.1, prof_foreign=0.01, prof_samples=4000,
+                               **{f"prof_{c}": round(v, 6) for c, v in ns.items()})
+                    r["host_cpu_ns_per_byte"] = round(total / 0.8, 6)
+    return sw
+
+
 def bad_fixtures():
     """name -> text of the malformed CSVs."""
     good = crossover_sweep().text().splitlines(keepends=True)
@@ -363,6 +463,8 @@ def fixture_texts():
     one_run_two_kernels.add("a1", 64, 1, 1, 2.0)
     one_run_two_kernels.add("a2", 64, 1, 1, 2.0)["kernel"] = "6.9.0-other"
     texts["run_two_kernels.csv"] = one_run_two_kernels.text()
+    texts["noise_family.csv"] = noise_family_sweep().text()
+    texts["planned.csv"] = planned_sweep().text(extra=PLANNED_COLUMNS)
     texts.update(bad_fixtures())
     return texts
 
@@ -448,6 +550,18 @@ def run_script(*args, python=None, env=None):
                           text=True, timeout=300, env=env, cwd=ROOT)
 
 
+def strict_json(name):
+    """json parse_constant: summary.json must be strict JSON (no NaN, Infinity)."""
+    raise AssertionError(f"summary.json holds {name}, which is not JSON")
+
+
+def hide_matplotlib(tmp):
+    """A package 'matplotlib' in tmp that fails to import (put tmp on PYTHONPATH)."""
+    os.makedirs(os.path.join(tmp, "matplotlib"))
+    with open(os.path.join(tmp, "matplotlib", "__init__.py"), "w") as f:
+        f.write("raise ImportError('hidden for this test')\n")
+
+
 def fixture(name):
     return os.path.join(FIXTURES, name)
 
@@ -477,7 +591,7 @@ class Outputs:
             if proc.returncode != 0:
                 raise AssertionError(f"exit {proc.returncode}: {proc.stderr.strip()}")
             with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
-                summary = json.load(f)
+                summary = json.load(f, parse_constant=strict_json)
             with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
                 report = f.read()
             cls.cache[key] = (out, summary, report, proc)
@@ -525,19 +639,20 @@ class TestCrossover(unittest.TestCase):
         _, summary, _, _ = Outputs.of("crossover.csv")
         self.assertEqual(summary["crossover"], {"a2_vs_a1": {"1": None, "2": None},
                                                 "a3_vs_a1": {"1": None, "2": None}})
-        self.assertTrue(all(c["verdict"] == "unresolved" for c in summary["comparisons"]))
+        self.assertTrue(all(c["verdict"] == "cannot tell" for c in summary["comparisons"]))
         self.assertTrue(all(c["reason"].startswith("too few rounds (3;")
                             for c in summary["comparisons"]))
 
     def test_crossover_report_md(self):
         _, _, report, _ = Outputs.of("crossover.csv")
         a2 = section(report, "Where a2 one-copy")
-        self.assertIn("- 1 thread: **none** — unresolved at 64 B, 1 KiB, 16 KiB, 64 KiB "
+        self.assertIn("- 1 thread: **none** — cannot tell at 64 B, 1 KiB, 16 KiB, 64 KiB "
                       "(too few rounds)", a2)
-        # a2/a1 at 1 KiB, 1 thread: rounds 1/2, 1/2, 10/2 -> median 0.5, [min, max] 0.5–5
-        self.assertIn("| 1 | 0.50 [0.50–0.50] ? | 0.50 [0.50–5.00] ? |", a2)
-        self.assertIn("with 3 rounds none exists and the square bracket is [min, max], which "
-                      "covers the median with only 75.0%: no verdict", a2)
+        # a2/a1 at 1 KiB, 1 thread: rounds 1/2, 1/2, 10/2 -> median 0.5, [min, max] 0.5–5;
+        # no outcome of 3 rounds can be resolved: the smallest detectable difference is ∞
+        self.assertIn("| 1 | 0.50 [0.50–0.50] ? ±∞ | 0.50 [0.50–5.00] ? ±∞ |", a2)
+        self.assertIn("With 3 rounds no 95% interval exists: [square brackets] are [min, "
+                      "max], covering the median with only 75.0%", report)
         says = section(report, "What this run says")
         self.assertIn("**Nothing here is resolved: too few rounds.** Every comparison rests "
                       "on 3 paired rounds", says)
@@ -560,23 +675,25 @@ class TestCrossover(unittest.TestCase):
         self.assertEqual(reasons, ["server never ready", "verify errors: 3"])
         self.assertIn("run 20250101T000000Z/73", report)
         self.assertIn("verify errors: 3", report)
-        # the failed 100 Gbit/s a2 run would otherwise win 1 KiB at 1 thread
+        # the failed 100 Gbit/s a2 run would otherwise move a2's median at 1 KiB, 1 thread
         best = {(b["msg_size"], b["threads"]): b for b in summary["best"]}
-        self.assertEqual(best[(KIB, 1)]["strategy"], "a1")
+        self.assertEqual(best[(KIB, 1)]["medians"], {"a1": 2, "a2": 1, "a3": 1})
 
     def test_best_per_point(self):
         _, summary, report, _ = Outputs.of("crossover.csv")
-        best = {(b["msg_size"], b["threads"]): (b["strategy"], b["throughput_gbps"])
-                for b in summary["best"]}
-        self.assertEqual(best, {
+        highest = {(b["msg_size"], b["threads"]): max(b["medians"].items(),
+                                                      key=lambda kv: kv[1])
+                   for b in summary["best"]}
+        self.assertEqual(highest, {
             (64, 1): ("a3", 2), (KIB, 1): ("a1", 2), (16 * KIB, 1): ("a2", 4.5),
             (64 * KIB, 1): ("a2", 6), (64, 2): ("a2", 3), (KIB, 2): ("a1", 3),
             (16 * KIB, 2): ("a2", 7), (64 * KIB, 2): ("a2", 5)})
-        # the highest median wins nothing with three rounds
+        # the highest median wins nothing with three rounds: no winner from unpaired medians
         self.assertFalse(any(b["resolved"] for b in summary["best"]))
-        self.assertIn("| 16 KiB | 1 | a2 highest median, unresolved (too few rounds) | 4.50 |",
-                      report)
-        self.assertIn("Resolved wins: none; 8 of 8 points unresolved.", report)
+        self.assertTrue(all(b["leaders"] == ["a1", "a2", "a3"] for b in summary["best"]))
+        self.assertIn("| 16 KiB | a1 ? a2 ? a3 | a1 ? a2 ? a3 |", report)
+        self.assertIn("Resolved wins: none; the same within ±5% at 0; no single winner at 8 "
+                      "of 8 points.", report)
 
     def test_scaling_efficiency(self):
         _, summary, report, _ = Outputs.of("crossover.csv")
@@ -585,7 +702,9 @@ class TestCrossover(unittest.TestCase):
         self.assertAlmostEqual(eff[("a1", 64, 2)], 1.0)            # 2 / (2 × 1)
         self.assertAlmostEqual(eff[("a2", 64 * KIB, 2)], 5 / 12)   # 5 / (2 × 6)
         self.assertAlmostEqual(eff[("a1", 64 * KIB, 2)], 0.1)      # median 1 / (2 × 5)
-        self.assertIn("| a2 one-copy | 64 KiB | 1.50 | 42% (1.50) |", report)
+        # a1, a2, a3 at 64 KiB: 1 / (2 × 5), 5 / (2 × 6), 2 / (2 × 4)
+        self.assertIn("| size | a1 T=2 | a2 T=2 | a3 T=2 |", report)
+        self.assertIn("| 64 KiB | 10% | 42% | 25% |", report)
 
 
 class TestData(unittest.TestCase):
@@ -595,7 +714,8 @@ class TestData(unittest.TestCase):
         self.assertEqual(len(shares), 8)
         self.assertEqual(shares[(64 * KIB, 1)], 0.5)
         self.assertTrue(all(v == 1.0 for k, v in shares.items() if k != (64 * KIB, 1)))
-        self.assertIn("| 64 KiB | 1 | 50.0% |", report)
+        self.assertIn("| size | 1 thread | 2 threads |", report)
+        self.assertIn("| 64 KiB | 50.0% | 100.0% |", report)
         self.assertIn("Mixed: the copied share ranges from 50.0% to 100.0%", report)
 
     def test_cpu_falls_back_without_pmu(self):
@@ -649,25 +769,39 @@ class TestData(unittest.TestCase):
         self.assertIn("- link: veth, MTU 1500", report)
 
     def test_retransmissions_named(self):
-        _, summary, report, _ = Outputs.of("crossover.csv")
-        retrans = summary["retransmissions"]
-        self.assertEqual([(r["order"], r["tcp_retrans"]) for r in retrans],
-                         [(str(RETRANS_ORDER), 7.0)])
+        out, summary, report, _ = Outputs.of("crossover.csv")
+        with open(os.path.join(out, "retransmissions.csv"), encoding="utf-8") as f:
+            runs = list(csv.DictReader(f))
+        self.assertEqual([(r["order"], r["tcp_retrans"], r["strategy"], r["msg_size"],
+                           r["threads"], r["repeat"], r["dsack_share"]) for r in runs],
+                         [(str(RETRANS_ORDER), "7", "a2", str(64 * KIB), "2", "2", "")])
+        self.assertEqual(summary["retransmitted_runs"], 1)
+        a2 = [g for g in summary["retransmissions"] if g["strategy"] == "a2"][0]
+        self.assertEqual((a2["affected"], a2["runs"], a2["median_per_affected_run"],
+                          a2["dsack_share_median"]), (1, 25, 7, None))
         text = section(report, "Runs with TCP retransmissions")
-        self.assertIn(f"run 20250101T000000Z/{RETRANS_ORDER}", text)
-        self.assertIn("a2 one-copy, 64 KiB, 2 threads, stream, repeat 2", text)
+        self.assertIn("1 runs had retransmissions", text)
+        self.assertIn("| stream | a2 one-copy | 1 of 25 | 7.00 | 7.00 | not recorded |", text)
 
     def test_cpu_softirq_a3_vs_a2(self):
+        # paired and corrected, not median counts: a3's softirq per byte is above a2's in
+        # every round, but three rounds cannot resolve it
         _, summary, report, _ = Outputs.of("crossover.csv")
-        cmp_ = summary["a3_vs_a2_cpu"]
-        self.assertEqual((cmp_["softirq_higher"], cmp_["softirq_compared"]), (8, 8))
-        p = [x for x in cmp_["points"] if (x["msg_size"], x["threads"]) == (64, 1)][0]
+        soft = comps_of(summary, "a3", "host_softirq_ns_per_byte", b="a2")
+        self.assertEqual(len(soft), 8)
+        c = soft[(1, 64)]
+        self.assertEqual(c["b"], "a2")
         # 0.6 s over 2 Gbit/s × 2 s  vs  0.1 s over 0.5 Gbit/s × 2 s
-        self.assertAlmostEqual(p["a3_softirq_ns_per_byte"], 0.6e9 / 500_000_000)
-        self.assertAlmostEqual(p["a2_softirq_ns_per_byte"], 0.1e9 / 125_000_000)
+        self.assertAlmostEqual(c["ratio"], (0.6e9 / 500_000_000) / (0.1e9 / 125_000_000))
+        self.assertTrue(all(c["verdict"] == "cannot tell" and c["above"] == 3
+                            for c in soft.values()))
         text = section(report, "Where the CPU went")
-        self.assertIn("exceeded a2's at 8 of 8 measured (size, threads) points", text)
-        self.assertIn("consistent with the copy being deferred into softirq", text)
+        self.assertIn("a3 vs a2, host softirq CPU per byte (paired, corrected): more at 0, "
+                      "less at 0, the same at 0, cannot tell at 8 of 8 points.", text)
+        self.assertIn("so the data do not show a copy deferred into softirq", text)
+        _, summary, report, _ = Outputs.of("verdicts.csv")
+        text = section(report, "Where the CPU went")
+        self.assertIn("a3 vs a2, host-wide CPU per byte (paired, corrected): more at 8", text)
 
     def test_no_rr_rows_said_plainly(self):
         out, summary, report, _ = Outputs.of("crossover.csv")
@@ -676,13 +810,13 @@ class TestData(unittest.TestCase):
         self.assertTrue(os.path.getsize(os.path.join(out, "latency.png")) > 0)
 
     def test_rr_latency_answers(self):
+        # three rounds: the lowest medians (a2 at 64 B p50, a3 at 16 KiB p99) win nothing
         out, summary, report, _ = Outputs.of("rr_only.csv")
         lat = {e["msg_size"]: e for e in summary["latency"]}
-        self.assertEqual((lat[64]["p50"]["strategy"], lat[64]["p50"]["us"]), ("a2", 19))
-        self.assertEqual((lat[64]["p99"]["strategy"], lat[64]["p99"]["us"]), ("a1", 50))
-        self.assertEqual(lat[16 * KIB]["p50"]["strategy"], "a2")
-        self.assertEqual(lat[16 * KIB]["p99"]["strategy"], "a3")
-        self.assertIn("| 64 B | 1 | a2 one-copy (19.0 µs) | a1 two-copy (50.0 µs) |", report)
+        self.assertEqual(lat[64]["p50"]["medians"], {"a1": 21, "a2": 19, "a3": 25})
+        self.assertEqual(lat[16 * KIB]["p99"]["medians"], {"a1": 200, "a2": 180, "a3": 150})
+        self.assertFalse(any(e[p]["resolved"] for e in lat.values() for p in ("p50", "p99")))
+        self.assertIn("| 64 B | 1 | a1 ? a2 ? a3 | a1 ? a2 ? a3 |", report)
         # no stream rows: the stream questions are declined, not answered with zeros
         self.assertEqual(summary["crossover"], {"a2_vs_a1": {}, "a3_vs_a1": {}})
         self.assertIn("The data cannot answer this", report)
@@ -693,7 +827,7 @@ class TestData(unittest.TestCase):
         self.assertIn("only the per-field variant of a1 was measured", report)
         self.assertEqual(summary["crossover"]["a2_vs_a1"], {"1": None})   # one round
         self.assertEqual({(c["a"], c["b"]) for c in summary["comparisons"]},
-                         {("a2", "a1/per-field"), ("a3", "a1/per-field")})
+                         {("a2", "a1/per-field"), ("a3", "a1/per-field"), ("a3", "a2")})
         self.assertEqual(summary["environment"]["mtu"], 65536)
 
 
@@ -720,7 +854,7 @@ class TestRuns(unittest.TestCase):
                          ("latest", [FULL_ID], {"stream": FULL_ID}))
         self.assertEqual((runs["rows_left_out"], runs["run_ids_left_out"]), (4, [QUICK_ID]))
         self.assertEqual(summary["rows"]["total"], 12)
-        self.assertIn("3 rounds (repeats) per configuration", report)
+        self.assertIn("Rounds per point: 3 rounds.", report)
         self.assertIn(f"Runs used (--run-id latest): stream: `{FULL_ID}`. 4 rows of 1 other "
                       f"run (`{QUICK_ID}`) left out", report)
 
@@ -739,7 +873,8 @@ class TestRuns(unittest.TestCase):
         self.assertEqual(summary["runs"]["by_mode"], {"stream": STREAM_ID, "rr": RR_ID})
         self.assertEqual(summary["runs"]["rows_left_out"], 0)
         self.assertEqual(len(summary["best"]), 2)
-        self.assertEqual([e["p50"]["strategy"] for e in summary["latency"]], ["a1", "a1"])
+        self.assertEqual([e["p50"]["medians"] for e in summary["latency"]],
+                         [{"a1": 20, "a2": 30}] * 2)
         self.assertIn("No rows left out.", report)
 
     def test_all_pools_runs_of_different_modes(self):
@@ -771,11 +906,14 @@ class TestCpuSources(unittest.TestCase):
     def test_report_shows_both_sources_labelled(self):
         _, summary, report, _ = Outputs.of("crossover.csv")
         cpu = section(report, "Where the CPU went")
-        self.assertIn("| size | strategy | sender ns/B (task-clock) | sender ns/B (rusage) | "
-                      "receiver ns/B (task-clock) | receiver ns/B (rusage) |", cpu)
-        # a1, 1 KiB, 1 thread: 2 Gbit/s for 2 s = 5e8 B; task-clock 1500 ms; rusage 1.4/1.5 s
-        self.assertIn("| 1 KiB | a1 two-copy | 3.00 | 2.80 | 3.00 | 3.00 |", cpu)
-        self.assertIn("Figure 4 (cpu_per_byte) plots sender (server): CPU-ns per byte "
+        self.assertIn("| size | sender a1 | sender a2 | sender a3 | receiver a1 | receiver a2 "
+                      "| receiver a3 | host a1 |", cpu)
+        # a1, 1 KiB, 1 thread: 2 Gbit/s for 2 s = 5e8 B; task-clock 1500 ms over the whole
+        # life (no perf_interval column: a CSV from before the window); rusage 1.4/1.5 s
+        self.assertIn("| 1 KiB | 3.00 | 6.00 | 6.00 | 3.00 |", cpu)
+        self.assertIn("perf task-clock over each process's whole life, per byte of the whole "
+                      "run (srv_bytes_sent)", cpu)
+        self.assertIn("Figure cpu_per_byte plots sender (server): CPU-ns per byte "
                       "(task-clock; rusage where NA); receiver (client): CPU-ns per byte "
                       "(perf task-clock).", cpu)
         e = next(e for e in summary["cpu_per_byte"] if (e["strategy"], e["msg_size"],
@@ -792,7 +930,7 @@ class TestCpuSources(unittest.TestCase):
 
     def test_pmu_figure_named_in_report(self):
         _, _, report, _ = Outputs.of("pmu.csv")
-        self.assertIn("Figure 4 (cpu_per_byte) plots sender (server): cycles per byte (perf); "
+        self.assertIn("Figure cpu_per_byte plots sender (server): cycles per byte (perf); "
                       "receiver (client): cycles per byte (perf).", report)
 
     def test_rusage_only(self):
@@ -897,9 +1035,7 @@ class TestBadInput(unittest.TestCase):
     def test_matplotlib_missing_message(self):
         tmp = tempfile.mkdtemp(prefix="test_plot_results.nompl.")
         try:
-            os.makedirs(os.path.join(tmp, "matplotlib"))
-            with open(os.path.join(tmp, "matplotlib", "__init__.py"), "w") as f:
-                f.write("raise ImportError('hidden for this test')\n")
+            hide_matplotlib(tmp)
             env = dict(os.environ, PYTHONPATH=tmp)
             proc = run_script(fixture("crossover.csv"), "--out", os.path.join(tmp, "out"),
                               env=env)
@@ -984,16 +1120,19 @@ class TestInterval(unittest.TestCase):
         self.assertEqual(pr.judge(down, True)["verdict"], "slower")
         straddle = pr.judge([0.9] + up[1:], True)
         self.assertEqual((straddle["verdict"], straddle["reason"]),
-                         ("unresolved", "the interval includes 1"))
+                         ("cannot tell", "the interval includes 1"))
+        self.assertEqual(pr.judge([0.9] + up[1:], True, 0.05)["reason"],
+                         "the interval includes 1 and reaches beyond ±5%")
         few = pr.judge(up[:5], True)
-        self.assertEqual(few["verdict"], "unresolved")
+        self.assertEqual(few["verdict"], "cannot tell")
         self.assertTrue(few["reason"].startswith("too few rounds (5;"), few["reason"])
         self.assertAlmostEqual(few["coverage"], 0.9375)
 
 
-def comps_of(summary, a, metric):
+def comps_of(summary, a, metric, b="a1"):
+    """{(threads, msg_size): comparison} of a/b on metric."""
     return {(c["threads"], c["msg_size"]): c for c in summary["comparisons"]
-            if c["a"] == a and c["metric"] == metric}
+            if c["a"] == a and c["b"] == b and c["metric"] == metric}
 
 
 class TestVerdicts(unittest.TestCase):
@@ -1005,18 +1144,29 @@ class TestVerdicts(unittest.TestCase):
         for key in ("a", "b", "mode", "msg_size", "threads", "metric", "ratio", "ci_low",
                     "ci_high", "n", "verdict", "coverage"):
             self.assertIn(key, c)
+        for key in ("p", "q", "p_same", "q_same", "mdd", "below", "above", "ties",
+                    "verdict_uncorrected", "family_size", "precision"):
+            self.assertIn(key, c)
         self.assertEqual({(c["metric"], c["mode"]) for c in summary["comparisons"]},
                          {("throughput_gbps", "stream"), ("host_cpu_ns_per_byte", "stream"),
+                          ("host_softirq_ns_per_byte", "stream"),
                           ("rtt_p50_us", "rr"), ("rtt_p99_us", "rr")})
+        self.assertEqual({(c["a"], c["b"]) for c in summary["comparisons"]},
+                         {("a2", "a1"), ("a3", "a1"), ("a3", "a2")})
 
     def test_noise_unresolved_small_consistent_resolved(self):
         _, summary, _, _ = Outputs.of("verdicts.csv")
         thr = comps_of(summary, "a2", "throughput_gbps")
         for point in ((1, 64), (1, KIB), (2, 64 * KIB)):        # NOISE, NOISE_UP
-            self.assertEqual(thr[point]["verdict"], "unresolved", point)
-            self.assertEqual(thr[point]["reason"], "the interval includes 1")
+            self.assertEqual(thr[point]["verdict"], "cannot tell", point)
+            self.assertEqual(thr[point]["reason"],
+                             "the interval includes 1 and reaches beyond ±5%")
         c = thr[(1, 16 * KIB)]                                  # SMALL: 1.5–4% faster
         self.assertEqual((c["verdict"], c["n"]), ("faster", 6))
+        # six of six rounds above 1: p = 2/2^6; five such points in a family of 8: q = 0.05
+        self.assertEqual((c["above"], c["below"], c["ties"]), (6, 0, 0))
+        self.assertAlmostEqual(c["p"], 2 / 64)
+        self.assertAlmostEqual(c["q"], 2 / 64 * 8 / 5)
         self.assertAlmostEqual(c["ratio"], 1.0275, places=4)
         self.assertAlmostEqual(c["ci_low"], 1.015, places=4)
         self.assertAlmostEqual(c["ci_high"], 1.04, places=4)
@@ -1043,7 +1193,7 @@ class TestVerdicts(unittest.TestCase):
         self.assertEqual({k: c["verdict"] for k, c in p50.items()},
                          {(1, 64): "faster", (2, 64): "faster", (1, 16 * KIB): "faster"})
         p99 = comps_of(summary, "a2", "rtt_p99_us")
-        self.assertTrue(all(c["verdict"] == "unresolved" for c in p99.values()))
+        self.assertTrue(all(c["verdict"] == "cannot tell" for c in p99.values()))
         self.assertTrue(all(c["verdict"] == "slower"
                             for c in comps_of(summary, "a3", "rtt_p50_us").values()))
 
@@ -1053,8 +1203,8 @@ class TestVerdicts(unittest.TestCase):
         # 64 B), but 64 KiB is inside the noise: no crossover
         self.assertEqual(summary["crossover"], VERDICT_CROSSOVER)
         a2 = section(report, "Where a2 one-copy")
-        self.assertIn("- 1 thread: from **16 KiB** — below it: unresolved at 64 B, 1 KiB", a2)
-        self.assertIn("- 2 threads: **none** — unresolved at 64 KiB; faster at 64 B, 1 KiB, "
+        self.assertIn("- 1 thread: from **16 KiB** — below it: cannot tell at 64 B, 1 KiB", a2)
+        self.assertIn("- 2 threads: **none** — cannot tell at 64 KiB; faster at 64 B, 1 KiB, "
                       "16 KiB but not at every larger size", a2)
         self.assertIn("1.03 (1.015–1.04) **faster**", a2)
 
@@ -1065,24 +1215,30 @@ class TestVerdicts(unittest.TestCase):
             "link veth, MTU 1500  \n**Measured:** 2025-01-01 00:00–00:03 UTC · **runs:** "
             f"`{VERDICTS_ID}` (stream 144 rows, rr 54 rows)\n"))
         says = section(report, "What this run says")
-        self.assertIn("a2 moves 1.03× a1's bytes at 16 KiB, 1 thread (95% CI 1.015–1.04, "
-                      "6 rounds)", says)
-        self.assertIn("a2's median round trip takes 0.95× a1's at 64 B, 1 thread", says)
+        self.assertIn("- **a2 vs a1, throughput** (8 points, 6 rounds): **faster** at 5 "
+                      "(×1.03–1.05; every round on one side), cannot tell at 3", says)
+        self.assertIn("- **a2 vs a1, p50 round trip** (3 points, 6 rounds): **shorter** at 3 "
+                      "(×0.95; every round on one side).", says)
+        self.assertIn("- **a3 vs a1, throughput** (8 points, 6 rounds): *slower* at 8 (×0.50; "
+                      "every round on one side).", says)
         self.assertIn("a2 beats a1 on throughput from **16 KiB** up at 1 thread", says)
-        self.assertIn("Unresolved at every point: a2 vs a1 p99 round trip (3 points)", says)
-        self.assertNotIn("a2 moves 1.07× a1's bytes", says)   # unresolved (1 KiB): no finding
+        self.assertIn("- Cannot tell at any point: a2 vs a1 p99 round trip (3 points, with 6 "
+                      "rounds no difference could be resolved in a family of 3)", says)
+        self.assertIn("3.1% at 6 rounds each: the sign test's exact level, not 5%", says)
         self.assertLess(report.index("## What this run says"), report.index("| threads |"))
 
     def test_best_wins_only_when_resolved(self):
         _, summary, report, _ = Outputs.of("verdicts.csv")
         best = {(b["msg_size"], b["threads"]): b for b in summary["best"]}
-        b = best[(16 * KIB, 1)]
-        self.assertEqual((b["strategy"], b["resolved"], b["answer"]),
-                         ("a2", True, "a2 one-copy"))
-        b = best[(KIB, 1)]                                   # NOISE_UP: a2's median is higher
-        self.assertEqual((b["strategy"], b["resolved"]), ("a2", False))
-        self.assertEqual(b["answer"], "a2 ≈ a1 (within ±10%)")
-        self.assertIn("| 1 KiB | 1 | a2 ≈ a1 (within ±10%) |", report)
+        b = best[(16 * KIB, 1)]            # SMALL: 6 of 6 rounds, 5 such points of 8: q 0.05
+        self.assertEqual((b["leaders"], b["relation"], b["resolved"]), (["a2"], "won", True))
+        self.assertEqual(b["winner"]["label"], "a2 one-copy")
+        b = best[(KIB, 1)]                 # NOISE_UP: a2's median is higher, yet cannot tell
+        self.assertEqual((b["leaders"], b["relation"], b["resolved"]),
+                         (["a1", "a2"], "cannot tell", False))
+        self.assertGreater(b["medians"]["a2"], b["medians"]["a1"])
+        self.assertIn("| 1 KiB | a1 ? a2 | **a2** |", report)
+        self.assertNotIn("≈", report)
 
     def test_busy_cpus_beside_scaling(self):
         _, summary, report, _ = Outputs.of("verdicts.csv")
@@ -1093,7 +1249,7 @@ class TestVerdicts(unittest.TestCase):
         text = section(report, "Thread scaling efficiency")
         self.assertIn("1-thread stream runs kept a median 1.00 host CPUs busy (1.00–1.00) of "
                       "the 2.00 CPUs online: they wait", text)
-        self.assertIn("| a2 one-copy | 16 KiB | 1.00 | ", text)
+        self.assertIn("of 2.00 online: 1 thread 1.00; 2 threads 2.00.", text)
         e = [e for e in summary["scaling_efficiency"] if (e["strategy"], e["msg_size"]) ==
              ("a1", 16 * KIB)][0]
         self.assertEqual((e["busy_cpus_1_thread"], e["busy_cpus"]), (1.0, 2.0))
@@ -1164,8 +1320,8 @@ class TestMachines(unittest.TestCase):
             self.assertIn(f"**Incomplete run:** `{VERDICTS_ID}` has no results/{VERDICTS_ID}/"
                           "COMPLETE (the sweep was killed or is still running)", report)
             self.assertTrue(all(c["incomplete_run"] for c in summary["comparisons"]))
-            self.assertIn("6 rounds) † incomplete run", report)
             self.assertIn("1.03 (1.015–1.04) **faster** †", report)
+            self.assertIn("; † = from an incomplete run.", report)
             summary, report = self.run_in(tmp, marker=True)
             self.assertEqual(summary["runs"]["incomplete"], [])
             self.assertNotIn("Incomplete", report)
@@ -1181,6 +1337,364 @@ class TestMachines(unittest.TestCase):
             self.assertNotIn("Incomplete", report)
         finally:
             shutil.rmtree(tmp)
+
+
+class TestStatistics(unittest.TestCase):
+    """cbstats: the sign test behind the interval, the correction, chance, what was seeable."""
+
+    def test_importable_without_matplotlib(self):
+        tmp = tempfile.mkdtemp(prefix="test_plot_results.cbstats.")
+        try:
+            hide_matplotlib(tmp)
+            proc = subprocess.run(
+                [sys.executable, "-c", "import sys; import cbstats; "
+                 "assert 'matplotlib' not in sys.modules; "
+                 "print(cbstats.judge([1.1] * 6, True)['verdict'])"],
+                capture_output=True, text=True, cwd=ROOT, timeout=60,
+                env=dict(os.environ, PYTHONPATH=tmp))
+            self.assertEqual((proc.returncode, proc.stdout, proc.stderr), (0, "faster\n", ""))
+        finally:
+            shutil.rmtree(tmp)
+
+    def test_exact_chance_per_comparison(self):
+        # the chance that n rounds where nothing differs give a verdict: the sign test's
+        # exact level, 1 - the interval's coverage — not 5%
+        self.assertEqual(cbstats.chance_verdict_probability(6), 2 / 64)        # 3.1%
+        self.assertEqual(cbstats.chance_verdict_probability(8), 2 / 256)       # 0.8%
+        self.assertEqual(cbstats.chance_verdict_probability(10), 22 / 1024)    # 2.1%
+        self.assertEqual(cbstats.chance_verdict_probability(5), 0.0)
+        for n in (6, 8, 10):
+            self.assertAlmostEqual(cbstats.chance_verdict_probability(n),
+                                   1 - pr.order_stat_coverage(n, pr.order_stat_k(n)))
+
+    def test_chance_per_family(self):
+        self.assertEqual(cbstats.chance_uncorrected([6] * 28)[0], 0.875)
+        self.assertEqual(cbstats.chance_uncorrected([6] * 8)[0], 0.25)
+        e, any_ = cbstats.chance_uncorrected([6] * 144)
+        self.assertEqual(e, 4.5)
+        self.assertAlmostEqual(any_, 1 - (31 / 32) ** 144)                    # 99%
+        # after the correction: 28 comparisons of 6 rounds would need >= 18 of them at
+        # p = 2/64 at once; exact enumeration of a small mixed family agrees with the DP
+        self.assertLess(cbstats.chance_corrected([6] * 28)[0], 1e-9)
+        ns = [6, 6, 8, 10]
+        dists = [cbstats.null_p_distribution(n) for n in ns]
+        expected = anyone = 0.0
+        for combo in itertools.product(*dists):
+            prob = math.prod(pr_ for _, pr_ in combo)
+            q = cbstats.bh_adjust([p for p, _ in combo])
+            rejected = sum(1 for x in q if x <= 0.05)
+            expected += prob * rejected
+            anyone += prob * (rejected > 0)
+        got = cbstats.chance_corrected(ns)
+        self.assertAlmostEqual(got[0], expected, places=12)
+        self.assertAlmostEqual(got[1], anyone, places=12)
+
+    def test_p_agrees_with_the_interval(self):
+        # p <= 0.05 exactly when the 95% interval excludes 1; p_same <= 0.05 exactly when it
+        # lies inside ±P; rounded values make ties, counted against a verdict
+        rnd = random.Random(5)
+        for _ in range(3000):
+            n = rnd.randint(6, 16)
+            xs = [round(rnd.lognormvariate(0.02, 0.04), 2) for _ in range(n)]
+            _, lo, hi, _ = pr.median_interval(xs)
+            self.assertEqual(cbstats.sign_test_p(xs) <= 0.05, lo > 1 or hi < 1, xs)
+            self.assertEqual(cbstats.equivalence_p(xs, 0.05) <= 0.05,
+                             1 / 1.05 < lo and hi < 1.05, xs)
+        # a tie at 1 counts against: five above and one equal is not six of six
+        self.assertAlmostEqual(cbstats.sign_test_p([1.0] + [1.1] * 5), 2 * 7 / 64)
+        self.assertEqual(pr.judge([1.0] + [1.1] * 5, True)["verdict"], "cannot tell")
+
+    def test_benjamini_hochberg(self):
+        ps = [0.01, 0.04, 0.03, 0.2]
+        # sorted 0.01, 0.03, 0.04, 0.2: 4·0.01/1, 4·0.03/2, 4·0.04/3, 4·0.2/4 = 0.04, 0.06,
+        # 0.053, 0.2, then the running minimum from the top: 0.06 becomes 0.053
+        q = cbstats.bh_adjust(ps)
+        for got, want in zip(q, [0.04, 0.16 / 3, 0.16 / 3, 0.2]):
+            self.assertAlmostEqual(got, want)
+        self.assertEqual(cbstats.bh_adjust([]), [])
+
+    def test_smallest_detectable(self):
+        # 6 rounds: only six of six is significant (p = 2/64), so a lone point in a family of
+        # 28 (threshold 0.05/28) can never be resolved
+        self.assertEqual(cbstats.smallest_detectable(6, 0.15, 0.05 / 28), math.inf)
+        d6 = cbstats.smallest_detectable(6, 0.15)
+        # 80% power with six of six: Φ(δ/σ)^6 = 0.8
+        pi = 0.8 ** (1 / 6)
+        self.assertAlmostEqual(d6, math.expm1(0.15 * statistics.NormalDist().inv_cdf(pi)),
+                               places=9)
+        self.assertLess(cbstats.smallest_detectable(12, 0.15), d6)
+        self.assertLess(cbstats.smallest_detectable(12, 0.01, 0.05 / 3), 0.04)
+        self.assertEqual(cbstats.smallest_detectable(6, 0.0), 0.0)
+        self.assertIsNone(cbstats.smallest_detectable(6, None))
+
+    def test_three_answers(self):
+        within = [1.004, 0.996, 1.008, 0.993, 1.001, 0.997]
+        self.assertEqual(pr.judge(within, True, 0.05)["verdict"], "same")
+        self.assertEqual(pr.judge(within, True)["verdict"], "cannot tell")     # no ±P asked
+        self.assertEqual(pr.judge(within, True, 0.005)["verdict"], "cannot tell")
+        wide = [0.8, 1.2, 0.9, 1.1, 1.05, 0.95]
+        c = pr.judge(wide, True, 0.05)
+        self.assertEqual((c["verdict"], c["reason"]),
+                         ("cannot tell", "the interval includes 1 and reaches beyond ±5%"))
+
+
+class TestMultiplicity(unittest.TestCase):
+    """noise_family.csv: pure noise at 27 points, one point with six of six rounds above."""
+
+    def test_lone_point_unresolved_after_correction(self):
+        _, summary, report, _ = Outputs.of("noise_family.csv")
+        thr = comps_of(summary, "a2", "throughput_gbps")
+        self.assertEqual(len(thr), 28)
+        lone = thr[(LONE_POINT[1], LONE_POINT[0])]
+        self.assertEqual((lone["above"], lone["verdict_uncorrected"]), (6, "faster"))
+        self.assertAlmostEqual(lone["p"], 2 / 64)
+        # q: the running minimum of 28 p / rank over the family (noise points at 5 of 6,
+        # p = 14/64, rank above it)
+        ps = [c["p"] for c in thr.values()]
+        self.assertAlmostEqual(lone["q"], min(28 * p / sum(1 for x in ps if x <= p)
+                                              for p in set(ps)))
+        self.assertGreater(lone["q"], 0.5)
+        self.assertEqual(lone["verdict"], "cannot tell")
+        self.assertTrue(lone["reason"].startswith(f"q = {lone['q']:.2f} after the correction "
+                                                  "for 28 comparisons (p = 0.031)"),
+                        lone["reason"])
+        # 6 rounds, family of 28: no difference resolvable (∞; null in strict JSON)
+        self.assertEqual((lone["mdd"], lone["mdd_possible"]), (None, False))
+        self.assertTrue(all(c["verdict"] == "cannot tell" for c in thr.values()))
+        fam = [f for f in summary["families"] if f["metric"] == "throughput_gbps"][0]
+        self.assertEqual((fam["resolved_uncorrected"], fam["faster"], fam["slower"]), (1, 0, 0))
+        self.assertEqual(fam["chance_uncorrected"], 0.875)
+
+    def test_lone_point_nowhere_in_bold(self):
+        out, summary, report, _ = Outputs.of("noise_family.csv")
+        tables = "\n".join(line for line in report.splitlines() if line.startswith("|"))
+        self.assertNotIn("**", tables)
+        self.assertNotIn("**faster**", section(report, "What this run says"))
+        self.assertNotIn("a2 one-copy**", report)
+        self.assertFalse(any(b["resolved"] for b in summary["best"]))
+        self.assertIn("| 64 KiB | a1 ? a2 |", report)
+        says = section(report, "What this run says")
+        self.assertIn("- **a2 vs a1, throughput** (28 points, 6 rounds): cannot tell at 28 "
+                      "(with 6 rounds no difference could be resolved in a family of 28); 1 "
+                      "more was resolved before the correction, where chance alone gives "
+                      "0.88.", says)
+        with open(os.path.join(out, "summary.svg"), encoding="utf-8") as f:
+            svg = f.read()
+        self.assertIn("best throughput resolved at (size, threads): none of 28", svg)
+
+
+class TestPlanned(unittest.TestCase):
+    """planned.csv: the adaptive driver's columns, unequal rounds, profiled rounds."""
+
+    def test_consistent_4pct_over_12_rounds_resolved(self):
+        _, summary, report, _ = Outputs.of("planned.csv")
+        c = comps_of(summary, "a2", "throughput_gbps")[(1, 64 * KIB)]
+        self.assertEqual((c["n"], c["above"], c["verdict"]), (12, 12, "faster"))
+        self.assertAlmostEqual(c["ratio"], statistics.median(FOUR_PCT))
+        self.assertLess(c["mdd"], 0.04)
+        self.assertGreater(c["mdd"], 0)
+        self.assertIn("1.04 (1.04–1.04) **faster**", report)
+
+    def test_inside_precision_is_same(self):
+        _, summary, report, _ = Outputs.of("planned.csv")
+        c = comps_of(summary, "a2", "throughput_gbps")[(1, 1 << 20)]
+        self.assertEqual((c["verdict"], c["precision"]), ("same", 0.05))
+        self.assertLessEqual(c["q_same"], 0.05)
+        self.assertIn("1.000 (0.995–1.006) same ±5%", report)
+        self.assertIn("| 1 MiB | a1 = a2 |", report)
+        self.assertIn("±5% comes from the run's plan (precision column)", report)
+        noisy = comps_of(summary, "a2", "throughput_gbps")[(1, 4 * KIB)]
+        self.assertEqual(noisy["verdict"], "cannot tell")
+
+    def test_precision_option(self):
+        _, summary, report, _ = Outputs.of("planned.csv", "--precision", "0.5%")
+        c = comps_of(summary, "a2", "throughput_gbps")[(1, 1 << 20)]
+        self.assertEqual((c["verdict"], c["precision"]), ("cannot tell", 0.005))
+        self.assertIn("±0.5% comes from --precision", report)
+        proc = run_script(fixture("planned.csv"), "--precision", "2")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("precision must be between 0 and 1", proc.stderr)
+
+    def test_profiled_rows_not_pooled(self):
+        _, summary, _, _ = Outputs.of("planned.csv")
+        self.assertEqual(summary["rows"]["profiled_ok"], 54)
+        self.assertEqual(summary["rows"]["stream_ok"], 90)
+        # a3/a1 is exactly 0.6 in every unprofiled round; pooling the profiled rows (run at
+        # 0.9 of the throughput, in the same rounds) would move it
+        c = comps_of(summary, "a3", "throughput_gbps")[(1, 64 * KIB)]
+        self.assertAlmostEqual(c["ratio"], 0.6)
+        self.assertEqual(c["n"], 12)
+        cost = summary["profile"]["sampling_cost"]
+        self.assertEqual(len(cost), 9)
+        self.assertTrue(all(0.85 < x["ratio"] < 0.95 for x in cost))
+
+    def test_each_copy_cost_with_intervals(self):
+        _, summary, report, _ = Outputs.of("planned.csv")
+        pts = {(p["strategy"], p["msg_size"]): p for p in summary["profile"]["points"]}
+        a1 = pts[("a1", 64 * KIB)]
+        self.assertEqual(a1["rounds"], 6)
+        uc = a1["categories"]["user_copy"]
+        scaled = sorted(0.30 * f for f in PROF_ROUND)
+        self.assertAlmostEqual(uc["median"], statistics.median(scaled))
+        self.assertAlmostEqual((uc["lo"], uc["hi"]), (scaled[0], scaled[-1]))   # n = 6
+        total = sum(PROF_NS["a1"].values())
+        self.assertAlmostEqual(uc["share_of_host"], 0.30 / (total / 0.8), places=5)
+        says = section(report, "What this run says")
+        self.assertTrue(says.startswith("What this run says\n\n**Each copy's cost** (1 "
+                                        "thread; profiled runs, 6 rounds)"), says[:200])
+        self.assertIn("| a1 | 64 KiB | 0.301 (0.294–0.309) 20% |", says)
+        self.assertIn("- a3 vs a2 at 64 KiB × 1: more host CPU per byte", says)
+        d = [d for d in summary["profile"]["differences"]
+             if (d["a"], d["b"], d["msg_size"]) == ("a3", "a2", 64 * KIB)][0]
+        self.assertAlmostEqual(d["categories"]["deferred_copy"]["median"],
+                               statistics.median(0.26 * f for f in PROF_ROUND))
+
+    def test_unequal_rounds_and_plan(self):
+        _, summary, report, _ = Outputs.of("planned.csv")
+        plan = summary["plan"]
+        self.assertEqual((plan["rounds_min"], plan["rounds_max"]), (6, 12))
+        self.assertEqual((plan["points_with_extra_rounds"], plan["extra_rounds"]), (2, 12))
+        self.assertEqual(plan["seeds"], ["4242"])
+        self.assertEqual([(w["msg_size"], w["threads"]) for w in plan["wide"]], [(4 * KIB, 1)])
+        self.assertIn("Rounds per point: 6–12 rounds; 12 extra rounds went to 2 points", report)
+        self.assertIn("plan seed 4242", report)
+        ns = {c["msg_size"]: c["n"] for c in summary["comparisons"]
+              if c["metric"] == "throughput_gbps" and c["a"] == "a2"}
+        self.assertEqual(ns, {4 * KIB: 6, 64 * KIB: 12, 1 << 20: 12})
+
+    def test_retransmissions_summary_and_csv(self):
+        out, summary, report, _ = Outputs.of("planned.csv")
+        g = {x["strategy"]: x for x in summary["retransmissions"]}
+        # unprofiled rounds 1, 3, 5, ... (6 of 12 at two points, 3 of 6 at one) per strategy
+        self.assertEqual((g["a1"]["affected"], g["a1"]["runs"]), (15, 48))
+        self.assertEqual(g["a2"]["median_per_affected_run"], 200)
+        self.assertAlmostEqual(g["a2"]["dsack_share_median"], 0.92)
+        with open(os.path.join(out, "retransmissions.csv"), encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(len(rows), 45)
+        self.assertEqual(summary["retransmitted_runs"], 45)
+        self.assertIn("| stream | a2 one-copy | 15 of 48 | 200 | 300 | 92% |", report)
+        self.assertIn("the receiver D-SACKed a median 92% of them", report)
+
+    def test_placement_and_interval_stated(self):
+        _, _, report, _ = Outputs.of("planned.csv")
+        self.assertIn("- CPU placement: srv=0;cli=1\n", report)
+        self.assertIn("- perf counters cover: window\n", report)
+        self.assertIn("perf task-clock over the measured window, per byte received in it",
+                      report)
+
+
+class TestTaskClock(unittest.TestCase):
+    """perf task-clock per byte: over the window's bytes when perf covered the window."""
+
+    def rows(self, interval):
+        sw = Sweep(duration=1.0)
+        r = sw.add("a1", 64, 1, 1, 0.197657)
+        # row 1 of the committed run: 995.28 ms of task-clock over the window, 24,707,072
+        # bytes received in it, 32,505,856 over the whole life
+        r.update(bytes=24707072, srv_bytes_sent=32505856, srv_task_clock=995.28,
+                 cli_task_clock=692.23, perf_interval=interval)
+        tmp = tempfile.mkdtemp(prefix="test_plot_results.taskclock.")
+        try:
+            path = os.path.join(tmp, "r.csv")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(sw.text(extra=("perf_interval",)))
+            return pr.load_rows(path)
+        finally:
+            shutil.rmtree(tmp)
+
+    def test_window_bytes_when_perf_covered_the_window(self):
+        (r,) = self.rows("window")
+        self.assertAlmostEqual(pr.task_clock_ns_per_byte("srv")(r), 995.28e6 / 24707072)
+        self.assertAlmostEqual(pr.task_clock_ns_per_byte("srv")(r), 40.28, places=2)
+        self.assertAlmostEqual(pr.task_clock_ns_per_byte("cli")(r), 692.23e6 / 24707072)
+
+    def test_life_bytes_when_perf_covered_the_life(self):
+        (r,) = self.rows("life")
+        self.assertAlmostEqual(pr.task_clock_ns_per_byte("srv")(r), 30.62, places=2)
+        (r,) = self.rows("srv:window;cli:life")
+        self.assertAlmostEqual(pr.task_clock_ns_per_byte("srv")(r), 995.28e6 / 24707072)
+        self.assertAlmostEqual(pr.task_clock_ns_per_byte("cli")(r), 692.23e6 / 32505856)
+
+    def test_cache_misses_use_the_same_denominator(self):
+        (r,) = self.rows("window")
+        r.num["srv_llc_load_misses"] = 24707072.0
+        self.assertAlmostEqual(pr.perf_per_byte("srv_llc_load_misses", "srv", 1024)(r), 1024)
+
+
+def default_job_sweep(seed=11):
+    """A job shaped like the default one (issue 19): a1/a2/a3 × 7 sizes × 1, 2, 4, 8
+    threads, 6 rounds and 6 extra at a third of the points, rr at 8 points, profiled rounds
+    at 4 KiB, 64 KiB, 1 MiB × 1 thread, the planner's columns."""
+    rnd = random.Random(seed)
+    sw = Sweep(run_id="20250701T000000Z-1100", duration=1.0)
+    sw.env["placement"] = "srv=0;cli=1"
+    sizes = [64, KIB, 4 * KIB, 16 * KIB, 64 * KIB, 256 * KIB, 1 << 20]
+    common = {"perf_interval": "window", "window": "measured", "seed": 7, "precision": 0.05}
+    extra = {(z, t) for i, (z, t) in enumerate((z, t) for t in (1, 2, 4, 8) for z in sizes)
+             if i % 3 == 0}
+    for rep in range(12):
+        for t in (1, 2, 4, 8):
+            for z in sizes:
+                if rep >= 6 and (z, t) not in extra:
+                    continue
+                base = 18.0 * z / (z + 2048) * min(t, 2) * rnd.uniform(0.9, 1.1)
+                for slot, strategy in enumerate(("a1", "a2", "a3")):
+                    k = {"a1": 1.0, "a2": rnd.uniform(0.97, 1.07), "a3": 0.6}[strategy]
+                    r = sw.add(strategy, z, t, rep + 1, round(base * k, 5), **common,
+                               slot=slot, **{"pass": "first" if rep < 6 else "extra"})
+                    r["tcp_retrans"] = rnd.choice((0, 0, 120, 5000))
+                    r["dsack_share"] = 0.97 if r["tcp_retrans"] else ""
+        if rep < 6:
+            for z in (4 * KIB, 64 * KIB, 1 << 20):
+                for strategy in ("a1", "a2", "a3"):
+                    ns = {c: v * rnd.uniform(0.95, 1.05) for c, v in PROF_NS[strategy].items()}
+                    sw.add(strategy, z, 1, rep + 1, 5.0, **common, prof_idle=0.1,
+                           prof_foreign=0.01, prof_samples=4000,
+                           **{f"prof_{c}": round(v, 5) for c, v in ns.items()})
+            for z, t in [(z, 1) for z in (64, KIB, 16 * KIB, 64 * KIB, 1 << 20)] + \
+                    [(16 * KIB, t) for t in (2, 4, 8)]:
+                for strategy in ("a1", "a2", "a3"):
+                    p50 = 80 * rnd.uniform(0.9, 1.1)
+                    sw.add(strategy, z, t, rep + 1, 0.5, mode="rr", **common,
+                           transactions=10000, transactions_per_sec=12000,
+                           rtt_p50_us=round(p50, 1), rtt_p99_us=round(p50 * 3, 1))
+    return sw
+
+
+class TestReportLength(unittest.TestCase):
+    """One screen first: report.md of the default job stays within ~250 lines."""
+    LIMIT = 250
+
+    def lines(self, path):
+        tmp = tempfile.mkdtemp(prefix="test_plot_results.length.")
+        try:
+            proc = run_script(path, "--out", tmp)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            with open(os.path.join(tmp, "report.md"), encoding="utf-8") as f:
+                return f.read().splitlines()
+        finally:
+            shutil.rmtree(tmp)
+
+    def test_committed_run(self):
+        path = os.path.join(ROOT, "results.csv")
+        if not os.path.isfile(path):
+            self.skipTest("no committed results.csv")
+        lines = self.lines(path)
+        self.assertLessEqual(len(lines), self.LIMIT)
+        self.assertFalse(any("≈" in line for line in lines))
+
+    def test_default_shaped_job(self):
+        tmp = tempfile.mkdtemp(prefix="test_plot_results.default.")
+        try:
+            path = os.path.join(tmp, "results.csv")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(default_job_sweep().text(extra=PLANNED_COLUMNS))
+            lines = self.lines(path)
+        finally:
+            shutil.rmtree(tmp)
+        self.assertLessEqual(len(lines), self.LIMIT, "\n".join(lines))
+        self.assertIn("**Each copy's cost**", "\n".join(lines[:12]))
 
 
 # ---- the PASS/FAIL protocol -----------------------------------------------------------
@@ -1235,8 +1749,9 @@ def main(argv):
         return 0
     suite = unittest.TestSuite()
     loader = unittest.defaultTestLoader
-    for case in (TestContract, TestCrossover, TestInterval, TestVerdicts, TestMachines, TestData,
-                 TestRuns, TestCpuSources, TestFigures, TestBadInput):
+    for case in (TestContract, TestCrossover, TestInterval, TestStatistics, TestVerdicts,
+                 TestMultiplicity, TestPlanned, TestTaskClock, TestMachines, TestData,
+                 TestRuns, TestCpuSources, TestFigures, TestBadInput, TestReportLength):
         suite.addTests(loader.loadTestsFromTestCase(case))
     result = ProtocolResult()
     try:
