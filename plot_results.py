@@ -2,7 +2,7 @@
 """Plot copybench results and write the analysis, from results.csv alone.
 
 Reads the CSV written by run_experiments.sh (one row per run, columns as listed in
-README.md, section "CSV columns") and writes into the output directory:
+docs/csv-and-json.md, "CSV columns") and writes into the output directory:
 
   throughput, ratios, time_per_msg, latency, latency_threads, cache_misses, cpu_per_byte,
   scaling, context_switches, zc_copied, summary, profile (with profile rows)
@@ -25,7 +25,7 @@ order statistics, exact binomial coverage; it needs >= 6 rounds), the exact sign
 and a Benjamini–Hochberg q within the comparison's family (strategy pair × metric). Three
 answers: faster / slower where q <= 0.05, the same within ±P where the whole interval lies
 inside ±P (corrected the same way), else cannot tell, with the smallest difference the
-point could have resolved (README.md, "Reading the report"). ±P: --precision, else the
+point could have resolved (docs/statistics.md). ±P: --precision, else the
 CSV's precision column, else 5%. Rows with a profile (prof_samples) are never pooled with
 the others: sampling costs throughput; they give each copy's cost instead.
 Figures draw medians with that order-statistic interval. Empty cells (not applicable) and
@@ -54,7 +54,7 @@ REEXEC_GUARD = "COPYBENCH_PLOT_REEXECED"   # set on re-exec so we never loop
 MISSING_MPL = ("matplotlib not found for {exe}; "
                "install it with: sudo apt-get install python3-matplotlib")
 
-# ---- the CSV contract (README.md, section "CSV columns") -----------------------------
+# ---- the CSV contract (docs/csv-and-json.md, "CSV columns") -----------------------------
 
 PERF_EVENTS = ("cycles", "instructions", "cache_references", "cache_misses",
                "l1_dcache_load_misses", "llc_load_misses", "context_switches",

@@ -512,7 +512,7 @@ check_lying_server() {
 # A3: ENOBUFS really exercised (own network namespace, tiny optmem_max)
 # ======================================================================
 
-readonly ZC_OPTMEM=1024   # bytes; 4096 also gives ENOBUFS here, 0 and 256 starve a3 (see README)
+readonly ZC_OPTMEM=1024   # bytes; 4096 also gives ENOBUFS here, 0 and 256 starve a3 (docs/troubleshooting.md, "a3 (MSG_ZEROCOPY) only")
 
 check_zc_enobufs() {
 	local name="a3: ENOBUFS under net.core.optmem_max=$ZC_OPTMEM is retried, every byte verified"

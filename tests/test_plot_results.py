@@ -38,7 +38,7 @@ FIGURES = ("throughput", "ratios", "time_per_msg", "latency", "latency_threads",
            "summary")
 KIB = 1024
 
-# The column list exactly as README.md ("CSV columns") and run_experiments.sh write it,
+# The column list exactly as docs/csv-and-json.md ("CSV columns") and run_experiments.sh write it,
 # typed out independently of the script so that a drift in either is caught.
 EVENTS = ["cycles", "instructions", "cache_references", "cache_misses",
           "l1_dcache_load_misses", "llc_load_misses", "context_switches", "cpu_migrations",

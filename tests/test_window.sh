@@ -121,7 +121,7 @@ else
 	# the window edges differ by perf's acknowledgement time (perf_ack_ms),
 	# and rusage also holds each switch into the task, which task-clock
 	# (from perf's sched-in hook, after the switch) does not: measured here
-	# 2-3 us per context switch (README, "CPU figures")
+	# 2-3 us per context switch (docs/measurement.md, "CPU figures that agree")
 	for side in s c; do
 		tc=$stc
 		[[ $side == c ]] && tc=$ctc
