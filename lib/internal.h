@@ -29,4 +29,66 @@ void set_nodelay(int fd);
 /* Add t's counters into `into`. */
 void tcp_totals_merge(struct tcp_totals *into, const struct tcp_totals *t);
 
+/* ---- lib/report.c ------------------------------------------------------ */
+/* The output of a run: out_begin, one out_* per key, out_end — one flat JSON
+ * object on stdout, or "key value" lines for people. */
+struct out {
+	FILE *f;
+	bool json;
+	int n;
+};
+
+void out_begin(struct out *o, bool json);
+void out_str(struct out *o, const char *key, const char *v);
+void out_u64(struct out *o, const char *key, uint64_t v);
+void out_dbl(struct out *o, const char *key, double v);   /* not finite: null / NA */
+void out_bool(struct out *o, const char *key, bool v);
+void out_end(struct out *o);
+/* The zc_* keys (a3's zero-copy counters); tcp_retrans and tcp_rtt_us. */
+void out_zc(struct out *o, const struct zc_stats *z);
+void out_tcp(struct out *o, const struct tcp_totals *t);
+
+/* ---- lib/window.c ------------------------------------------------------ */
+/* perf stat (or perf record) --control fifo:CTL,ACK -D -1: the counters
+ * start disabled and follow our "enable"/"disable" at the window's edges.
+ * Up to PERF_CTL_MAX perf processes (the driver's perf stat, and perf
+ * record -a under --profile). */
+#define PERF_CTL_MAX 2
+struct perf_ctl {
+	int n;                      /* perf processes controlled; 0: none */
+	int ctl[PERF_CTL_MAX], ack[PERF_CTL_MAX];
+	bool failed;                /* one did not acknowledge a command */
+	uint64_t wait_ns;           /* spent waiting for acks: perf's window is longer by this */
+};
+
+/* TcpExt counters of this network namespace (/proc/net/netstat): the
+ * kernel's tail-loss probes, spurious RTOs and DSACKs received tell a
+ * "retransmission" that lost nothing from a real loss. */
+struct netstat {
+	uint64_t loss_probes, spurious_rtos, dsack_recv;
+	bool ok;
+};
+
+struct window_edge {
+	uint64_t t_ns;
+	struct cpu_usage cpu;
+	struct host_cpu host;
+	struct netstat net;
+};
+
+struct window {
+	struct window_edge a, b;
+	bool opened, closed, cut;   /* cut: closed early, the run ended first */
+};
+
+/* Open the FIFOs of each --perf-ctl CTL,ACK; one that cannot be opened is fatal. */
+void perf_ctl_open(struct perf_ctl *p, const char *const *specs, int n);
+/* The window's edges: perf enabled, then the samples; the samples, then perf
+ * disabled. */
+void window_open(struct window *w, struct perf_ctl *p);
+void window_close(struct window *w, struct perf_ctl *p);
+/* The window's keys: its length, CPU, host, TCP-stack and perf figures (NA
+ * when there was no window). */
+void out_window(struct out *o, const struct window *w, const struct perf_ctl *p);
+
 #endif
