@@ -10,6 +10,10 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+/* ---- common.c ---------------------------------------------------------- */
+/* A usage error: "prog: message (see --help)" on stderr, exit 2. */
+_Noreturn void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* ---- lib/msg.c --------------------------------------------------------- */
 /* n bytes of v, little-endian, into p / out of p: the wire's byte order. */
 void put_le(uint8_t *p, uint64_t v, int n);
@@ -90,5 +94,46 @@ void window_close(struct window *w, struct perf_ctl *p);
 /* The window's keys: its length, CPU, host, TCP-stack and perf figures (NA
  * when there was no window). */
 void out_window(struct out *o, const struct window *w, const struct perf_ctl *p);
+
+/* ---- lib/cli.c --------------------------------------------------------- */
+enum role { ROLE_SERVER = 1, ROLE_CLIENT = 2 };
+
+struct config {
+	enum role role;
+	int strategy;
+	uint16_t port;
+	bool json;
+	int cpus[THREADS_MAX];
+	int ncpus;
+	char cpus_text[256];
+	const char *perf_ctl[PERF_CTL_MAX];   /* --perf-ctl CTL,ACK, once per perf */
+	int nperf_ctl;
+	/* server */
+	const char *bind_addr;
+	uint64_t max_conns;        /* 0 = until signalled */
+	uint64_t mem_budget;       /* bytes of message buffers over all connections; 0 = default */
+	struct server_opts sopts;
+	/* client */
+	const char *host;
+	uint64_t msg_size;
+	uint64_t threads;
+	uint64_t buffers;          /* --buffers */
+	bool uring;                /* --engine uring */
+	uint64_t uring_depth;      /* --uring-depth */
+	int fixed;                 /* --fixed-buffers: 1 on, 0 off, -1 default */
+	bool rx_zc;                /* --rx zerocopy */
+	double duration_s, warmup_s;
+	bool verify, per_field;
+	int mode;
+};
+
+/* c->role and c->strategy set: the defaults, then argv's options, into c; a
+ * usage error exits 2, --help and --version exit 0. */
+void parse_cli(int argc, char **argv, struct config *c);
+/* Pin the calling thread to -A's CPU for thread `index` (round-robin);
+ * nothing without -A; a failure is fatal. */
+void pin_self(const struct config *c, uint64_t index);
+/* prog_name = argv0's last path element (fallback when there is none). */
+void set_prog_name(const char *argv0, const char *fallback);
 
 #endif
