@@ -13,6 +13,8 @@
 /* ---- common.c ---------------------------------------------------------- */
 /* A usage error: "prog: message (see --help)" on stderr, exit 2. */
 _Noreturn void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Sleep until t (CLOCK_MONOTONIC ns), through signals. */
+void sleep_until_ns(uint64_t t);
 
 /* ---- lib/msg.c --------------------------------------------------------- */
 /* n bytes of v, little-endian, into p / out of p: the wire's byte order. */
@@ -135,5 +137,42 @@ void parse_cli(int argc, char **argv, struct config *c);
 void pin_self(const struct config *c, uint64_t index);
 /* prog_name = argv0's last path element (fallback when there is none). */
 void set_prog_name(const char *argv0, const char *fallback);
+
+/* ---- lib/client.c ------------------------------------------------------ */
+struct client {
+	const struct config *cfg;
+	pthread_barrier_t barrier;
+	struct addrinfo *addr;
+	uint64_t start_ns, warm_ns, end_ns;   /* set before the second barrier */
+	atomic_bool abort;
+};
+
+struct client_thread {
+	struct client *cl;
+	pthread_t tid;
+	uint64_t index;
+	int fd;
+	uint64_t bytes, messages;              /* in the measured window */
+	uint64_t bytes_total, messages_total;  /* everything received */
+	uint64_t verify_errors;
+	struct tcp_totals tcp;
+	struct hist rtt;                       /* rr: round trips begun in the window */
+	struct zc_rx *zrx;                     /* --rx zerocopy; NULL: recvmsg() into the fields */
+	uint64_t rx_mapped, rx_copied;         /* --rx zerocopy: bytes mapped / copied */
+	bool connected, failed;
+	char err[200];
+};
+
+/* Record why this connection failed (t->err, t->failed); returns -1. */
+int client_fail(struct client_thread *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- lib/rx_zc.c ------------------------------------------------------- */
+/* --rx zerocopy: map t's socket, set up the in-place reader (t->zrx); 0, or
+ * -1 with t->err set. */
+int zc_rx_open(struct client_thread *t);
+void zc_rx_close(struct client_thread *t);   /* no t->zrx: nothing */
+/* One receive round: 1 with the messages it completed in *msgs (maybe 0),
+ * 0 on EOF at a message boundary, -1 with t->err set. */
+int client_rx_zc(struct client_thread *t, uint64_t *msgs);
 
 #endif
