@@ -21,6 +21,7 @@
  *   lib/cli.c      the option table (each option once), --help, value checks
  *   lib/msg.c      messages, message sets, the in-place reader, hello format
  *   lib/netio.c    bytes out and in through short writes/reads; TCP_INFO
+ *   lib/conn.c     what a strategy calls on its connection: sends, conn_fail
  *   lib/zc_pool.c  which zero-copy buffers the kernel still holds (pure)
  *   lib/uring.c    io_uring engine: sends submitted, completions read
  *   lib/server.c   server_main: accept, a thread a connection, send loops
@@ -31,13 +32,13 @@
  *
  * Where to look: a byte is sent by the strategy's send() (aN_server.c),
  * called from serve_stream()/serve_rr() (lib/server.c), through
- * conn_sendv() -> net_sendv_all() (lib/netio.c) or uring_tx_send()
- * (lib/uring.c); it is received by client_recv_msg() (lib/client.c) or
- * client_rx_zc() (lib/rx_zc.c).  A MSG_ZEROCOPY completion is read by
- * zc_drain() (a3_server.c), an io_uring completion by uring_tx_cqe()
- * (lib/uring.c).  Every figure a run prints is one key of server_report()
- * (lib/server.c), client_report() (lib/client.c) or out_window()
- * (lib/window.c), written by lib/report.c's out_*().
+ * conn_sendv() (lib/conn.c) -> net_sendv_all() (lib/netio.c) or
+ * uring_tx_send() (lib/uring.c); it is received by client_recv_msg()
+ * (lib/client.c) or client_rx_zc() (lib/rx_zc.c).  A MSG_ZEROCOPY
+ * completion is read by zc_drain() (a3_server.c), an io_uring completion by
+ * uring_tx_cqe() (lib/uring.c).  Every figure a run prints is one key of
+ * server_report() (lib/server.c), client_report() (lib/client.c) or
+ * out_window() (lib/window.c), written by lib/report.c's out_*().
  */
 #ifndef COPYBENCH_COMMON_H
 #define COPYBENCH_COMMON_H
@@ -307,7 +308,7 @@ uint64_t zc_pool_outstanding(const struct zc_pool *p);
  * sum(max(1, pages(field))) pages; `sndbuf_max` is tcp_wmem's maximum. */
 uint32_t zc_pool_default_depth(uint64_t size, uint64_t sndbuf_max);
 
-/* ---- connections and the strategy's contract (lib/server.c) ---------- */
+/* ---- connections (lib/conn.c), the strategy's contract (lib/server.c) - */
 
 struct server_opts {
 	uint64_t zc_pool_bytes;  /* a3: pool size; 0 = default */
@@ -382,7 +383,7 @@ bool uring_available(char *why, size_t whylen);
 /* SENDMSG_ZC with registered buffers (IORING_RECVSEND_FIXED_BUF): Linux 6.15+. */
 bool uring_fixed_zc_supported(void);
 
-/* ---- the server and the client (lib/server.c, lib/client.c) ----------- */
+/* ---- a strategy's sends (lib/conn.c); server_main, client_main ------- */
 
 /* A strategy's sends: the shared short-write loops, bounded by c->deadline_ns. */
 int conn_sendv(struct conn *c, struct iovec *iov, int cnt, int flags,
