@@ -8,28 +8,46 @@ LDLIBS  += -lm
 
 BINS := a1_server a1_client a2_server a2_client a3_server a3_client
 
+# The shared code (common.h maps its files), in one list.  Each build
+# compiles it once into DIR/libcopybench.a (objects in DIR/obj/): build/ for
+# the binaries, tests/unit and bench/memcpy_bw; build/asan, build/tsan and
+# build/fuzz* for the sanitizer and fuzz builds.  Every file of it includes
+# both headers, so a change to either rebuilds all of it.
+LIB_SRCS := common.c lib/msg.c lib/netio.c lib/conn.c lib/zc_pool.c lib/uring.c lib/report.c lib/window.c lib/cli.c lib/server.c lib/client.c lib/rx_zc.c
+LIB_HDRS := common.h lib/internal.h
+LIB      := build/libcopybench.a
+
+# $(call lib_rules,DIR,COMPILER AND FLAGS): DIR/libcopybench.a from LIB_SRCS
+define lib_rules
+$(1)/obj/%.o: %.c $$(LIB_HDRS)
+	@mkdir -p $$(@D)
+	$(2) -c -o $$@ $$<
+$(1)/libcopybench.a: $$(patsubst %.c,$(1)/obj/%.o,$$(LIB_SRCS))
+	rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+
 .PHONY: all test bench clean
 all: $(BINS)
 
-common.o: common.c common.h
-	$(CC) $(CFLAGS) -c -o $@ common.c
+$(eval $(call lib_rules,build,$$(CC) $$(CFLAGS)))
 
-$(BINS): %: %.c common.o common.h
-	$(CC) $(CFLAGS) -o $@ $< common.o $(LDFLAGS) $(LDLIBS)
+$(BINS): %: %.c $(LIB) common.h
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
-tests/unit: tests/unit.c common.o common.h
-	$(CC) $(CFLAGS) -I. -o $@ tests/unit.c common.o $(LDFLAGS) $(LDLIBS)
+tests/unit: tests/unit.c $(LIB) common.h
+	$(CC) $(CFLAGS) -I. -o $@ tests/unit.c $(LIB) $(LDFLAGS) $(LDLIBS)
 
 test: all tests/unit
 	bash tests/run.sh
 
 bench: all bench/memcpy_bw
 
-bench/memcpy_bw: bench/memcpy_bw.c common.o common.h
-	$(CC) $(CFLAGS) -I. -o $@ $< common.o $(LDFLAGS) $(LDLIBS)
+bench/memcpy_bw: bench/memcpy_bw.c $(LIB) common.h
+	$(CC) $(CFLAGS) -I. -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 clean:
-	rm -f $(BINS) common.o tests/unit bench/memcpy_bw
+	rm -f $(BINS) tests/unit bench/memcpy_bw
 	rm -rf build
 
 # ---- sanitizers, valgrind, fuzzing (issue 8) -------------------------------
@@ -44,6 +62,7 @@ SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -p
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
 TSAN_FLAGS := -fsanitize=thread
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_LIB_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_TIME  ?= 20
 FUZZERS    := fuzz_hello fuzz_parse
 
@@ -54,16 +73,14 @@ TSAN_BINS := $(addprefix build/tsan/,$(BINS) unit)
 sanitize: all $(ASAN_BINS) $(TSAN_BINS)
 	bash tests/sanitize.sh build/asan build/tsan
 
-# $(call san_rules,KIND,FLAGS): common.o, the unit tests and the six
+# $(call san_rules,KIND,FLAGS): the library, the unit tests and the six
 # binaries of one sanitizer build in build/KIND
 define san_rules
-build/$(1)/common.o: common.c common.h
-	@mkdir -p $$(@D)
-	$$(SAN_CC) $$(SAN_CFLAGS) $(2) -c -o $$@ common.c
-build/$(1)/unit: tests/unit.c build/$(1)/common.o common.h
-	$$(SAN_CC) $$(SAN_CFLAGS) $(2) -I. -o $$@ tests/unit.c build/$(1)/common.o $$(LDFLAGS) $$(LDLIBS)
-build/$(1)/%: %.c build/$(1)/common.o common.h
-	$$(SAN_CC) $$(SAN_CFLAGS) $(2) -o $$@ $$< build/$(1)/common.o $$(LDFLAGS) $$(LDLIBS)
+$(call lib_rules,build/$(1),$$(SAN_CC) $$(SAN_CFLAGS) $(2))
+build/$(1)/unit: tests/unit.c build/$(1)/libcopybench.a common.h
+	$$(SAN_CC) $$(SAN_CFLAGS) $(2) -I. -o $$@ tests/unit.c build/$(1)/libcopybench.a $$(LDFLAGS) $$(LDLIBS)
+build/$(1)/%: %.c build/$(1)/libcopybench.a common.h
+	$$(SAN_CC) $$(SAN_CFLAGS) $(2) -o $$@ $$< build/$(1)/libcopybench.a $$(LDFLAGS) $$(LDLIBS)
 endef
 $(eval $(call san_rules,asan,$(ASAN_FLAGS)))
 $(eval $(call san_rules,tsan,$(TSAN_FLAGS)))
@@ -75,8 +92,6 @@ FUZZ_DIR   := build/fuzz$(if $(FUZZ_STRICT),-strict)
 fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZERS))
 	bash tests/fuzz/run.sh $(FUZZ_TIME) $^
 
-$(FUZZ_DIR)/common.o: common.c common.h
-	@mkdir -p $(@D)
-	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -c -o $@ common.c
-$(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_DIR)/common.o common.h
-	$(SAN_CC) $(SAN_CFLAGS) $(FUZZ_FLAGS) $(if $(FUZZ_STRICT),-DFUZZ_STRICT) -I. -o $@ $< $(FUZZ_DIR)/common.o $(LDFLAGS) $(LDLIBS)
+$(eval $(call lib_rules,$(FUZZ_DIR),$$(SAN_CC) $$(SAN_CFLAGS) $$(FUZZ_LIB_FLAGS)))
+$(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_DIR)/libcopybench.a common.h
+	$(SAN_CC) $(SAN_CFLAGS) $(FUZZ_FLAGS) $(if $(FUZZ_STRICT),-DFUZZ_STRICT) -I. -o $@ $< $(FUZZ_DIR)/libcopybench.a $(LDFLAGS) $(LDLIBS)

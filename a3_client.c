@@ -1,5 +1,5 @@
 /* a3_client.c — receiver for strategy a3 (zero-copy).  Every client receives
- * the same way (see client_main in common.c), so this file only names the
+ * the same way (see client_main in lib/client.c), so this file only names the
  * strategy it asks the server for. */
 #include "common.h"
 

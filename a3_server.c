@@ -6,7 +6,7 @@
  *    must not be rewritten (its sequence stamp) or freed until the kernel's
  *    completion for every sendmsg() call that carried it has arrived;
  *  - so messages come from a pool, recycled by completion: the most
- *    recently completed buffer is reused first (zc_pool in common.c), so
+ *    recently completed buffer is reused first (zc_pool, lib/zc_pool.c), so
  *    the working set is what is in flight, as hot as a2's one message;
  *  - completions are read from the error queue (recvmsg(MSG_ERRQUEUE));
  *    each carries an inclusive range [ee_info, ee_data] of per-socket send
@@ -27,7 +27,7 @@
  * before the client starts its clock.
  *
  * --engine uring (the client's): the same iovec as IORING_OP_SENDMSG_ZC,
- * chains of --uring-depth requests (common.c's engine), each buffer the
+ * chains of --uring-depth requests (the engine in lib/uring.c), each buffer the
  * kernel's until its notification CQE; IORING_SEND_ZC_REPORT_USAGE says
  * whether it was copied.  With fixed buffers (Linux 6.15+, the client's
  * --fixed-buffers) the pool is one mapping registered with the ring, so

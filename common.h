@@ -11,11 +11,34 @@
  * Every client receives the same way (recvmsg() scattering straight into the
  * 8 field buffers), so differences between strategies come from the sender.
  *
- * Everything but the strategy lives here: CLI, the hello protocol, message
- * layout/pattern/verification, socket helpers, timing, stats, JSON output,
- * the server accept loop and the client thread loop.  Each aN_server.c is a
- * `const struct strategy` plus main(); each aN_client.c only names its
- * strategy.
+ * Everything but the strategy is shared: each aN_server.c is a `const
+ * struct strategy` plus main(); each aN_client.c only names its strategy.
+ * This header is the shared code's public side, and the one header the
+ * binaries include; its files, one a concern (what they share only among
+ * themselves is in lib/internal.h):
+ *
+ *   common.c       errors, the strategies' names, value parsers, the clock
+ *   lib/cli.c      the option table (each option once), --help, value checks
+ *   lib/msg.c      messages, message sets, the in-place reader, hello format
+ *   lib/netio.c    bytes out and in through short writes/reads; TCP_INFO
+ *   lib/conn.c     what a strategy calls on its connection: sends, conn_fail
+ *   lib/zc_pool.c  which zero-copy buffers the kernel still holds (pure)
+ *   lib/uring.c    io_uring engine: sends submitted, completions read
+ *   lib/server.c   server_main: accept, a thread a connection, send loops
+ *   lib/client.c   client_main: connect, hello, receive loops, the clock
+ *   lib/rx_zc.c    receive zero-copy: the stream mapped, checked in place
+ *   lib/window.c   the measured window: perf control, CPU/host/TCP samples
+ *   lib/report.c   latency histogram; output: one JSON object or key lines
+ *
+ * Where to look: a byte is sent by the strategy's send() (aN_server.c),
+ * called from serve_stream()/serve_rr() (lib/server.c), through
+ * conn_sendv() (lib/conn.c) -> net_sendv_all() (lib/netio.c) or
+ * uring_tx_send() (lib/uring.c); it is received by client_recv_msg()
+ * (lib/client.c) or client_rx_zc() (lib/rx_zc.c).  A MSG_ZEROCOPY
+ * completion is read by zc_drain() (a3_server.c), an io_uring completion by
+ * uring_tx_cqe() (lib/uring.c).  Every figure a run prints is one key of
+ * server_report() (lib/server.c), client_report() (lib/client.c) or
+ * out_window() (lib/window.c), written by lib/report.c's out_*().
  */
 #ifndef COPYBENCH_COMMON_H
 #define COPYBENCH_COMMON_H
@@ -40,7 +63,7 @@
 #define CLIENT_STALL_S    5      /* client: no byte from the server this long = failure */
 #define STREAM_GRACE_S    10     /* server: sends end this long after the client's announced end */
 
-/* ---- strategies ------------------------------------------------------- */
+/* ---- strategies (common.c) -------------------------------------------- */
 
 enum strategy_id { STRAT_A1 = 1, STRAT_A2 = 2, STRAT_A3 = 3 };
 enum test_mode {
@@ -69,7 +92,7 @@ const char *strategy_name(int id);   /* "a1".."a3", "?" when unknown */
 const char *strategy_title(int id);  /* "two-copy", "one-copy", "zero-copy" */
 const char *mode_name(int mode);
 
-/* ---- messages --------------------------------------------------------- */
+/* ---- messages (lib/msg.c) --------------------------------------------- */
 
 /* A message of `size` bytes is split over 8 fields: every field gets
  * size/8 bytes and the first size%8 fields one byte more.  Field 0 starts
@@ -128,7 +151,7 @@ void msg_set_free(struct msg_set *set);
  * malloc's per-chunk overhead (what a 64-byte message costs is mostly that). */
 uint64_t msg_mem_bytes(uint64_t size);
 
-/* ---- short reads and writes (the one place that handles them) --------- */
+/* ---- short reads and writes, handled in one place (lib/netio.c) ------- */
 
 /* Drop `n` consumed bytes from the front of an iovec array; returns the new
  * start and updates *cnt.  Pure: used by the send and receive loops. */
@@ -149,7 +172,7 @@ int net_send_all(int fd, const void *buf, size_t len);
  * byte, -1 with errno on error (EPIPE for EOF mid-buffer). */
 int net_recv_all(int fd, void *buf, size_t len);
 
-/* ---- the hello protocol ----------------------------------------------- */
+/* ---- the hello protocol (lib/msg.c: its wire format) ------------------ */
 
 #define HELLO_MAGIC   0x42595043u  /* "CPYB" little endian */
 #define HELLO_VERSION 1
@@ -178,7 +201,7 @@ int hello_decode(const uint8_t *buf, size_t len, struct hello *h, char *why, siz
 void reply_encode(int status, const char *reason, uint8_t out[REPLY_LEN]);
 int reply_decode(const uint8_t *buf, size_t len, int *status, char *reason, size_t reasonlen);
 
-/* ---- parsing (exit-free; callers turn -1 into a usage error) ---------- */
+/* ---- parsing, exit-free; -1 is the caller's usage error (common.c) ---- */
 
 int parse_size(const char *s, uint64_t *out);           /* 64, 4K, 1M, 2G (1024-based) */
 int parse_seconds(const char *s, double *out);          /* 2, 0.5 (>= 0) */
@@ -186,7 +209,7 @@ int parse_uint_range(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 /* "0,2-3" -> cpus[], returns count or -1 */
 int parse_cpu_list(const char *s, int *cpus, int max);
 
-/* ---- time, CPU and host accounting ------------------------------------ */
+/* ---- time (common.c), CPU and host (lib/window.c), TCP (lib/netio.c) - */
 
 uint64_t now_ns(void);             /* CLOCK_MONOTONIC */
 uint64_t deadline_in_s(double s);  /* now_ns() + s seconds */
@@ -208,7 +231,7 @@ struct tcp_totals {
 };
 void tcp_totals_add(struct tcp_totals *t, int fd);
 
-/* ---- latency histogram: fixed memory, mergeable, pure --------------- */
+/* ---- latency histogram: fixed memory, mergeable, pure (lib/report.c) - */
 
 /* Log-linear buckets over nanoseconds: exact below 256 ns, then 128 buckets
  * per power of two, so a reported value (the bucket's midpoint, clamped to
@@ -225,7 +248,7 @@ void hist_merge(struct hist *into, const struct hist *h);
 /* The value at quantile q (0..1], in ns; 0 when empty. */
 double hist_quantile(const struct hist *h, double q);
 
-/* ---- the server ------------------------------------------------------- */
+/* ---- the server (lib/server.c) ---------------------------------------- */
 
 struct zc_stats {
 	uint64_t sends;          /* successful MSG_ZEROCOPY sendmsg() calls */
@@ -239,7 +262,7 @@ struct zc_stats {
 	uint64_t missing;        /* completions still outstanding at close */
 };
 
-/* ---- zero-copy buffer pool: pure bookkeeping, no syscalls ------------- */
+/* ---- zero-copy buffer pool: pure bookkeeping (lib/zc_pool.c) ---------- */
 
 /* Which message buffers the kernel still holds.  A buffer is free only when
  * the completion of every send call that carried it has arrived; free
@@ -284,6 +307,8 @@ uint64_t zc_pool_outstanding(const struct zc_pool *p);
  * of send buffer, so a message of `size` bytes in 8 fields costs
  * sum(max(1, pages(field))) pages; `sndbuf_max` is tcp_wmem's maximum. */
 uint32_t zc_pool_default_depth(uint64_t size, uint64_t sndbuf_max);
+
+/* ---- connections (lib/conn.c), the strategy's contract (lib/server.c) - */
 
 struct server_opts {
 	uint64_t zc_pool_bytes;  /* a3: pool size; 0 = default */
@@ -332,7 +357,7 @@ int conn_fail(struct conn *c, const char *fmt, ...) __attribute__((format(printf
 /* Add one connection's zero-copy counters into a total (pool_depth: the largest). */
 void zc_stats_add(struct zc_stats *into, const struct zc_stats *z);
 
-/* ---- the io_uring engine (--engine uring) -------------------------------
+/* ---- the io_uring engine, --engine uring (lib/uring.c) -------------------
  * A strategy queues each message's iovec with uring_tx_send(); requests go
  * to the kernel as IOSQE_IO_LINK chains of up to `depth`, one chain at a
  * time (a chain runs in order; two chains in flight could not), each with
@@ -358,6 +383,8 @@ bool uring_available(char *why, size_t whylen);
 /* SENDMSG_ZC with registered buffers (IORING_RECVSEND_FIXED_BUF): Linux 6.15+. */
 bool uring_fixed_zc_supported(void);
 
+/* ---- a strategy's sends (lib/conn.c); server_main, client_main ------- */
+
 /* A strategy's sends: the shared short-write loops, bounded by c->deadline_ns. */
 int conn_sendv(struct conn *c, struct iovec *iov, int cnt, int flags,
 	       unsigned *calls, send_retry_fn retry, void *ctx);
@@ -366,7 +393,7 @@ int conn_send(struct conn *c, const void *buf, size_t len);
 int server_main(int argc, char **argv, const struct strategy *s);
 int client_main(int argc, char **argv, int strategy_id);
 
-/* ---- errors ----------------------------------------------------------- */
+/* ---- errors (common.c) ------------------------------------------------ */
 
 extern const char *prog_name;
 _Noreturn void die(int status, int err, const char *fmt, ...)

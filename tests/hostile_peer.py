@@ -11,7 +11,7 @@ line per connection that the shell test asserts on:
   open after=SECONDS                           still open at our deadline
 
 Standard library only; every wait is bounded.  The hello layout is the one
-documented in common.c: little-endian, 32 bytes — magic u32, version u16,
+documented in lib/msg.c: little-endian, 32 bytes — magic u32, version u16,
 strategy u8, mode u8, flags u32, 4 zero bytes, msg_size u64, 8 zero bytes.
 """
 import argparse
@@ -221,7 +221,7 @@ def cmd_mute_server(args):
 
 
 def pattern_field(field, length):
-    """Field `field` of a message as msg_fill() writes it (common.c:
+    """Field `field` of a message as msg_fill() writes it (lib/msg.c:
     msg_pattern_byte), sequence bytes not yet stamped."""
     out = bytearray(length)
     for i in range(length):

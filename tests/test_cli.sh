@@ -39,7 +39,7 @@ for b in "${BINS[@]}"; do
 	done < <(help_opts "$b")
 done
 # the option table itself, so an option in no --help at all is caught too
-while read -r o; do all_opts+=("--$o"); done < <(sed -n 's/^\t{ [^,]*, "\([a-z-]*\)",.*/\1/p' "$TOP/common.c")
+while read -r o; do all_opts+=("--$o"); done < <(sed -n 's/^\t{ [^,]*, "\([a-z-]*\)",.*/\1/p' "$TOP/lib/cli.c")
 mapfile -t all_opts < <(printf '%s\n' "${all_opts[@]}" | sort -u)
 
 if ((${#all_opts[@]} < 15)); then

@@ -1,4 +1,4 @@
-/* tests/unit.c — unit tests of the pure parts of common.c.
+/* tests/unit.c — unit tests of the pure parts of the shared code (common.h).
  * Prints `PASS: name` / `FAIL: name — why` per test (see tests/run.sh). */
 #define _GNU_SOURCE
 #include "common.h"

@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_hello.c — libFuzzer target for the wire protocol:
- * hello_decode/hello_encode and reply_decode/reply_encode (common.c).
+ * hello_decode/hello_encode and reply_decode/reply_encode (lib/msg.c).
  *
  * Built by `make fuzz` with -fsanitize=fuzzer,address,undefined, so any
  * out-of-bounds access or undefined behaviour is a finding; on top of that

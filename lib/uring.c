@@ -1,0 +1,339 @@
+/* lib/uring.c — the io_uring engine (--engine uring): a ring per connection,
+ * sends queued as linked chains, completions and zero-copy notifications
+ * read from the CQ.  Raw syscalls, no liburing; the ring is private here. */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/io_uring.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+/* ======================================================================
+ * io_uring engine (--engine uring): raw syscalls, no liburing
+ * ====================================================================== */
+
+#ifndef IORING_SEND_ZC_REPORT_USAGE
+#define IORING_SEND_ZC_REPORT_USAGE (1U << 3)
+#endif
+#ifndef IORING_NOTIF_USAGE_ZC_COPIED
+#define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
+#endif
+
+struct uring {
+	int fd;
+	unsigned sq_mask, cq_mask, sq_entries, cq_entries;
+	_Atomic unsigned *sq_head, *sq_tail, *cq_head, *cq_tail;
+	unsigned *sq_array;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+	void *sq_map, *cq_map;
+	size_t sq_map_len, cq_map_len, sqes_len;
+	unsigned unsubmitted;        /* SQEs written since the last io_uring_enter */
+};
+
+static int uring_setup(struct uring *u, unsigned entries, unsigned cq_entries)
+{
+	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE, .cq_entries = cq_entries };
+	memset(u, 0, sizeof(*u));
+	u->fd = (int)syscall(__NR_io_uring_setup, entries, &p);
+	if (u->fd < 0)
+		return -1;
+	u->sq_entries = p.sq_entries;
+	u->cq_entries = p.cq_entries;
+	u->sq_map_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	u->cq_map_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (p.features & IORING_FEAT_SINGLE_MMAP) {
+		if (u->cq_map_len > u->sq_map_len)
+			u->sq_map_len = u->cq_map_len;
+		u->cq_map_len = 0;
+	}
+	u->sq_map = mmap(NULL, u->sq_map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd,
+			 IORING_OFF_SQ_RING);
+	u->cq_map = u->sq_map;
+	if (u->sq_map != MAP_FAILED && u->cq_map_len)
+		u->cq_map = mmap(NULL, u->cq_map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd,
+				 IORING_OFF_CQ_RING);
+	u->sqes_len = p.sq_entries * sizeof(struct io_uring_sqe);
+	u->sqes = u->sq_map == MAP_FAILED || u->cq_map == MAP_FAILED ? MAP_FAILED :
+		mmap(NULL, u->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd, IORING_OFF_SQES);
+	if (u->sq_map == MAP_FAILED || u->cq_map == MAP_FAILED || u->sqes == MAP_FAILED) {
+		int e = errno;
+		close(u->fd);
+		errno = e;
+		return -1;
+	}
+	char *sq = u->sq_map, *cq = u->cq_map;
+	u->sq_head = (_Atomic unsigned *)(sq + p.sq_off.head);
+	u->sq_tail = (_Atomic unsigned *)(sq + p.sq_off.tail);
+	u->sq_mask = *(unsigned *)(sq + p.sq_off.ring_mask);
+	u->sq_array = (unsigned *)(sq + p.sq_off.array);
+	u->cq_head = (_Atomic unsigned *)(cq + p.cq_off.head);
+	u->cq_tail = (_Atomic unsigned *)(cq + p.cq_off.tail);
+	u->cq_mask = *(unsigned *)(cq + p.cq_off.ring_mask);
+	u->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	return 0;
+}
+
+static void uring_teardown(struct uring *u)
+{
+	munmap(u->sqes, u->sqes_len);
+	if (u->cq_map != u->sq_map)
+		munmap(u->cq_map, u->cq_map_len);
+	munmap(u->sq_map, u->sq_map_len);
+	close(u->fd);
+}
+
+/* The next SQE, zeroed; NULL when the SQ is full. */
+static struct io_uring_sqe *uring_sqe(struct uring *u)
+{
+	unsigned tail = atomic_load_explicit(u->sq_tail, memory_order_relaxed);
+	if (tail - atomic_load_explicit(u->sq_head, memory_order_acquire) >= u->sq_entries)
+		return NULL;
+	struct io_uring_sqe *sqe = &u->sqes[tail & u->sq_mask];
+	memset(sqe, 0, sizeof(*sqe));
+	u->sq_array[tail & u->sq_mask] = tail & u->sq_mask;
+	atomic_store_explicit(u->sq_tail, tail + 1, memory_order_release);
+	u->unsubmitted++;
+	return sqe;
+}
+
+/* Submit what is queued (when `submit`) and wait for at least `want`
+ * CQEs, at most timeout_ms.  Returns 0, or -1 with errno (ETIME: timed out). */
+static int uring_enter(struct uring *u, bool submit, unsigned want, int timeout_ms)
+{
+	struct __kernel_timespec ts = { .tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000L };
+	struct io_uring_getevents_arg arg = { .ts = (uint64_t)(uintptr_t)&ts };
+	for (;;) {
+		long r = syscall(__NR_io_uring_enter, u->fd, submit ? u->unsubmitted : 0, want,
+				 IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof(arg));
+		if (r >= 0) {
+			u->unsubmitted -= (unsigned)r < u->unsubmitted ? (unsigned)r : u->unsubmitted;
+			return 0;
+		}
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+static bool uring_cqe(struct uring *u, struct io_uring_cqe *out)
+{
+	unsigned head = atomic_load_explicit(u->cq_head, memory_order_relaxed);
+	if (head == atomic_load_explicit(u->cq_tail, memory_order_acquire))
+		return false;
+	*out = u->cqes[head & u->cq_mask];
+	atomic_store_explicit(u->cq_head, head + 1, memory_order_release);
+	return true;
+}
+
+bool uring_available(char *why, size_t whylen)
+{
+	struct uring u;
+	if (uring_setup(&u, 2, 4) < 0) {
+		int e = errno;
+		FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
+		int disabled = 0;
+		if (f) {
+			if (fscanf(f, "%d", &disabled) != 1)
+				disabled = 0;
+			fclose(f);
+		}
+		if (e == EPERM && disabled)
+			snprintf(why, whylen, "io_uring is disabled here (kernel.io_uring_disabled=%d): use --engine syscall",
+				 disabled);
+		else
+			snprintf(why, whylen, "io_uring is not available here (io_uring_setup: %s): use --engine syscall",
+				 strerror(e));
+		return false;
+	}
+	uring_teardown(&u);
+	return true;
+}
+
+bool uring_fixed_zc_supported(void)
+{
+	struct utsname un;
+	int major = 0, minor = 0;
+	if (uname(&un) < 0 || sscanf(un.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 15);
+}
+
+/* One request in flight: its msghdr and iovec stay put until its result. */
+struct uring_req {
+	struct msghdr mh;
+	struct iovec iov[MSG_FIELDS];
+	size_t len;
+};
+
+struct uring_tx {
+	struct uring ring;
+	unsigned depth;              /* requests per chain */
+	unsigned queued;             /* in the current chain, not yet submitted */
+	struct io_uring_sqe *last;   /* the chain's last SQE (its link is cleared at submit) */
+	struct uring_req *req;       /* depth entries */
+	bool zc, fixed;
+	uint64_t notifs_pending;     /* zc: results seen with F_MORE, notification not yet */
+	uring_notif_fn notif;
+	void *notif_ctx;
+};
+
+struct uring_tx *uring_tx_open(struct conn *c, unsigned depth, bool zc, const struct iovec *fixed,
+			       uring_notif_fn notif, void *notif_ctx)
+{
+	struct uring_tx *u = calloc(1, sizeof(*u));
+	if (u)
+		u->req = calloc(depth, sizeof(*u->req));
+	if (!u || !u->req) {
+		free(u);
+		conn_fail(c, "server out of memory for the io_uring engine");
+		return NULL;
+	}
+	/* the CQ holds a chain's results plus every notification not yet read */
+	unsigned cq = 2 * depth + (zc ? 2 * (c->zc.pool_depth + depth) : 0);
+	if (uring_setup(&u->ring, depth, cq) < 0) {
+		char why[160];
+		free(u->req);
+		free(u);
+		if (!uring_available(why, sizeof(why)))
+			conn_fail(c, "%s", why);
+		else
+			conn_fail(c, "io_uring_setup: %s", strerror(errno));
+		return NULL;
+	}
+	if (fixed && syscall(__NR_io_uring_register, u->ring.fd, IORING_REGISTER_BUFFERS, fixed, 1) < 0) {
+		int e = errno;
+		uring_teardown(&u->ring);
+		free(u->req);
+		free(u);
+		conn_fail(c, "registering the buffer pool with io_uring: %s%s", strerror(e),
+			  e == ENOMEM ? " (RLIMIT_MEMLOCK: raise ulimit -l, or --fixed-buffers off)" : "");
+		return NULL;
+	}
+	u->depth = depth;
+	u->zc = zc;
+	u->fixed = fixed != NULL;
+	u->notif = notif;
+	u->notif_ctx = notif_ctx;
+	return u;
+}
+
+void uring_tx_close(struct uring_tx *u)
+{
+	if (!u)
+		return;
+	uring_teardown(&u->ring);   /* cancels what is still queued */
+	free(u->req);
+	free(u);
+}
+
+/* Handle one CQE: a request's result (res = bytes or -errno) or a zero-copy
+ * notification.  Returns 0, or -1 with c->err set. */
+static int uring_tx_cqe(struct uring_tx *u, struct conn *c, const struct io_uring_cqe *cqe, unsigned *results)
+{
+	if (cqe->flags & IORING_CQE_F_NOTIF) {
+		u->notifs_pending--;
+		c->zc.notifications++;
+		c->zc.completions++;
+		bool copied = (uint32_t)cqe->res & IORING_NOTIF_USAGE_ZC_COPIED;
+		c->zc.copied += copied;
+		return u->notif ? u->notif(u->notif_ctx, cqe->user_data) : 0;
+	}
+	(*results)++;
+	struct uring_req *r = &u->req[cqe->user_data % u->depth];
+	if (u->zc && (cqe->flags & IORING_CQE_F_MORE))
+		u->notifs_pending++;
+	else if (u->zc && u->notif && u->notif(u->notif_ctx, cqe->user_data) < 0)   /* no notification will come */
+		return -1;
+	if (cqe->res == -ECANCELED)
+		return c->err[0] ? -1 : conn_fail(c, "a send earlier in the chain failed");
+	if (cqe->res < 0) {
+		errno = -cqe->res;
+		return conn_fail(c, "io_uring send: %s", strerror(-cqe->res));
+	}
+	if ((size_t)cqe->res != r->len)
+		return conn_fail(c, "io_uring sent %d of a %zu-byte message (MSG_WAITALL)", cqe->res, r->len);
+	return 0;
+}
+
+/* Read every CQE there is; wait up to timeout_ms for at least `want`. */
+static int uring_tx_reap(struct uring_tx *u, struct conn *c, unsigned want, int timeout_ms, unsigned *results)
+{
+	struct io_uring_cqe cqe;
+	int err = 0;
+	/* an open chain is never submitted in part: its requests would run
+	 * beside the rest of it and could reach the socket out of order */
+	if (want && uring_enter(&u->ring, u->queued == 0, want, timeout_ms) < 0 && errno != ETIME)
+		return conn_fail(c, "io_uring_enter: %s", strerror(errno));
+	while (uring_cqe(&u->ring, &cqe))
+		if (uring_tx_cqe(u, c, &cqe, results) < 0)
+			err = -1;   /* keep reading: every CQE is accounted for */
+	return err;
+}
+
+/* Submit the current chain and wait for all of its results: the next
+ * chain starts only then, so the messages reach the socket in order. */
+int uring_tx_flush(struct uring_tx *u, struct conn *c)
+{
+	if (!u->queued)
+		return 0;
+	u->last->flags &= (uint8_t)~IOSQE_IO_LINK;
+	unsigned want = u->queued, got = 0;
+	uint64_t deadline = deadline_in_s(IO_TIMEOUT_S);
+	u->queued = 0;
+	while (got < want) {
+		if (uring_tx_reap(u, c, want - got, 100, &got) < 0)
+			return -1;
+		if (got < want && now_ns() > deadline) {
+			errno = EAGAIN;
+			return conn_fail(c, "send blocked for %d s: client stopped reading", IO_TIMEOUT_S);
+		}
+	}
+	return 0;
+}
+
+int uring_tx_send(struct uring_tx *u, struct conn *c, const struct iovec *iov, int cnt, uint64_t id)
+{
+	struct uring_req *r = &u->req[id % u->depth];
+	struct io_uring_sqe *sqe = uring_sqe(&u->ring);
+	if (!sqe)
+		return conn_fail(c, "io_uring submission queue full");
+	memcpy(r->iov, iov, (size_t)cnt * sizeof(*iov));
+	r->mh = (struct msghdr){ .msg_iov = r->iov, .msg_iovlen = (size_t)cnt };
+	r->len = 0;
+	for (int i = 0; i < cnt; i++)
+		r->len += iov[i].iov_len;
+	sqe->opcode = u->zc ? IORING_OP_SENDMSG_ZC : IORING_OP_SENDMSG;
+	sqe->fd = c->fd;
+	sqe->addr = (uint64_t)(uintptr_t)&r->mh;
+	sqe->len = 1;
+	sqe->msg_flags = MSG_WAITALL | MSG_NOSIGNAL;
+	sqe->flags = IOSQE_IO_LINK;
+	sqe->user_data = id;
+	if (u->zc)
+		sqe->ioprio = IORING_SEND_ZC_REPORT_USAGE | (u->fixed ? IORING_RECVSEND_FIXED_BUF : 0);
+	u->last = sqe;
+	/* rr: the answer goes now, the client is waiting for it */
+	if (++u->queued == u->depth || c->hello.mode == MODE_RR)
+		return uring_tx_flush(u, c);
+	return 0;
+}
+
+/* zc: read notifications that are there, waiting up to timeout_ms for one. */
+int uring_tx_wait_notif(struct uring_tx *u, struct conn *c, int timeout_ms)
+{
+	unsigned results = 0;
+	return uring_tx_reap(u, c, u->notifs_pending ? 1 : 0, timeout_ms, &results);
+}
+
+uint64_t uring_tx_notifs_pending(const struct uring_tx *u)
+{
+	return u->notifs_pending;
+}
