@@ -78,17 +78,9 @@ nz_parse_args() {
 	done
 }
 
-# noise_table CSV: the markdown table of the stream rows of CSV (status ok), one line per
-# point (mode, size, threads, engine, rx), then one summary line. Pure: reads CSV only.
-# A ratio pairs the two strategies' rows of one point with the same repeat (round).
-noise_table() {
-	awk -F, '
-	function sd(key,   i, m, s, n) {
-		n = cnt[key]; if (n < 2) return "NA"
-		m = 0; for (i = 1; i <= n; i++) m += val[key, i]; m /= n
-		s = 0; for (i = 1; i <= n; i++) s += (val[key, i] - m) ^ 2
-		return sprintf("%.3f", sqrt(s / (n - 1)))
-	}
+# The awk functions both tables use: lists of values by key (add), their median, and a
+# size in bytes by name (65536 -> 64K).
+readonly NZ_AWK_LIB='
 	function add(key, v) { val[key, ++cnt[key]] = v }
 	function median(key,   i, j, n, x, a) {
 		n = cnt[key]; if (n == 0) return "NA"
@@ -100,6 +92,25 @@ noise_table() {
 		if (b % 1048576 == 0) return (b / 1048576) "M"
 		if (b % 1024 == 0) return (b / 1024) "K"
 		return b
+	}'
+
+# noise_table CSV: the markdown table of the stream rows of CSV (status ok), one line per
+# point (mode, size, threads, engine, rx), then one summary line. Pure: reads CSV only.
+# A ratio pairs the two strategies' rows of one point with the same repeat (round).
+noise_table() {
+	awk -F, "$NZ_AWK_LIB"'
+	function sd(key,   i, m, s, n) {
+		n = cnt[key]; if (n < 2) return "NA"
+		m = 0; for (i = 1; i <= n; i++) m += val[key, i]; m /= n
+		s = 0; for (i = 1; i <= n; i++) s += (val[key, i] - m) ^ 2
+		return sprintf("%.3f", sqrt(s / (n - 1)))
+	}
+	function corr(p,   i, n, mx, my, sxy, sxx, syy) {   # of log a1 and log a2 over the rounds with both
+		n = cnt["x" SUBSEP p]; if (n < 3) return "NA"
+		for (i = 1; i <= n; i++) { mx += val["x" SUBSEP p, i]; my += val["y" SUBSEP p, i] }
+		mx /= n; my /= n
+		for (i = 1; i <= n; i++) { dx = val["x" SUBSEP p, i] - mx; dy = val["y" SUBSEP p, i] - my; sxy += dx * dy; sxx += dx * dx; syy += dy * dy }
+		return (sxx > 0 && syy > 0) ? sprintf("%.2f", sxy / sqrt(sxx * syy)) : "NA"
 	}
 	NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 	$c["status"] != "ok" || $c["mode"] != "stream" || $c["throughput_gbps"] !~ /^[0-9.]+$/ || $c["throughput_gbps"] <= 0 { next }
@@ -123,24 +134,25 @@ noise_table() {
 		for (k in rounds) {
 			split(k, q, SUBSEP); p = q[1] SUBSEP q[2] SUBSEP q[3] SUBSEP q[4]; r = q[5]
 			if ((p, r, "a1") in g) {
-				if ((p, r, "a2") in g) add("a2" SUBSEP p, g[p, r, "a2"] - g[p, r, "a1"])
+				if ((p, r, "a2") in g) { add("a2" SUBSEP p, g[p, r, "a2"] - g[p, r, "a1"])
+					add("x" SUBSEP p, g[p, r, "a1"]); add("y" SUBSEP p, g[p, r, "a2"]) }
 				if ((p, r, "a3") in g) add("a3" SUBSEP p, g[p, r, "a3"] - g[p, r, "a1"])
 			}
 		}
-		print "| size | threads | engine | rx | rounds | a1 Gbit/s (median) | SD log a1 | SD log(a2/a1) | SD log(a3/a1) | runs with retrans | retrans per run (median) | DSACK'"'"'d share |"
-		print "|---|---|---|---|---|---|---|---|---|---|---|---|"
+		print "| size | threads | engine | rx | rounds | a1 Gbit/s (median) | SD log a1 | corr(log a1, log a2) | SD log(a2/a1) | SD log(a3/a1) | runs with retrans | retrans per run (median) | DSACKs / retrans |"
+		print "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 		for (i = 1; i <= np; i++) {
 			p = order[i]; split(p, q, SUBSEP)
 			share = (rsum_d[p] > 0) ? sprintf("%.2f", dsum[p] / rsum_d[p]) : "-"
 			gb = median("gb" SUBSEP p)
-			printf "| %s | %s | %s | %s | %d | %s | %s | %s | %s | %d/%d | %s | %s |\n", size_name(q[1]), q[2], q[3], q[4],
-				cnt["a2" SUBSEP p], (gb == "NA") ? "NA" : sprintf("%.2f", gb), sd("lvl" SUBSEP p), sd("a2" SUBSEP p),
+			printf "| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %d/%d | %s | %s |\n", size_name(q[1]), q[2], q[3], q[4],
+				cnt["a2" SUBSEP p], (gb == "NA") ? "NA" : sprintf("%.2f", gb), sd("lvl" SUBSEP p), corr(p), sd("a2" SUBSEP p),
 				sd("a3" SUBSEP p), withre[p], runs[p], median("re" SUBSEP p), share
 			v = sd("a2" SUBSEP p); if (v != "NA") add("sum_a2", v)
 			v = sd("a3" SUBSEP p); if (v != "NA") add("sum_a3", v)
 			if (q[2] == 1) { v = sd("a2" SUBSEP p); if (v != "NA") add("sum_a2_1", v) }
 		}
-		printf "\nmedian over points: SD log(a2/a1) %s (1 thread: %s), SD log(a3/a1) %s; runs with retransmissions %d/%d; DSACK'"'"'d share of all retransmissions %s\n",
+		printf "\nmedian over points: SD log(a2/a1) %s (1 thread: %s), SD log(a3/a1) %s; runs with retransmissions %d/%d; DSACKs / retransmissions, all runs: %s\n",
 			median("sum_a2"), median("sum_a2_1"), median("sum_a3"), allwith, allruns,
 			(allre_d > 0) ? sprintf("%.2f (%d of %d)", alld / allre_d, alld, allre_d) : "- (none)"
 	}' "$1"
@@ -153,14 +165,7 @@ noise_table() {
 # row's, profiled minus plain; timestamps have 1 s resolution, so only the mean means much).
 # Prints nothing when no row was profiled.
 profile_cost_table() {
-	awk -F, '
-	function median(key,   i, j, n, x, a) {
-		n = cnt[key]; if (n == 0) return "NA"
-		for (i = 1; i <= n; i++) a[i] = val[key, i]
-		for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-		return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
-	function add(key, v) { val[key, ++cnt[key]] = v }
+	awk -F, "$NZ_AWK_LIB"'
 	function secs(ts,   d, t) {   # 2026-12-04T19:02:23Z -> seconds of the day (runs never span midnight here)
 		split(substr(ts, 12, 8), t, ":"); return t[1] * 3600 + t[2] * 60 + t[3]
 	}
@@ -183,7 +188,7 @@ profile_cost_table() {
 		print "| size | strategy | rounds | throughput profiled / plain (median) |"
 		print "|---|---|---|---|"
 		for (i = 1; i <= n; i++) { split(order[i], q, SUBSEP)
-			m = median(order[i]); printf "| %s | %s | %d | %s |\n", q[1], q[2], cnt[order[i]], (m == "NA") ? m : sprintf("%.3f", m) }
+			m = median(order[i]); printf "| %s | %s | %d | %s |\n", size_name(q[1]), q[2], cnt[order[i]], (m == "NA") ? m : sprintf("%.3f", m) }
 		printf "\nall: median %.3f over %d pairs; wall per run: plain %.2f s, profiled %.2f s (mean gaps between row timestamps)\n",
 			median("all"), cnt["all"], ngap[0] ? gap[0] / ngap[0] : 0, ngap[1] ? gap[1] / ngap[1] : 0
 	}' "$1"
