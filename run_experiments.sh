@@ -2213,7 +2213,7 @@ run_sweep() {
 			"${BUDGET_S:-none}" "$FIRST_PASS_RUNS" "${PROFILE_SIZES[*]:-none}"
 	} >"$RAW_DIR/run.txt"
 	err "run_id $RUN_ID: first pass $first runs, about $(fmt_duration "$(estimate_s)")$([[ -z $BUDGET_S ]] || echo "; budget $(fmt_duration "$BUDGET_S")"); rows -> $OUT, raw -> $RAW_DIR"
-	PLAIN_N=0 PLAIN_US=0 PROF_N=0 PROF_US=0 EXTRA_GROUPS=0 OPEN_NOTE="after the first pass"
+	PLAIN_N=0 PLAIN_US=0 PROF_N=0 PROF_US=0 EXTRA_GROUPS=0 OPEN_NOTE="open points: known after the first pass"
 	now_us SWEEP_START_US
 	printf 'sweep_start_us %s\n' "$SWEEP_START_US" >>"$RAW_DIR/run.txt"
 	while :; do
