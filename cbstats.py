@@ -341,3 +341,93 @@ def pairing_gain(xs, ys):
         return None, None
     diff = statistics.variance([a - b for a, b in zip(la, lb)])
     return statistics.correlation(la, lb), diff / (va + vb)
+
+
+
+# ---- Rounds where the question needs them (run_experiments.sh --budget/--precision) ----
+#
+# After the first pass the driver asks which points are still open: a point (mode, size,
+# threads, engine, rx) is open while the interval of any of its paired ratios (each other
+# strategy / the baseline, one ratio per round in which both ran) is wider than +-P, i.e.
+# its half-width in log terms exceeds log(1 + P): sqrt(hi / lo) > 1 + P. A point with too
+# few paired rounds for a CI_LEVEL interval is open with an infinite width. This is a rule
+# on the interval's width only, never on its verdict: stopping when a result turns
+# significant would inflate false verdicts; stopping on precision does not.
+
+
+def interval_width(ratios, level=CI_LEVEL):
+    """Half-width of the median_interval of ratios, as a fraction: sqrt(hi / lo) - 1 (0.05
+    = the interval spans +-5% around its geometric centre); inf when the ratios cannot give
+    a level interval (too few rounds) or the interval reaches 0."""
+    if not ratios:
+        return math.inf
+    _, lo, hi, cov = median_interval(ratios, level)
+    if cov < level or lo <= 0:
+        return math.inf
+    return math.sqrt(hi / lo) - 1
+
+
+def open_points(rows, precision, baseline="a1", level=CI_LEVEL):
+    """The points still wider than +-precision, widest first.
+
+    rows: (point, round, strategy, value) tuples, value > 0 (one per run; a repeated
+    (point, round, strategy) keeps the first). Per point the baseline is `baseline` when it
+    ran there, else the first strategy by name; every other strategy is paired with it by
+    round. Returns [(point, width, rounds)]: width = the widest of the point's comparisons
+    (interval_width), rounds = the fewest paired rounds among them. A point with a single
+    strategy has nothing to compare and is never open."""
+    values = {}
+    for point, rnd, strategy, value in rows:
+        if value > 0:
+            values.setdefault(point, {}).setdefault(strategy, {}).setdefault(rnd, value)
+    out = []
+    for point, by_strategy in values.items():
+        base = baseline if baseline in by_strategy else min(by_strategy)
+        widths, counts = [], []
+        for strategy, by_round in by_strategy.items():
+            if strategy == base:
+                continue
+            b = by_strategy[base]
+            ratios = [by_round[r] / b[r] for r in by_round if r in b]
+            widths.append(interval_width(ratios, level))
+            counts.append(len(ratios))
+        if widths and max(widths) > precision:
+            out.append((point, max(widths), min(counts)))
+    out.sort(key=lambda p: (-p[1], str(p[0])))
+    return out
+
+
+def main(argv=None):
+    """`cbstats.py open --precision P [--baseline S]`: reads TSV on stdin (point, round,
+    strategy, value; one run a line) and prints the open points widest first, one a line:
+    point, width (fraction, or inf), paired rounds. Exit 0; 2 on bad input."""
+    import argparse
+    import sys
+    parser = argparse.ArgumentParser(prog="cbstats.py", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    op = sub.add_parser("open", help="points whose paired-ratio interval is wider than +-P")
+    op.add_argument("--precision", type=float, required=True, help="P, a fraction (0.05 = +-5%%)")
+    op.add_argument("--baseline", default="a1", help="the strategy the others are paired with")
+    args = parser.parse_args(argv)
+    if not args.precision > 0:
+        parser.error("--precision must be > 0")
+    rows = []
+    for n, line in enumerate(sys.stdin, 1):
+        line = line.rstrip("\n")
+        if not line:
+            continue
+        f = line.split("\t")
+        try:
+            if len(f) != 4:
+                raise ValueError(f"{len(f)} fields, want 4")
+            rows.append((f[0], f[1], f[2], float(f[3])))
+        except ValueError as e:
+            print(f"cbstats.py: stdin line {n}: {e}", file=sys.stderr)
+            return 2
+    for point, width, rounds in open_points(rows, args.precision, args.baseline):
+        print(f"{point}\t{'inf' if math.isinf(width) else f'{width:.4f}'}\t{rounds}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

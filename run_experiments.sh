@@ -31,10 +31,28 @@ readonly -a PERF_COLS=(cycles instructions cache_references cache_misses l1_dcac
 readonly -a DEFAULT_IMPLS=(a1 a2 a3)
 readonly -a DEFAULT_SIZES=(64 1K 4K 16K 64K 256K 1M)
 readonly -a DEFAULT_THREADS=(1 2 4 8)
-# Six rounds: the smallest count for which a distribution-free 95% interval of a median
-# of paired ratios exists (the sign test's 2 x 0.5^6 = 3.1% < 5%); the window and the grid
-# are trimmed so that the default job still fits in about 20 minutes here.
-readonly DEFAULT_REPEATS=6 DEFAULT_DURATION_S=1 DEFAULT_WARMUP_S=0.3
+# The first pass: six rounds, the smallest count for which a distribution-free 95% interval
+# of a median of paired ratios exists (the sign test's 2 x 0.5^6 = 3.1% < 5%; cbstats.py's
+# MIN_ROUNDS). Further rounds go where the intervals are still wider than +-DEFAULT_PRECISION,
+# within the budget (README: "Rounds where the question needs them").
+readonly DEFAULT_REPEATS=6 DEFAULT_DURATION_S=0.5 DEFAULT_WARMUP_S=0.05
+# Run length and warm-up from bench/noise.sh (README: "Run length"): once placement and
+# steering had removed the reordering, the per-round SD of log(a2/a1) barely falls with a
+# longer window (it is run-to-run, not within-run, noise), so short runs buy the most
+# rounds, and precision, per minute: SD^2 x seconds per run, 1-thread points, 12 rounds:
+# 0.25 s + 0.1 s: 0.040^2 x 0.46 s; 0.5 s + 0.05 s: 0.032^2 x 0.66 s; 1 s + 0.3 s:
+# 0.043^2 x 1.41 s.
+readonly DEFAULT_PRECISION=0.05
+# The standard job's budget for its runs (build, namespaces and plots come on top, about a
+# minute here): the whole job stays within about 20 minutes on the reference machine.
+readonly DEFAULT_BUDGET_MIN=18
+# The standard job's profile rounds (perf record -a -g around the client, as --profile):
+# these stream sizes at 1 thread, every strategy, as many rounds as the first pass.
+readonly -a DEFAULT_PROFILE_SIZES=(4K 64K 1M)
+# Placement: server (sender) threads on the first half of the allowed CPUs, client
+# (receiver) threads on the second half; steering: the receiving veth's RPS sends one
+# flow's packets to one CPU's backlog (bench/noise.sh measured both; README: "Placement").
+readonly DEFAULT_PIN=split DEFAULT_STEER=both
 # The default job's request-response rounds: latency vs size at 1 thread, and latency vs
 # thread count at one size (RR_THREADS_SIZE; its 1-thread point is in the size axis).
 readonly -a DEFAULT_RR_SIZES=(64 1K 16K 64K 1M)
@@ -52,10 +70,10 @@ readonly DEFAULT_MTU=1500
 
 # What one run costs beyond its duration + warmup (namespace exec, perf start-up and its
 # FIFO handshakes, server readiness, a3's pool set-up and completion drain, teardown, the
-# row). Measured on the reference machine (2-vCPU KVM guest): 36 runs of 1 s + 0.3 s
-# (a1 a2 a3; stream 64 B/1 MiB at 1/8 threads, and the default rr rounds) took 61 s in all,
-# 1.70 s each.
-readonly RUN_OVERHEAD_S=0.4
+# row). Measured on the reference machine (2-vCPU KVM guest, bench/noise.sh): 144 runs of
+# 0.5 s + 0.05 s took 95 s (0.66 s each), 120 runs of 1 s + 0.3 s 171 s (1.43 s each):
+# 0.11-0.13 s beyond the window; 0.15 s keeps a margin.
+readonly RUN_OVERHEAD_S=0.15
 readonly POLL_S=0.05          # every bounded poll sleeps this long per try
 # Server readiness is polled finer: a server listens within a few ms, and a 50 ms sleep
 # before the first hit cost every run 50 ms (4% of a --quick sweep, bench/sweep_overhead.sh).
@@ -77,14 +95,21 @@ IMPLS=() SIZES=() THREADS=() MODES=() ENGINES=() RXS=() RR_SIZES=() RR_THREADS=(
 # MODE_SET: standard (stream grid + rr rounds, the default job), or the --mode given
 # (stream, rr, both: every mode over the whole grid).
 MODE_SET="" RR_SIZE="" BUFFERS=""
-REPEATS="" DURATION_S="" WARMUP_S="" MTU="" OUT="" PIN="" QUICK=0 NO_PLOT=0 NO_NETNS=0
+REPEATS="" DURATION_S="" WARMUP_S="" MTU="" OUT="" PIN="" STEER="" QUICK=0 NO_PLOT=0 NO_NETNS=0
+# SEED: the plan's random orders come from it; BUDGET_S: seconds the runs may take ('' =
+# the first pass only); PRECISION: the +-P, a fraction; PROFILE_SIZES: the profile rounds'
+# sizes (1 thread, stream; none with --profile, which profiles every run).
+SEED="" BUDGET_S="" PRECISION="" PROFILE_SIZES=()
 PER_FIELD=0 VERIFY=0 PROFILE=0 DRY_RUN=0 INTERACTIVE=0 NO_BUILD=0 ACTION=sweep PARSE_FILE=""
 # OPT_*: options as given; unset when not given (an empty value given is an error).
 unset OPT_IMPLS OPT_SIZES OPT_THREADS OPT_REPEATS OPT_DURATION OPT_WARMUP OPT_ENGINES OPT_RX
-unset OPT_RR_SIZES OPT_RR_THREADS OPT_RR_SIZE OPT_BUFFERS
+unset OPT_RR_SIZES OPT_RR_THREADS OPT_RR_SIZE OPT_BUFFERS OPT_SEED OPT_BUDGET OPT_PRECISION OPT_PROFILE_SIZES
 
-# Plan (parallel arrays, one entry per run, in execution order).
+# Plan (parallel arrays, one entry per run, in execution order). A group is one point's
+# strategies in one round, back to back: PLAN_SLOT is a run's position in its group (1..k),
+# PLAN_PASS first or extra, PLAN_PROFILE 1 for a profiled run.
 PLAN_MODE=() PLAN_IMPL=() PLAN_SIZE=() PLAN_THREADS=() PLAN_REPEAT=() PLAN_ENGINE=() PLAN_RX=()
+PLAN_SLOT=() PLAN_PASS=() PLAN_PROFILE=()
 PLAN_SKIPPED=()   # combinations left out of the plan, and why (one line each)
 
 # Per-sweep facts.
@@ -118,8 +143,20 @@ Sweep:
   --impls LIST       strategies, from a1 a2 a3            (default: a1 a2 a3)
   --sizes LIST       message sizes, bytes with K/M/G      (default: ${DEFAULT_SIZES[*]})
   --threads LIST     client threads (connections)         (default: ${DEFAULT_THREADS[*]})
-  --repeats N        rounds, interleaved: every configuration once, then again (default:
-                     $DEFAULT_REPEATS, the fewest for a distribution-free 95% interval of a median)
+  --repeats N        rounds of the first pass, interleaved: every point once, then again
+                     (default: $DEFAULT_REPEATS, the fewest for a distribution-free 95% interval
+                     of a median); in every round a point's strategies run back to back, in an
+                     order drawn from --seed
+  --budget MINUTES   time for the runs (fractions allowed): after the first pass, extra rounds
+                     go to the points whose paired-ratio interval (each strategy / a1; stream:
+                     throughput, rr: p50 round trip) is wider than +-P, widest first, until
+                     each is within it or the budget is spent; a run starts only while the
+                     budget lasts (default: $DEFAULT_BUDGET_MIN for the standard job; otherwise none:
+                     the first pass only)
+  --precision P      the +-P of --budget, a fraction or a percentage (default: $DEFAULT_PRECISION);
+                     only the interval's width decides, never its verdict
+  --seed N           the plan's random orders, 0..2147483647 (default: drawn; every row and
+                     the plan record it: --seed N repeats a plan)
   --duration S       measured seconds per run, fractions allowed (default: $DEFAULT_DURATION_S)
   --warmup S         seconds before measuring, excluded from the figures (default: $DEFAULT_WARMUP_S)
   --mode MODE        standard (default): the stream grid, and in the same rounds rr
@@ -137,14 +174,25 @@ Sweep:
   --buffers N        message buffers the senders rotate over, 1..4096 (default: 1)
   --per-field        A1 runs use its per-field variant (one send() per field)
   --verify           clients check every byte (costs CPU; sequence numbers are always checked)
-  --profile          also sample call chains on all CPUs over each run's window (perf record
+  --profile          sample call chains on all CPUs over every run's window (perf record
                      -a -g -e cpu-clock) and split the CPU per byte copy by copy: prof_user_copy,
                      prof_send_copy, prof_zc_overhead, prof_deferred_copy, prof_recv_copy,
                      prof_stack, prof_user_other (ns/byte), prof_idle and prof_foreign
                      (shares: idle CPU, other processes' samples); needs perf
-  --pin [split|same] pin server and client threads via the binaries' -A: split = server on
-                     the first allowed CPU, client on the second (default for --pin);
-                     same = both on the first
+  --profile-sizes LIST  profile rounds: these stream sizes at 1 thread, every strategy, in
+                     every first-pass round, each group right after the same point's plain
+                     one; their rows carry prof_samples (a number) and stay out of the
+                     comparisons (default: ${DEFAULT_PROFILE_SIZES[*]} in the standard job, else none;
+                     'none': no profile rounds)
+  --pin [split|same|unpinned]  where the threads run (the binaries' -A): split = server
+                     (sender) threads on the first half of the allowed CPUs, client (receiver)
+                     threads on the other half, more threads than CPUs round-robin (default,
+                     and the value of a bare --pin; unpinned with --remote); same = both on
+                     the first CPU; unpinned = the scheduler decides
+  --steer off|data|both  RPS on the veth pair so that one flow's packets take one CPU's
+                     backlog, in order (no spurious retransmissions): data = the data to the
+                     client's CPUs (default); both = and the ACKs to the server's; off = none.
+                     Devices of this run's namespaces only (loopback, --remote: off)
   --quick            smoke sweep: a1 a2 a3, sizes 1K 64K, threads 1 2, 1 repeat, 1 s,
                      warmup 0.2 s (under a minute); explicit options override it
 Network:
@@ -183,9 +231,11 @@ Other:
                      first); never touches another live run's or anyone else's
   -h, --help         this text
 
-Time: the default job is $DEFAULT_REPEATS rounds of 3 x ${#DEFAULT_SIZES[@]} x ${#DEFAULT_THREADS[@]} stream runs and 3 x 8 rr runs: 648
-runs of $DEFAULT_DURATION_S s + $DEFAULT_WARMUP_S s warmup plus about ${RUN_OVERHEAD_S} s overhead each: about 18.5 minutes on a
-2-vCPU KVM guest. --dry-run prints the plan and the estimate for any option set.
+Time: the default job runs for at most its budget, $DEFAULT_BUDGET_MIN minutes: a first pass of $DEFAULT_REPEATS rounds
+(3 x ${#DEFAULT_SIZES[@]} x ${#DEFAULT_THREADS[@]} stream runs, 3 x 8 rr runs and 3 x ${#DEFAULT_PROFILE_SIZES[@]} profiled runs each, $DEFAULT_DURATION_S s + $DEFAULT_WARMUP_S s warmup
+and about ${RUN_OVERHEAD_S} s overhead per run), then extra rounds where the intervals are still wide;
+with the build and the plots about 20 minutes on a 2-vCPU KVM guest. --dry-run prints the
+plan, the budget and the estimate for any option set.
 
 Needs root (namespaces, perf), gcc/make, iproute2, perf and a Python with matplotlib; as
 root on Debian/Ubuntu missing packages are installed with apt-get (only for a command that
@@ -276,7 +326,8 @@ parse_args() {
 		if remote_parse_opt "$@"; then shift "$REMOTE_SHIFT"; continue; fi
 		case $opt in
 		--impls | --sizes | --threads | --repeats | --duration | --warmup | --mtu | --out | --mode | --parse-perf | \
-			--engines | --rx | --buffers | --rr-sizes | --rr-threads | --rr-size)
+			--engines | --rx | --buffers | --rr-sizes | --rr-threads | --rr-size | --steer | --seed | --budget | \
+			--precision | --profile-sizes)
 			(($# >= 2)) || die_usage "option $opt needs a value"
 			val=$2
 			shift 2
@@ -298,6 +349,13 @@ parse_args() {
 		--rr-sizes) OPT_RR_SIZES=$val ;;
 		--rr-threads) OPT_RR_THREADS=$val ;;
 		--rr-size) OPT_RR_SIZE=$val ;;
+		--seed) OPT_SEED=$val ;;
+		--budget) OPT_BUDGET=$val ;;
+		--precision) OPT_PRECISION=$val ;;
+		--profile-sizes) OPT_PROFILE_SIZES=$val ;;
+		--steer)
+			case $val in off | data | both) STEER=$val ;; *) die_usage "--steer: unknown steering '$val' (off, data or both)" ;; esac
+			;;
 		--out) OUT=$val ;;
 		--mode)
 			MODE_SET=$val
@@ -314,8 +372,8 @@ parse_args() {
 			# An optional value: the next word, unless it is an option.
 			if (($# > 0)) && [[ $1 != -* ]]; then
 				case $1 in
-				split | same) PIN=$1 ;;
-				*) die_usage "--pin: unknown placement '$1' (split or same)" ;;
+				split | same | unpinned) PIN=$1 ;;
+				*) die_usage "--pin: unknown placement '$1' (split, same or unpinned)" ;;
 				esac
 				shift
 			fi
@@ -438,6 +496,74 @@ resolve_options() {
 		err "note: --per-field applies to a1 only, and a1 is not in this sweep"
 	fi
 	remote_resolve
+	resolve_rounds
+	resolve_placement
+}
+
+# resolve_rounds: the seed, the budget, the precision and the profile rounds (after the
+# grid and the mode set are known).
+resolve_rounds() {
+	local -a list
+	if [[ -v OPT_SEED ]]; then
+		if ! [[ $OPT_SEED =~ ^[0-9]+$ ]] || ((${#OPT_SEED} > 10 || 10#$OPT_SEED > RNG_MAX)); then
+			die_usage "--seed: bad number '$OPT_SEED' (0 .. $RNG_MAX)"
+		fi
+		SEED=$((10#$OPT_SEED))
+	else
+		SEED=$((${SRANDOM:-$((RANDOM << 16 ^ RANDOM))} & RNG_MAX))
+	fi
+	PRECISION=$DEFAULT_PRECISION
+	if [[ -v OPT_PRECISION ]]; then
+		# 0.05 or 5%: kept as a fraction.
+		if [[ $OPT_PRECISION =~ ^([0-9]*[.]?[0-9]+)%$ ]]; then
+			PRECISION=$(awk -v p="${BASH_REMATCH[1]}" 'BEGIN { printf "%g", p / 100 }')
+		elif is_pos_num "$OPT_PRECISION"; then
+			PRECISION=$(awk -v p="$OPT_PRECISION" 'BEGIN { printf "%g", p }')
+		else
+			PRECISION=x
+		fi
+		awk -v p="$PRECISION" 'BEGIN { exit !(p ~ /^[0-9.e-]+$/ && p > 0 && p < 1) }' ||
+			die_usage "--precision: bad value '$OPT_PRECISION' (a fraction such as 0.05, or 5%; more than 0, less than 1)"
+	fi
+	BUDGET_S=""
+	if [[ -v OPT_BUDGET ]]; then
+		if ! is_pos_num "$OPT_BUDGET" || ! awk -v b="$OPT_BUDGET" 'BEGIN { exit !(b <= 10080) }'; then
+			die_usage "--budget: bad number of minutes '$OPT_BUDGET' (more than 0, at most 10080)"
+		fi
+		BUDGET_S=$(awk -v b="$OPT_BUDGET" 'BEGIN { printf "%d", b * 60 + 0.5 }')
+		((BUDGET_S > 0)) || BUDGET_S=1
+	elif [[ $MODE_SET == standard ]]; then
+		BUDGET_S=$((DEFAULT_BUDGET_MIN * 60))
+	fi
+	PROFILE_SIZES=()
+	if [[ -v OPT_PROFILE_SIZES ]]; then
+		if [[ $OPT_PROFILE_SIZES != none ]]; then
+			mapfile -t list < <(split_list "$OPT_PROFILE_SIZES")
+			check_sizes "${list[@]}" || exit 2
+			PROFILE_SIZES=("${list[@]}")
+		fi
+	elif [[ $MODE_SET == standard && -z $REMOTE ]]; then
+		PROFILE_SIZES=("${DEFAULT_PROFILE_SIZES[@]}")
+	fi
+	if ((${#PROFILE_SIZES[@]} > 0)); then
+		((PROFILE == 0)) || die_usage "--profile profiles every run: --profile-sizes does not go with it"
+		[[ -z $REMOTE ]] || die_usage "--profile-sizes samples this host's CPUs only: it does not go with --remote yet"
+		[[ " ${MODES[*]} " == *" stream "* ]] || die_usage "--profile-sizes: the profile rounds are stream runs, and this sweep has no stream mode"
+	fi
+}
+
+# resolve_placement: where the two sides run (--pin) and how the veth pair steers a flow
+# (--steer). Split by default on one host; --remote: unpinned (each side has its machine).
+PIN_GIVEN=0
+resolve_placement() {
+	if [[ -n $PIN ]]; then
+		PIN_GIVEN=1
+	elif [[ -n $REMOTE ]]; then
+		PIN=unpinned
+	else
+		PIN=$DEFAULT_PIN
+	fi
+	[[ -n $STEER ]] || STEER=$DEFAULT_STEER
 }
 
 # ---------------------------------------------------------------------------------------
@@ -1079,19 +1205,113 @@ first_cpus() {
 		got >= want { exit }'
 }
 
+# cpu_ranges CPU...: "0-3+8" for CPUs 0 1 2 3 8 (a CSV-safe list: no commas).
+cpu_ranges() {
+	local out="" lo="" prev="" c
+	for c in "$@" ""; do
+		if [[ -n $prev && $c == $((prev + 1)) ]]; then
+			prev=$c
+			continue
+		fi
+		if [[ -n $lo ]]; then
+			out+="${out:++}$lo"
+			[[ $prev == "$lo" ]] || out+="-$prev"
+		fi
+		lo=$c prev=$c
+	done
+	printf '%s' "$out"
+}
+
+# setup_placement: SRV_CPUS / CLI_CPUS (the binaries' -A lists: threads round-robin over
+# them) and PLACEMENT (the CSV's record) from PIN. split: the server (sender) on the first
+# half of the CPUs this process may use, the client (receiver) on the other half, so the
+# two never compete for a CPU; with more threads than a side has CPUs, that side's threads
+# share its CPUs round-robin (8 threads on 2 CPUs: 8 sending threads on CPU 0, 8 receiving
+# on CPU 1). same: both on the first CPU. unpinned: the scheduler decides. Split on a
+# single CPU: an error when asked for, else unpinned with a note.
 setup_placement() {
 	local -a cpus
+	local half
 	PLACEMENT=unpinned SRV_CPUS="" CLI_CPUS=""
-	[[ -n $PIN ]] || return 0
-	mapfile -t cpus < <(first_cpus 2)
+	[[ $PIN != unpinned ]] || return 0
+	mapfile -t cpus < <(first_cpus 100000)
+	((${#cpus[@]} > 0)) || die "no CPU found in this process's affinity list"
 	if [[ $PIN == split ]]; then
-		((${#cpus[@]} >= 2)) || die "--pin split needs two CPUs, this process may use: ${cpus[*]}"
-		SRV_CPUS=${cpus[0]} CLI_CPUS=${cpus[1]}
+		if ((${#cpus[@]} < 2)); then
+			((PIN_GIVEN == 0)) || die "--pin split needs two CPUs, this process may use: ${cpus[*]}"
+			err "note: one CPU (${cpus[*]}): sender and receiver cannot be kept apart; running unpinned"
+			PIN=unpinned
+			return 0
+		fi
+		half=$((${#cpus[@]} / 2))
+		SRV_CPUS=$(IFS=,; printf '%s' "${cpus[*]:0:half}")
+		CLI_CPUS=$(IFS=,; printf '%s' "${cpus[*]:half}")
+		PLACEMENT="srv=$(cpu_ranges "${cpus[@]:0:half}");cli=$(cpu_ranges "${cpus[@]:half}")"
 	else
 		SRV_CPUS=${cpus[0]} CLI_CPUS=${cpus[0]}
+		PLACEMENT="srv=${cpus[0]};cli=${cpus[0]}"
 	fi
-	PLACEMENT="srv=$SRV_CPUS;cli=$CLI_CPUS"
 }
+
+# cpu_mask CPU...: the CPUs as the hexadecimal mask sysfs takes (32-bit words, comma-
+# separated, the highest first).
+cpu_mask() {
+	local c w top=0 out="" x
+	local -a words=()
+	for c in "$@"; do
+		w=$((c / 32))
+		words[w]=$((${words[w]:-0} | 1 << (c % 32)))
+		((w <= top)) || top=$w
+	done
+	for ((w = top; w >= 0; w--)); do
+		printf -v x '%08x' "${words[w]:-0}"
+		out+="${out:+,}$x"
+	done
+	printf '%s' "$out"
+}
+
+# steer_link: --steer on the veth pair (setup_link and setup_placement first). veth hands a
+# packet to the backlog of the CPU that transmits it, and one flow's segments leave from
+# two CPUs — the sending thread's, and the one whose ACK processing pushes more data — so
+# they arrive out of order and TCP retransmits what was never lost (TcpExt
+# TCPDSACKRecvSegs ~ RetransSegs, nothing dropped). RPS on a receiving veth
+# (queues/rx-0/rps_cpus) puts every packet of a flow on one CPU's backlog, in order:
+#   data  the client's veth steers the data to the client's CPUs: the receiver's softirq
+#         runs where the receiver does;
+#   both  and the server's veth steers the ACKs to the server's CPUs: the sender's ACK
+#         processing, and the sends it triggers, run where the sender does;
+#   off   the kernel's default (no RPS).
+# Unpinned, a side's CPUs are every allowed CPU (RPS still keeps one flow on one CPU, by
+# its hash). The devices live in this run's namespaces and go with them: no host setting is
+# touched; loopback and --remote stay off (the host's lo is never changed). The packets and
+# their sizes are the same either way: only the CPU that receives them changes. Appends
+# what was done to PLACEMENT (";rps=data").
+steer_link() {
+	local -a all
+	local cli srv
+	[[ $STEER != off && $LINK == veth ]] || return 0
+	mapfile -t all < <(first_cpus 100000)
+	cli=${CLI_CPUS:-$(IFS=,; printf '%s' "${all[*]}")} srv=${SRV_CPUS:-$(IFS=,; printf '%s' "${all[*]}")}
+	rps_set "$NS_C" "$cli" || return 0
+	[[ $STEER != both ]] || rps_set "$NS_S" "$srv" || return 0
+	PLACEMENT+=";rps=$STEER"
+}
+
+# rps_set NS CPULIST: RPS of NS's veth0 to those CPUs; 1 with a note when this kernel has
+# no RPS (no rps_cpus file) or the write fails.
+rps_set() {
+	local mask
+	local -a cpus
+	IFS=, read -r -a cpus <<<"$2"
+	mask=$(cpu_mask "${cpus[@]}")
+	# shellcheck disable=SC2016 # $1/$2 are the inner shell's
+	if ! ip netns exec "$1" sh -c '[ -w "$1" ] && printf "%s\n" "$2" >"$1"' sh \
+		/sys/class/net/veth0/queues/rx-0/rps_cpus "$mask" 2>/dev/null; then
+		err "note: cannot set RPS on the veth pair (a kernel without CONFIG_RPS?): --steer $STEER not applied"
+		return 1
+	fi
+}
+
 
 # ---------------------------------------------------------------------------------------
 # CSV.
@@ -1117,6 +1337,9 @@ build_columns() {
 		prof_user_copy prof_send_copy prof_zc_overhead prof_deferred_copy prof_recv_copy
 		prof_stack prof_user_other prof_idle prof_foreign prof_samples)
 	CSV_COLS+=("${REMOTE_COLS[@]}")
+	# The plan's record (README "Rounds where the question needs them") and the run's
+	# DSACK'd share of its retransmissions.
+	CSV_COLS+=(seed pass slot dsack_share precision)
 	CSV_HEADER=$(IFS=,; printf '%s' "${CSV_COLS[*]}")
 }
 
@@ -1171,42 +1394,108 @@ write_row() {
 # ---------------------------------------------------------------------------------------
 # Plan.
 
-# build_plan: the runs in execution order. Every round (repeat) holds every configuration
-# once, interleaved: mode, strategy, engine, receive path, size, threads. Combinations that
-# do not exist are left out and named in PLAN_SKIPPED: a1 has no io_uring engine, and
-# receive zero-copy measures stream receive only.
+# The plan's random orders: a 31-bit linear congruential generator (the C standard's
+# example constants) seeded with SEED, its high 15 bits per draw — the same plan from the
+# same seed on any machine and any bash.
+readonly RNG_MAX=2147483647
+RNG_STATE=0
+rng_seed() { RNG_STATE=$(($1 & RNG_MAX)); }
+
+# rng_below VAR N: VAR = the next draw, in 0 .. N-1.
+rng_below() {
+	local -n _draw=$1
+	RNG_STATE=$(((RNG_STATE * 1103515245 + 12345) & RNG_MAX))
+	_draw=$(((RNG_STATE >> 16) % $2))
+}
+
+# shuffle ARRAY: a Fisher-Yates shuffle of ARRAY in place, with the plan's generator.
+shuffle() {
+	local -n _deck=$1
+	local i j t
+	for ((i = ${#_deck[@]} - 1; i > 0; i--)); do
+		rng_below j $((i + 1))
+		t=${_deck[i]} _deck[i]=${_deck[j]} _deck[j]=$t
+	done
+}
+
+# POINT_ROUNDS[mode:size:threads:engine:rx] = rounds planned for that point so far (its
+# next round's number minus one); size in bytes. Profile groups are not counted.
+declare -A POINT_ROUNDS=()
+
+# plan_group MODE SIZE THREADS ENGINE RX REPEAT PASS PROFILE: one point's strategies, back
+# to back in a random order (a1 has no io_uring engine: left out there, as the plan says).
+plan_group() {
+	local impl i
+	local -a group=()
+	for impl in "${IMPLS[@]}"; do
+		if [[ $impl == a1 && $4 == uring ]]; then
+			PLAN_LEFT_OUT["a1 with engine uring: a1 sends with send() only (no io_uring engine)"]=1
+			continue
+		fi
+		group+=("$impl")
+	done
+	shuffle group
+	for i in "${!group[@]}"; do
+		PLAN_MODE+=("$1") PLAN_IMPL+=("${group[i]}") PLAN_SIZE+=("$2") PLAN_THREADS+=("$3")
+		PLAN_ENGINE+=("$4") PLAN_RX+=("$5") PLAN_REPEAT+=("$6") PLAN_PASS+=("$7")
+		PLAN_PROFILE+=("$8") PLAN_SLOT+=($((i + 1)))
+	done
+	if (($8 == 0 || PROFILE)); then POINT_ROUNDS["$1:$(size_bytes "$2"):$3:$4:$5"]=$6; fi
+}
+
+# build_plan: the first pass, in execution order. Every round holds every point once —
+# mode, engine, receive path, size, threads — and each point's strategies run back to back
+# (plan_group), so the runs of a paired ratio are seconds apart and share the machine's
+# state; the order inside each group is drawn from SEED. A profile point (PROFILE_SIZES, 1
+# thread, stream) gets a second, profiled group right after its plain one (or at the end
+# of the round when the grid lacks it). rr with receive zero-copy does not exist: left out
+# and named in PLAN_SKIPPED.
+declare -A PLAN_LEFT_OUT=()
 build_plan() {
-	local rep mode impl engine rx pair
+	local rep mode engine rx pair size b
 	local -a grid
-	local -A left_out=()
+	local -A is_prof=() done_prof=()
 	PLAN_MODE=() PLAN_IMPL=() PLAN_SIZE=() PLAN_THREADS=() PLAN_REPEAT=() PLAN_ENGINE=() PLAN_RX=()
-	PLAN_SKIPPED=()
+	PLAN_SLOT=() PLAN_PASS=() PLAN_PROFILE=() PLAN_SKIPPED=() PLAN_LEFT_OUT=() POINT_ROUNDS=()
+	rng_seed "$SEED"
+	for size in "${PROFILE_SIZES[@]}"; do is_prof[$(size_bytes "$size")]=$size; done
 	for ((rep = 1; rep <= REPEATS; rep++)); do
+		done_prof=()
 		for mode in "${MODES[@]}"; do
 			mode_grid grid "$mode"
-			for impl in "${IMPLS[@]}"; do
-				for engine in "${ENGINES[@]}"; do
-					if [[ $impl == a1 && $engine == uring ]]; then
-						left_out["a1 with engine uring: a1 sends with send() only (no io_uring engine)"]=1
+			for engine in "${ENGINES[@]}"; do
+				for rx in "${RXS[@]}"; do
+					if [[ $mode == rr && $rx == zerocopy ]]; then
+						PLAN_LEFT_OUT["rr with rx zerocopy: receive zero-copy measures stream receive only"]=1
 						continue
 					fi
-					for rx in "${RXS[@]}"; do
-						if [[ $mode == rr && $rx == zerocopy ]]; then
-							left_out["rr with rx zerocopy: receive zero-copy measures stream receive only"]=1
-							continue
+					for pair in "${grid[@]}"; do
+						size=${pair% *}
+						plan_group "$mode" "$size" "${pair#* }" "$engine" "$rx" "$rep" first "$PROFILE"
+						b=$(size_bytes "$size")
+						if [[ $mode == stream && ${pair#* } == 1 && -v is_prof[$b] && ! -v done_prof[$b:$engine:$rx] ]]; then
+							plan_group stream "$size" 1 "$engine" "$rx" "$rep" first 1
+							done_prof[$b:$engine:$rx]=1
 						fi
-						for pair in "${grid[@]}"; do
-							PLAN_MODE+=("$mode") PLAN_IMPL+=("$impl") PLAN_SIZE+=("${pair% *}")
-							PLAN_THREADS+=("${pair#* }") PLAN_REPEAT+=("$rep")
-							PLAN_ENGINE+=("$engine") PLAN_RX+=("$rx")
-						done
 					done
 				done
 			done
 		done
+		for size in "${PROFILE_SIZES[@]}"; do
+			b=$(size_bytes "$size")
+			for engine in "${ENGINES[@]}"; do
+				for rx in "${RXS[@]}"; do
+					[[ -v done_prof[$b:$engine:$rx] ]] && continue
+					plan_group stream "$size" 1 "$engine" "$rx" "$rep" first 1
+					done_prof[$b:$engine:$rx]=1
+				done
+			done
+		done
 	done
-	if ((${#left_out[@]} > 0)); then mapfile -t PLAN_SKIPPED < <(printf '%s\n' "${!left_out[@]}" | sort); fi
+	((${#PLAN_LEFT_OUT[@]} == 0)) || mapfile -t PLAN_SKIPPED < <(printf '%s\n' "${!PLAN_LEFT_OUT[@]}" | sort)
+	FIRST_PASS_RUNS=${#PLAN_IMPL[@]}
 }
+FIRST_PASS_RUNS=0
 
 # mode_grid VAR MODE: VAR = the (size threads) pairs MODE runs, one "SIZE THREADS" word
 # each: the whole grid (SIZES x THREADS), or in the standard job's rr rounds latency vs size
@@ -1246,23 +1535,97 @@ fmt_duration() {
 	fi
 }
 
+# What a profiled run costs beyond an unprofiled one: perf record -a -g starting up, writing
+# its samples, and perf script classifying them (profile_classify). Measured here with
+# bench/noise.sh (54 profiled and 54 plain runs of 0.5 s + 0.05 s at 4K 64K 1M): 1.28 s
+# against 0.66 s per run.
+readonly PROFILE_OVERHEAD_S=0.65
+
+# estimate_s: seconds the plan's runs take, estimated from the constants.
 estimate_s() {
-	awk -v n="${#PLAN_IMPL[@]}" -v d="$DURATION_S" -v w="$WARMUP_S" -v o="$RUN_OVERHEAD_S" \
-		'BEGIN { printf "%d\n", n * (d + w + o) + 0.5 }'
+	local i n=0 p=0
+	for ((i = 0; i < ${#PLAN_IMPL[@]}; i++)); do
+		if ((PLAN_PROFILE[i])); then p=$((p + 1)); else n=$((n + 1)); fi
+	done
+	awk -v n="$n" -v p="$p" -v d="$DURATION_S" -v w="$WARMUP_S" -v o="$RUN_OVERHEAD_S" -v q="$PROFILE_OVERHEAD_S" \
+		'BEGIN { printf "%d\n", (n + p) * (d + w + o) + p * q + 0.5 }'
 }
 
 variant_of() { if ((PER_FIELD)) && [[ $1 == a1 ]]; then echo per-field; else echo default; fi; }
+
+# main_metric MODE: the column whose paired ratios decide which points are still open, and
+# its name: throughput for stream, the median round trip for rr.
+main_metric() { if [[ $1 == rr ]]; then echo "rtt_p50_us p50 round trip"; else echo "throughput_gbps throughput"; fi; }
+
+# plan_placement: the placement and steering lines of the plan.
+plan_placement() {
+	local tmax=0 t srv cli srv_n cli_n
+	for t in "${THREADS[@]}" "${RR_THREADS[@]}"; do ((10#$t <= tmax)) || tmax=$((10#$t)); done
+	case $PIN in
+	unpinned) printf 'placement: unpinned (the scheduler places both sides)' ;;
+	same) printf 'placement: same: server and client threads all on CPU %s' "$SRV_CPUS" ;;
+	split)
+		srv=${PLACEMENT#srv=} cli=${PLACEMENT#*cli=}
+		srv_n=$(tr ',' '\n' <<<"$SRV_CPUS" | wc -l) cli_n=$(tr ',' '\n' <<<"$CLI_CPUS" | wc -l)
+		printf 'placement: split: server (sender) threads on CPU %s, client (receiver) threads on CPU %s' "${srv%%;*}" "${cli%%;*}"
+		if ((tmax > srv_n || tmax > cli_n)); then
+			printf '; more threads than a side has CPUs share them round-robin (%d threads: up to %d per server CPU, %d per client CPU)' \
+				"$tmax" $(((tmax + srv_n - 1) / srv_n)) $(((tmax + cli_n - 1) / cli_n))
+		fi
+		;;
+	esac
+	printf '\n'
+	if [[ -n $REMOTE || $NO_NETNS == 1 || $STEER == off ]]; then
+		printf 'steering: off%s\n' "$([[ $STEER == off ]] || echo ' (only the veth pair is steered: the host'"'"'s devices are never changed)')"
+	else
+		printf 'steering: %s: RPS on the client'"'"'s veth keeps each flow'"'"'s data on one CPU (the client'"'"'s)%s: no reordering, no spurious retransmission\n' \
+			"$STEER" "$([[ $STEER == both ]] && echo ", and on the server's the ACKs (the server's)")"
+	fi
+}
+
+# plan_rounds: the order, budget, precision and profile lines of the plan.
+plan_rounds() {
+	local i np=0 first_s
+	for ((i = 0; i < ${#PLAN_IMPL[@]}; i++)); do ((PLAN_PROFILE[i] == 0)) || np=$((np + 1)); done
+	printf 'order: seed %s: in every round each point'"'"'s strategies run back to back, in an order drawn from the seed (--seed %s repeats this plan)\n' "$SEED" "$SEED"
+	if ((PROFILE)); then
+		printf 'profile: every run (--profile): perf record -a -g over each window (about %s s more per run)\n' "$PROFILE_OVERHEAD_S"
+	elif ((np > 0)); then
+		printf 'profile rounds: %s at 1 thread, stream, every strategy, %d rounds: %d runs under perf record -a -g (about %s s more each), each group right after the same point'"'"'s plain one\n' \
+			"${PROFILE_SIZES[*]}" "$REPEATS" "$np" "$PROFILE_OVERHEAD_S"
+	fi
+	first_s=$(estimate_s)
+	if [[ -z $BUDGET_S ]]; then
+		printf 'budget: none: the first pass only (%d runs, about %s); --budget MINUTES adds rounds where the intervals are wider than +-%s\n' \
+			"$FIRST_PASS_RUNS" "$(fmt_duration "$first_s")" "$(pct "$PRECISION")"
+	else
+		printf 'budget: %s for the runs: first pass %d runs (about %s)' "$(fmt_duration "$BUDGET_S")" "$FIRST_PASS_RUNS" "$(fmt_duration "$first_s")"
+		if ((first_s >= BUDGET_S)); then
+			printf ', MORE than the budget: the runs stop when it is spent (no extra rounds)\n'
+		else
+			printf '; then extra rounds (about %d runs) to the points whose paired-ratio interval (each strategy / %s, throughput for stream, p50 round trip for rr) is still wider than +-%s, widest first, until each is within it or the budget is spent (a stop on the width, never on the verdict)\n' \
+				"$(awk -v b="$BUDGET_S" -v f="$first_s" -v d="$DURATION_S" -v w="$WARMUP_S" -v o="$RUN_OVERHEAD_S" 'BEGIN { printf "%d", (b - f) / (d + w + o) }')" \
+				"$(baseline_of)" "$(pct "$PRECISION")"
+		fi
+	fi
+}
+
+# pct FRACTION: "5%" for 0.05.
+pct() { awk -v p="$1" 'BEGIN { printf "%g%%", p * 100 }'; }
+
+# baseline_of: the strategy the others are paired with: a1 when it runs, else the first.
+baseline_of() { if [[ " ${IMPLS[*]} " == *" a1 "* ]]; then echo a1; else echo "${IMPLS[0]}"; fi; }
 
 print_plan() {
 	local i n=${#PLAN_IMPL[@]} outnote line
 	local -a g
 	if [[ $MODE_SET == standard ]]; then
 		mode_grid g rr
-		printf 'copybench plan: %d runs = %d repeats (interleaved) of: stream %d strategies x %d sizes x %d thread counts, and rr rounds (%d size/thread points: latency vs size %s at 1 thread, vs threads %s at %s)\n' \
+		printf 'copybench plan: first pass %d runs = %d rounds (interleaved) of: stream %d strategies x %d sizes x %d thread counts, and rr rounds (%d size/thread points: latency vs size %s at 1 thread, vs threads %s at %s)\n' \
 			"$n" "$REPEATS" "${#IMPLS[@]}" "${#SIZES[@]}" "${#THREADS[@]}" "${#g[@]}" "${RR_SIZES[*]}" \
 			"${RR_THREADS[*]}" "$RR_SIZE"
 	else
-		printf 'copybench plan: %d runs = %d mode%s (%s) x %d strategies x %d sizes x %d thread counts x %d repeats (interleaved)\n' \
+		printf 'copybench plan: first pass %d runs = %d mode%s (%s) x %d strategies x %d sizes x %d thread counts x %d rounds (interleaved)\n' \
 			"$n" "${#MODES[@]}" "$( ((${#MODES[@]} == 1)) || echo s)" "${MODES[*]}" "${#IMPLS[@]}" "${#SIZES[@]}" \
 			"${#THREADS[@]}" "$REPEATS"
 	fi
@@ -1275,15 +1638,21 @@ print_plan() {
 	else
 		printf 'link: veth pair between two new network namespaces, mtu %s, 198.18.x.1/30 <-> .2\n' "$MTU"
 	fi
-	printf 'per run: %s s measured + %s s warmup (+ about %s s overhead); placement: %s\n' \
-		"$DURATION_S" "$WARMUP_S" "$RUN_OVERHEAD_S" "${PIN:-unpinned}"
-	printf 'estimated time: %s\n' "$(fmt_duration "$(estimate_s)")"
+	plan_placement
+	printf 'per run: %s s measured + %s s warmup (+ about %s s overhead)\n' "$DURATION_S" "$WARMUP_S" "$RUN_OVERHEAD_S"
+	plan_rounds
+	if [[ -n $BUDGET_S ]]; then
+		printf 'estimated time: at most %s (the budget), then the plots\n' "$(fmt_duration "$BUDGET_S")"
+	else
+		printf 'estimated time: %s\n' "$(fmt_duration "$(estimate_s)")"
+	fi
 	outnote=$(check_output 2>&1) || outnote="WOULD REFUSE: $outnote"
 	printf 'output: %s\n' "$outnote"
-	printf '%6s %6s %-6s %-8s %-9s %-7s %-8s %9s %7s\n' order repeat mode strategy variant engine rx msg_size threads
+	printf '%6s %6s %-5s %4s %-6s %-8s %-9s %-7s %-8s %9s %7s %s\n' order repeat pass slot mode strategy variant engine rx msg_size threads profile
 	for ((i = 0; i < n; i++)); do
-		printf '%6d %6d %-6s %-8s %-9s %-7s %-8s %9s %7d\n' $((i + 1)) "${PLAN_REPEAT[i]}" "${PLAN_MODE[i]}" "${PLAN_IMPL[i]}" \
-			"$(variant_of "${PLAN_IMPL[i]}")" "${PLAN_ENGINE[i]}" "${PLAN_RX[i]}" "${PLAN_SIZE[i]}" "${PLAN_THREADS[i]}"
+		printf '%6d %6d %-5s %4d %-6s %-8s %-9s %-7s %-8s %9s %7d %s\n' $((i + 1)) "${PLAN_REPEAT[i]}" "${PLAN_PASS[i]}" \
+			"${PLAN_SLOT[i]}" "${PLAN_MODE[i]}" "${PLAN_IMPL[i]}" "$(variant_of "${PLAN_IMPL[i]}")" "${PLAN_ENGINE[i]}" \
+			"${PLAN_RX[i]}" "${PLAN_SIZE[i]}" "${PLAN_THREADS[i]}" "$( ((PLAN_PROFILE[i])) && echo yes || echo no)"
 	done
 }
 
@@ -1297,6 +1666,7 @@ run_one() {
 	local threads=${PLAN_THREADS[idx]} rep=${PLAN_REPEAT[idx]}
 	local engine=${PLAN_ENGINE[idx]} rx=${PLAN_RX[idx]}
 	local variant base port srv_pg="" ready=0 cli_rc=0 srv_rc=0 status=ok reason="" timestamp
+	RUN_PROF=${PLAN_PROFILE[idx]}
 	local cli_limit srv_limit
 	local -a srv_cmd cli_cmd
 	variant=$(variant_of "$impl")
@@ -1330,6 +1700,7 @@ run_one() {
 	timestamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	fill_row "$order" "$rep" "$status" "$reason" "$impl" "$variant" "$mode" "$size" "$threads" \
 		"$timestamp" "$base" "$engine" "$rx"
+	ROW[seed]=$SEED ROW[pass]=${PLAN_PASS[idx]} ROW[slot]=${PLAN_SLOT[idx]} ROW[precision]=$PRECISION
 	write_row
 	[[ -z $REMOTE ]] || remote_after_row "$order"
 	[[ $status == ok ]]
@@ -1365,7 +1736,7 @@ run_cmds() {
 	if [[ $variant == per-field ]]; then _cli_cmd+=(--per-field); fi
 	if ((VERIFY)); then _cli_cmd+=(--verify); fi
 	if [[ -n $CLI_CPUS ]]; then _cli_cmd+=(-A "$CLI_CPUS"); fi
-	if ((PROFILE)); then profile_cmd _cli_cmd "$base"; fi
+	if ((RUN_PROF)); then profile_cmd _cli_cmd "$base"; fi
 	[[ -z $REMOTE ]] || remote_wrap _srv_cmd _cli_cmd "$base" "$impl"
 }
 
@@ -1455,13 +1826,17 @@ profile_cmd() {
 
 # row_profile BASE: the PROF_CATS columns, CPU ns per byte of the client's window bytes
 # (all CPUs: samples x the sampling period / bytes), and idle's and foreign processes'
-# shares of all samples; NA without --profile, or when perf recorded nothing.
+# shares of all samples; NA for a run that was not profiled. prof_samples tells a profiled
+# run (a number: the samples, 0 when perf recorded nothing) from one that was not (NA).
+RUN_PROF=0   # 1 while run_one runs a profiled run
 row_profile() {
 	local cat n total=0 bytes=${CLI[bytes]-}
 	local -A count=()
 	for cat in "${PROF_CATS[@]}"; do ROW[prof_$cat]=NA; done
 	ROW[prof_samples]=NA
-	((PROFILE)) && [[ -s $1.prof.data ]] || return 0
+	((RUN_PROF)) || return 0
+	ROW[prof_samples]=0
+	[[ -s $1.prof.data ]] || return 0
 	profile_classify "$1.prof.data" >"$1.prof.txt"
 	while IFS=$'\t' read -r cat n; do
 		count[$cat]=$n
@@ -1690,6 +2065,22 @@ row_sender() {
 	# The sender's network namespace's TcpExt counters over its window (the client's
 	# namespace would count the receiver's side).
 	for k in tcp_loss_probes tcp_spurious_rtos tcp_dsack_recv; do ROW[$k]=$(num_or_na "${SRV[$k]-}"); done
+	dsack_share_of "ROW[dsack_share]" "${ROW[tcp_dsack_recv]}" "${ROW[tcp_retrans]}"
+}
+
+# dsack_share_of VAR DSACK RETRANS: VAR = DSACK / RETRANS with 4 decimals, the sender's
+# DSACKs received over its connections' retransmissions, both counted over the server's own
+# measured window: near 1, the retransmitted segments had arrived after all (reordering, not
+# loss). Empty when nothing was retransmitted; NA when a count is missing.
+dsack_share_of() {
+	local -n _share=$1
+	if [[ ! $2 =~ ^[0-9]+([.][0-9]+)?$ || ! $3 =~ ^[0-9]+$ ]]; then
+		_share=NA
+	elif (($3 == 0)); then
+		_share=""
+	else
+		_share=$(awk -v d="$2" -v r="$3" 'BEGIN { printf "%.4f", d / r }')
+	fi
 }
 
 # ---------------------------------------------------------------------------------------
@@ -1700,19 +2091,153 @@ perf_interval_planned() {
 	if ((USE_PERF == 0)); then echo NA; elif ((PERF_CTL)); then echo window; else echo life; fi
 }
 
+# Per-sweep timing: the sweep's start, and the wall time runs took so far (plain and
+# profiled apart: a profiled run costs more), in microseconds.
+SWEEP_START_US=0 PLAIN_N=0 PLAIN_US=0 PROF_N=0 PROF_US=0
+EXTRA_GROUPS=0 OPEN_NOTE="" STATS_PY=""
+
+# now_us VAR: VAR = microseconds since the epoch (no fork).
+now_us() {
+	local -n _now=$1
+	_now=${EPOCHREALTIME/[.,]/}
+}
+
+# run_us_estimate VAR PROFILED: VAR = the microseconds one run takes: the average of the
+# runs so far of its kind (PROFILED 1: profiled runs), else from the constants.
+run_us_estimate() {
+	local -n _est=$1
+	if (($2)) && ((PROF_N > 0)); then
+		_est=$((PROF_US / PROF_N))
+	elif (($2 == 0)) && ((PLAIN_N > 0)); then
+		_est=$((PLAIN_US / PLAIN_N))
+	else
+		_est=$(awk -v d="$DURATION_S" -v w="$WARMUP_S" -v o="$RUN_OVERHEAD_S" -v p="$2" -v q="$PROFILE_OVERHEAD_S" \
+			'BEGIN { printf "%d", (d + w + o + p * q) * 1e6 }')
+	fi
+}
+
+# eta_s VAR FROM: VAR = the seconds the planned runs from index FROM on will take.
+eta_s() {
+	local -n _eta=$1
+	local i p=0 q=0 ep eq
+	for ((i = $2; i < ${#PLAN_IMPL[@]}; i++)); do
+		if ((PLAN_PROFILE[i])); then q=$((q + 1)); else p=$((p + 1)); fi
+	done
+	run_us_estimate ep 0
+	run_us_estimate eq 1
+	_eta=$(((p * ep + q * eq) / 1000000))
+}
+
+# open_points: the points still wider than +-PRECISION (cbstats.py open), widest first, from
+# this sweep's ok rows: "mode:size:threads:engine:rx<TAB>width<TAB>rounds" per line. The
+# value per run is the mode's main metric (main_metric); profiled runs are left out (their
+# sampling costs throughput) unless every run is profiled (--profile).
+open_points() {
+	awk -F, -v id="$RUN_ID" -v allprof="$PROFILE" '
+		NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$c["run_id"] != id || $c["status"] != "ok" { next }
+		!allprof && $c["prof_samples"] != "NA" { next }
+		{
+			v = ($c["mode"] == "rr") ? $c["rtt_p50_us"] : $c["throughput_gbps"]
+			if (v !~ /^[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$/ || v + 0 <= 0) next
+			printf "%s:%s:%s:%s:%s\t%s\t%s\t%s\n", $c["mode"], $c["msg_size"], $c["threads"], $c["engine"], $c["rx"],
+				$c["repeat"], $c["strategy"], v
+		}' "$OUT" | "$STATS_PY" "$SCRIPT_DIR/cbstats.py" open --precision "$PRECISION" --baseline "$(baseline_of)"
+}
+
+# point_name KEY: "64K x1 stream" for a point key (engine and rx when not the default).
+point_name() {
+	local mode size threads engine rx
+	IFS=: read -r mode size threads engine rx <<<"$1"
+	awk -v b="$size" -v t="$threads" -v m="$mode" -v e="$engine" -v r="$rx" 'BEGIN {
+		s = (b % 1048576 == 0) ? (b / 1048576) "M" : (b % 1024 == 0) ? (b / 1024) "K" : b
+		printf "%s x%s %s%s%s", s, t, m, (e == "syscall") ? "" : " " e, (r == "copy") ? "" : " rx " r }'
+}
+
+# plan_extra_pass ELAPSED_S: after the first pass and after every extra pass: one more round
+# for each point still wider than +-PRECISION (open_points), widest first, as long as the
+# groups' estimated time fits in what is left of the budget. Only the width decides, never
+# the verdict. Sets OPEN_NOTE; returns 1 when nothing was added (every point within +-P, or
+# no group fits in the budget left).
+plan_extra_pass() {
+	local elapsed_us=$1 key width rounds mode size threads engine rx k est plan_us=0 added=0 nopen widest line
+	local -a opened
+	mapfile -t opened < <(open_points) || true
+	nopen=${#opened[@]}
+	printf '%s\n' "${opened[@]}" >"$RAW_DIR/open.txt"
+	if ((nopen == 0)); then
+		OPEN_NOTE="every point within +-$(pct "$PRECISION")"
+		return 1
+	fi
+	IFS=$'\t' read -r key width _ <<<"${opened[0]}"
+	widest="$(point_name "$key") $(width_pct "$width")"
+	OPEN_NOTE="open $nopen (widest $widest)"
+	run_us_estimate est "$PROFILE"
+	for line in "${opened[@]}"; do
+		IFS=$'\t' read -r key width rounds <<<"$line"
+		IFS=: read -r mode size threads engine rx <<<"$key"
+		k=${#IMPLS[@]}
+		if [[ $engine == uring && " ${IMPLS[*]} " == *" a1 "* ]]; then k=$((k - 1)); fi
+		((elapsed_us + plan_us + k * est <= BUDGET_S * 1000000)) || continue
+		plan_us=$((plan_us + k * est))
+		plan_group "$mode" "$size" "$threads" "$engine" "$rx" $((${POINT_ROUNDS[$key]:-0} + 1)) extra "$PROFILE"
+		added=$((added + 1))
+	done
+	((added > 0)) || return 1
+	EXTRA_GROUPS=$((EXTRA_GROUPS + added))
+	err "extra rounds: $added of $nopen open point$( ((nopen == 1)) || echo s), widest first ($widest), about $(fmt_duration $((plan_us / 1000000)))"
+}
+
+# width_pct WIDTH: "+-12.3%" for 0.123, "(too few rounds)" for inf.
+width_pct() { if [[ $1 == inf ]]; then echo "(too few rounds)"; else awk -v w="$1" 'BEGIN { printf "+-%.1f%%", w * 100 }'; fi; }
+
+# run_sweep: the plan's runs, one row each; with a budget, then extra passes (plan_extra_pass)
+# until every point is within +-PRECISION or the budget is spent. A run starts only while
+# the budget lasts, and an extra group only when its estimated time still fits: the budget is
+# never exceeded by more than one run.
 run_sweep() {
-	local n=${#PLAN_IMPL[@]} i failed=0 start now elapsed eta head
+	local i=0 failed=0 now t0 dt elapsed_us elapsed eta head stop="" left first=$FIRST_PASS_RUNS k est
 	PORT_BASE=$((20000 + $$ % 20000))
+	STATS_PY=""
+	if [[ -n $BUDGET_S ]]; then
+		STATS_PY=$(command -v python3 || true)
+		[[ -n $STATS_PY ]] || err "note: no python3 on PATH: no extra rounds (cbstats.py decides which points need them); the budget still bounds the runs"
+	fi
 	{
 		printf 'run_id %s\ncommand %s\nkernel %s\ncpu_model %s\nlink %s mtu %s\nnamespaces %s %s\nplacement %s\nperf %s\n' \
 			"$RUN_ID" "$PROG ${ORIG_ARGS[*]}" "$KERNEL" "$CPU_MODEL" "$LINK" "$LINK_MTU" \
 			"${NS_S:--}" "${NS_C:--}" "$PLACEMENT" "$USE_PERF"
 		printf 'perf_interval %s\nengines %s\nrx %s\nbuffers %s\n' "$(perf_interval_planned)" \
 			"${ENGINES[*]}" "${RXS[*]}" "$BUFFERS"
+		printf 'seed %s\nprecision %s\nbudget_s %s\nfirst_pass_runs %s\nprofile_sizes %s\n' "$SEED" "$PRECISION" \
+			"${BUDGET_S:-none}" "$FIRST_PASS_RUNS" "${PROFILE_SIZES[*]:-none}"
 	} >"$RAW_DIR/run.txt"
-	err "run_id $RUN_ID: $n runs, estimated $(fmt_duration "$(estimate_s)"); rows -> $OUT, raw -> $RAW_DIR"
-	start=$SECONDS
-	for ((i = 0; i < n; i++)); do
+	err "run_id $RUN_ID: first pass $first runs, about $(fmt_duration "$(estimate_s)")$([[ -z $BUDGET_S ]] || echo "; budget $(fmt_duration "$BUDGET_S")"); rows -> $OUT, raw -> $RAW_DIR"
+	PLAIN_N=0 PLAIN_US=0 PROF_N=0 PROF_US=0 EXTRA_GROUPS=0 OPEN_NOTE="open points: known after the first pass"
+	now_us SWEEP_START_US
+	printf 'sweep_start_us %s\n' "$SWEEP_START_US" >>"$RAW_DIR/run.txt"
+	while :; do
+		now_us now
+		elapsed_us=$((now - SWEEP_START_US))
+		if ((i >= ${#PLAN_IMPL[@]})); then
+			[[ -n $STATS_PY ]] && plan_extra_pass "$elapsed_us" && continue
+			break
+		fi
+		if [[ -n $BUDGET_S ]]; then
+			if ((elapsed_us >= BUDGET_S * 1000000)); then
+				stop="the budget ($(fmt_duration "$BUDGET_S")) is spent: $((${#PLAN_IMPL[@]} - i)) planned runs not run"
+				break
+			fi
+			if [[ ${PLAN_PASS[i]} == extra ]] && ((PLAN_SLOT[i] == 1)); then
+				for ((k = i + 1; k < ${#PLAN_IMPL[@]} && PLAN_SLOT[k] > 1; k++)); do :; done
+				run_us_estimate est "$PROFILE"
+				if ((elapsed_us + (k - i) * est > BUDGET_S * 1000000)); then
+					stop="the budget ($(fmt_duration "$BUDGET_S")) has no room for another round"
+					break
+				fi
+			fi
+		fi
+		t0=$now
 		if run_one "$i" && [[ ${PLAN_MODE[i]} == rr ]]; then
 			head=$(awk -v a="${ROW[rtt_p50_us]}" -v b="${ROW[rtt_p99_us]}" 'BEGIN {
 				re = "^[0-9.eE+-]+$"
@@ -1723,17 +2248,47 @@ run_sweep() {
 			failed=$((failed + 1))
 			head="FAILED (${ROW[reason]})"
 		fi
-		now=$SECONDS
-		elapsed=$((now - start))
-		eta=$(((elapsed * (n - i - 1)) / (i + 1)))
-		printf '[%d/%d] %s%s %s engine=%s rx=%s size=%s threads=%s rep=%s: %s  ETA %s\n' $((i + 1)) "$n" "${PLAN_IMPL[i]}" \
-			"$([[ ${ROW[variant]} == per-field ]] && echo /per-field)" "${PLAN_MODE[i]}" "${PLAN_ENGINE[i]}" \
-			"${PLAN_RX[i]}" "${ROW[msg_size]}" "${PLAN_THREADS[i]}" "${PLAN_REPEAT[i]}" "$head" "$(fmt_duration "$eta")" >&2
+		now_us now
+		dt=$((now - t0))
+		if ((PLAN_PROFILE[i])); then PROF_N=$((PROF_N + 1)) PROF_US=$((PROF_US + dt)); else PLAIN_N=$((PLAIN_N + 1)) PLAIN_US=$((PLAIN_US + dt)); fi
+		elapsed=$(((now - SWEEP_START_US) / 1000000))
+		eta_s eta $((i + 1))
+		left=""
+		if [[ -n $BUDGET_S ]]; then
+			((eta <= BUDGET_S - elapsed)) || eta=$((BUDGET_S - elapsed))
+			((eta >= 0)) || eta=0
+			left="; budget left $(fmt_duration $((BUDGET_S > elapsed ? BUDGET_S - elapsed : 0))); $OPEN_NOTE"
+		fi
+		printf '[%d/%d] %s%s %s engine=%s rx=%s size=%s threads=%s rep=%s %s %d%s: %s  ETA %s%s\n' $((i + 1)) "${#PLAN_IMPL[@]}" \
+			"${PLAN_IMPL[i]}" "$([[ ${ROW[variant]} == per-field ]] && echo /per-field)" "${PLAN_MODE[i]}" "${PLAN_ENGINE[i]}" \
+			"${PLAN_RX[i]}" "${ROW[msg_size]}" "${PLAN_THREADS[i]}" "${PLAN_REPEAT[i]}" "${PLAN_PASS[i]}" "${PLAN_SLOT[i]}" \
+			"$( ((PLAN_PROFILE[i] == 0)) || echo ' profiled')" "$head" "$(fmt_duration "$eta")" "$left" >&2
+		i=$((i + 1))
 	done
+	[[ -z $stop ]] || err "$stop"
 	# The raw directory's last file: a directory without it is a killed run's (incomplete).
-	printf '%d\n' "$n" >"$RAW_DIR/COMPLETE"
-	err "done: $n runs, $failed failed, $(fmt_duration $((SECONDS - start))); CSV $OUT (run_id $RUN_ID)"
+	printf '%d\n' "$i" >"$RAW_DIR/COMPLETE"
+	sweep_summary "$i" "$failed"
 	((failed == 0))
+}
+
+# sweep_summary RUNS FAILED: the closing lines: runs, extra rounds, the points still wider
+# than +-PRECISION (by name, widest first; also in RAW_DIR/open.txt).
+sweep_summary() {
+	local n=$1 line key width rounds names="" nopen=0 extra=$(($1 - FIRST_PASS_RUNS))
+	((extra >= 0)) || extra=0
+	err "done: $n runs ($((n - extra)) in the first pass, $extra in $EXTRA_GROUPS extra rounds), $2 failed, $(fmt_duration $(((${EPOCHREALTIME/[.,]/} - SWEEP_START_US) / 1000000))); CSV $OUT (run_id $RUN_ID)"
+	[[ -n $STATS_PY ]] || return 0
+	while IFS=$'\t' read -r key width rounds; do
+		[[ -n $key ]] || continue
+		nopen=$((nopen + 1))
+		((nopen > 12)) || names+="${names:+, }$(point_name "$key") $(width_pct "$width") ($rounds rounds)"
+	done < <(open_points | tee "$RAW_DIR/open.txt")
+	if ((nopen == 0)); then
+		err "every point's paired-ratio interval is within +-$(pct "$PRECISION")"
+	else
+		err "still wider than +-$(pct "$PRECISION"): $nopen point$( ((nopen == 1)) || echo s): $names$( ((nopen <= 12)) || echo ", ...") (all: $RAW_DIR/open.txt)"
+	fi
 }
 
 plot() {
@@ -2205,7 +2760,7 @@ interactive_menu() {
 			select one_threads in "${THREADS[@]}"; do [[ -n $one_threads ]] && break; done
 			[[ -n ${one_threads-} ]] || return 0
 			IMPLS=("$one_impl") SIZES=("$one_size") THREADS=("$one_threads") REPEATS=1
-			MODE_SET=stream MODES=(stream)
+			MODE_SET=stream MODES=(stream) BUDGET_S="" PROFILE_SIZES=()
 			execute
 			return $?
 			;;
@@ -2223,6 +2778,7 @@ interactive_menu() {
 # execute: plan, then either print it (--dry-run) or run it.
 execute() {
 	local rc=0
+	setup_placement
 	build_plan
 	if ((DRY_RUN)); then
 		print_plan
@@ -2232,10 +2788,15 @@ execute() {
 	check_output >/dev/null || exit 1
 	install_traps
 	require_tools
+	if ((${#PROFILE_SIZES[@]} > 0)) && ! ((USE_PERF && PERF_CTL)); then
+		err "note: no profile rounds (they need a working perf with --control: see above)"
+		PROFILE_SIZES=()
+		build_plan
+	fi
 	build_binaries
-	setup_placement
 	prepare_output
 	setup_link
+	steer_link
 	run_sweep || rc=1
 	cleanup
 	plot

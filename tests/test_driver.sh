@@ -134,7 +134,7 @@ rc=$?
 unnamed=""
 for o in --mtu --dry-run --impls --sizes --threads --duration --repeats --warmup --out \
 	--no-netns --pin --quick --no-plot --per-field --interactive --parse-perf --help --mode --cleanup \
-	--engines --rx --buffers --rr-sizes --rr-threads --rr-size; do
+	--engines --rx --buffers --rr-sizes --rr-threads --rr-size --seed --budget --precision --steer --profile-sizes; do
 	grep -q -- "$o" <<<"$out" || unnamed+=" $o"
 done
 if ((rc != 0)); then
@@ -154,7 +154,9 @@ bad_cases=(
 	"--sizes 128M" "--duration 0" "--duration -1" "--duration abc" "--warmup x" "--repeats 0"
 	"--repeats 1.5" "--mtu 10" "--mtu 70000" "--impls a4" "--impls ''" "--mode bogus" "--out"
 	"--pin bogus" "--engines bogus" "--engines ''" "--rx mmap" "--buffers 0" "--buffers 4097" "--buffers x"
-	"--rr-sizes 10" "--rr-threads 0" "--rr-size 1Q"
+	"--rr-sizes 10" "--rr-threads 0" "--rr-size 1Q" "--seed x" "--seed -1" "--seed 2147483648" "--budget 0"
+	"--budget x" "--budget -1" "--precision 0" "--precision 1.5" "--precision x" "--precision 150%" "--steer x"
+	"--profile-sizes 10" "--profile --profile-sizes 4K" "--mode rr --profile-sizes 4K"
 )
 bad_fail=""
 args=()
@@ -173,7 +175,7 @@ for c in "${bad_cases[@]}"; do
 done
 if [[ -z $bad_fail ]]; then pass driver_bad_options_exit_2; else fail driver_bad_options_exit_2 "$bad_fail"; fi
 "$DRIVER" --dry-run --pin bogus >/dev/null 2>"$TMP/err"
-if grep -q -- "--pin: unknown placement 'bogus' (split or same)" "$TMP/err"; then
+if grep -q -- "--pin: unknown placement 'bogus' (split, same or unpinned)" "$TMP/err"; then
 	pass driver_pin_bad_placement_named
 else
 	fail driver_pin_bad_placement_named "stderr: $(head -n 1 "$TMP/err")"
@@ -183,10 +185,10 @@ ns_before=$(ip netns list 2>/dev/null | sort)
 rc=0
 "$DRIVER" --dry-run --quick --out "$TMP/dry/out.csv" >"$TMP/plan" 2>"$TMP/err" || rc=$?
 ns_after=$(ip netns list 2>/dev/null | sort)
-plan_lines=$(grep -cE '^ +[0-9]+ +1 +stream +a[123] ' "$TMP/plan")
+plan_lines=$(grep -cE '^ +[0-9]+ +1 +first +[123] +stream +a[123] ' "$TMP/plan")
 if ((rc != 0)); then
 	fail driver_dry_run_quick "exit $rc: $(head -n 1 "$TMP/err")"
-elif ! grep -q '^copybench plan: 12 runs' "$TMP/plan"; then
+elif ! grep -q '^copybench plan: first pass 12 runs' "$TMP/plan"; then
 	fail driver_dry_run_quick "plan does not announce 12 runs: $(head -n 1 "$TMP/plan")"
 elif ! grep -q '^estimated time: ' "$TMP/plan"; then
 	fail driver_dry_run_quick "no estimated time"
@@ -202,43 +204,61 @@ fi
 
 # The default job: 6 interleaved rounds, each the stream grid (3 strategies x 7 sizes x 4
 # thread counts) then the rr rounds (latency vs size at 1 thread, vs threads at 16K), every
-# configuration once per round, rounds in order; and its estimate fits in 20 minutes.
+# point once per round with its strategies back to back, rounds in order; the profile
+# rounds (4K 64K 1M at 1 thread) right after the same point's plain group; the budget
+# bounds the job, and the first pass fits in it, with room for the build and the plots in
+# 20 minutes.
 rc=0
 "$DRIVER" --dry-run --out "$TMP/none.csv" >"$TMP/plan" 2>/dev/null || rc=$?
-order_ok=$(awk '$1 ~ /^[0-9]+$/ && NF == 9 {
+# Table columns: order repeat pass slot mode strategy variant engine rx msg_size threads profile
+order_ok=$(awk '$1 ~ /^[0-9]+$/ && NF == 12 {
 		n++; if ($1 != n) bad = "order"
-		rep = int((n - 1) / 108) + 1; if ($2 != rep) bad = "repeat"
-		if ($6 != "syscall" || $7 != "copy") bad = "axes"
-		if ($2 == 1) { k[$3 " " $8 " " $9]++; m[$3]++ }
+		if ($2 < rep) bad = bad " repeat " $2 " after " rep
+		rep = $2
+		if ($3 != "first") bad = bad " pass " $3
+		if ($8 != "syscall" || $9 != "copy") bad = "axes"
+		key = $5 " " $10 " " $11 " " $12
+		if ($4 == 1) { if (open) bad = bad " group cut at " n; open = 1; have = ""; prev_key = cur_key; cur_key = key; cur_rep = $2 }
+		if (key != cur_key || $2 != cur_rep) bad = bad " group mixed at " n
+		have = have " " $6
+		if ($4 == 3) { open = 0
+			if (have !~ / a1/ || have !~ / a2/ || have !~ / a3/) bad = bad " group at " n ":" have
+			if ($12 == "yes" && (prev_key != $5 " " $10 " " $11 " no" || $5 != "stream" || $11 != 1)) bad = bad " profile group at " n " after " prev_key
+			if ($2 == 1) { k[$5 " " $10 " " $11 " " $12]++; m[$5 " " $12]++ } }
 	} END {
-		if (m["stream"] != 84 || m["rr"] != 24) bad = bad " round 1: " m["stream"] " stream + " m["rr"] " rr"
+		if (m["stream no"] != 28 || m["rr no"] != 8 || m["stream yes"] != 3) bad = bad " round 1: " m["stream no"] " stream + " m["rr no"] " rr + " m["stream yes"] " profile groups"
 		split("64 1K 16K 64K 1M", rs, " ")
-		for (i in rs) if (k["rr " rs[i] " 1"] != 3) bad = bad " rr " rs[i] " at 1 thread"
+		for (i in rs) if (k["rr " rs[i] " 1 no"] != 1) bad = bad " rr " rs[i] " at 1 thread"
 		split("2 4 8", rt, " ")
-		for (i in rt) if (k["rr 16K " rt[i]] != 3) bad = bad " rr 16K at " rt[i] " threads"
-		print (n == 648 && bad == "") ? "yes" : "no (" n " runs;" bad ")" }' "$TMP/plan")
-est=$(sed -n 's/^estimated time: \(\([0-9]*\)h\)\{0,1\}\(\([0-9]*\)m\)\{0,1\}\([0-9]*\)s$/\2 \4 \5/p' "$TMP/plan" |
-	awk '{ if (NF == 1) print $1; else if (NF == 2) print $1 * 60 + $2; else print $1 * 3600 + $2 * 60 + $3 }')
+		for (i in rt) if (k["rr 16K " rt[i] " no"] != 1) bad = bad " rr 16K at " rt[i] " threads"
+		split("4K 64K 1M", ps, " ")
+		for (i in ps) if (k["stream " ps[i] " 1 yes"] != 1) bad = bad " no profile group at " ps[i]
+		print (n == 6 * (28 + 8 + 3) * 3 && rep == 6 && bad == "") ? "yes" : "no (" n " runs;" bad ")" }' "$TMP/plan")
+# "budget: 18m00s for the runs: first pass 702 runs (about 15m10s); then extra rounds ..."
+read -r budget_s first_s < <(sed -n 's/^budget: \([0-9ms]*\) for the runs: first pass [0-9]* runs (about \([0-9ms]*\)).*/\1 \2/p' "$TMP/plan" |
+	awk '{ for (i = 1; i <= 2; i++) { v = $i; m = 0; if (v ~ /m/) { m = v; sub(/m.*/, "", m); sub(/^[0-9]*m/, "", v) } sub(/s$/, "", v); printf "%d ", m * 60 + v } print "" }')
 if ((rc != 0)); then
 	fail driver_dry_run_default_interleaved "exit $rc"
 elif [[ $order_ok != yes ]]; then
-	fail driver_dry_run_default_interleaved "plan order/repeats wrong: $order_ok"
-elif ! grep -q '^copybench plan: 648 runs = 6 repeats (interleaved) of: stream .* and rr rounds' "$TMP/plan"; then
+	fail driver_dry_run_default_interleaved "plan order/groups wrong: $order_ok"
+elif ! grep -q '^copybench plan: first pass 702 runs = 6 rounds (interleaved) of: stream .* and rr rounds' "$TMP/plan"; then
 	fail driver_dry_run_default_interleaved "plan header: $(head -n 1 "$TMP/plan")"
+elif ! grep -q '^order: seed [0-9]*: in every round' "$TMP/plan" || ! grep -q '^profile rounds: 4K 64K 1M at 1 thread' "$TMP/plan"; then
+	fail driver_dry_run_default_interleaved "no order/profile line: $(grep -E '^(order|profile)' "$TMP/plan" | tr '\n' ' ')"
 else
 	pass driver_dry_run_default_interleaved
 fi
-if [[ -z $est ]] || ((est > 1200 || est < 600)); then
-	fail driver_dry_run_default_within_20_min "estimate '$(grep '^estimated' "$TMP/plan")' (${est:-?} s), want 10..20 min"
+if [[ -z ${budget_s-} || -z ${first_s-} ]] || ((budget_s > 19 * 60 || first_s >= budget_s)); then
+	fail driver_dry_run_default_within_20_min "$(grep '^budget' "$TMP/plan"): want a budget of at most 19 min (the build and the plots take about one) and a first pass within it"
 else
-	pass "driver_dry_run_default_within_20_min ($est s)"
+	pass "driver_dry_run_default_within_20_min (budget ${budget_s} s, first pass about ${first_s} s)"
 fi
 
 # The axes: engines x rx over both modes make exactly the combinations that exist — a1
 # never with io_uring, rr never with receive zero-copy — and the plan names what it skipped.
 "$DRIVER" --dry-run --quick --mode both --engines syscall,uring --rx copy,zerocopy --out "$TMP/none.csv" \
 	>"$TMP/plan" 2>/dev/null
-got=$(awk '$1 ~ /^[0-9]+$/ && NF == 9 { k[$3 "/" $4 "/" $6 "/" $7]++ }
+got=$(awk '$1 ~ /^[0-9]+$/ && NF == 12 { k[$5 "/" $6 "/" $8 "/" $9]++ }
 	END { for (x in k) printf "%s=%d\n", x, k[x] }' "$TMP/plan" | sort | tr '\n' ' ')
 want="rr/a1/syscall/copy=4 rr/a2/syscall/copy=4 rr/a2/uring/copy=4 rr/a3/syscall/copy=4 rr/a3/uring/copy=4 "
 want+="stream/a1/syscall/copy=4 stream/a1/syscall/zerocopy=4 stream/a2/syscall/copy=4 stream/a2/syscall/zerocopy=4 "
@@ -246,7 +266,7 @@ want+="stream/a2/uring/copy=4 stream/a2/uring/zerocopy=4 stream/a3/syscall/copy=
 want+="stream/a3/uring/copy=4 stream/a3/uring/zerocopy=4 "
 if [[ $got != "$want" ]]; then
 	fail driver_dry_run_axes_row_set "got: $got"
-elif ! grep -q '^copybench plan: 60 runs' "$TMP/plan"; then
+elif ! grep -q '^copybench plan: first pass 60 runs' "$TMP/plan"; then
 	fail driver_dry_run_axes_row_set "plan header: $(head -n 1 "$TMP/plan")"
 elif ! grep -q '^skipped: a1 with engine uring' "$TMP/plan" || ! grep -q '^skipped: rr with rx zerocopy' "$TMP/plan"; then
 	fail driver_dry_run_axes_row_set "the plan does not name the skipped combinations"
@@ -267,9 +287,9 @@ fi
 
 # --mode both doubles the plan, and the plan says so: modes in the product and in the table.
 "$DRIVER" --dry-run --quick --mode both --out "$TMP/none.csv" >"$TMP/plan" 2>/dev/null
-rr_lines=$(grep -cE '^ +[0-9]+ +1 +rr +a[123] ' "$TMP/plan")
-st_lines=$(grep -cE '^ +[0-9]+ +1 +stream +a[123] ' "$TMP/plan")
-if ! grep -q '^copybench plan: 24 runs = 2 modes (stream rr) x 3 strategies x 2 sizes x 2 thread counts x 1 repeats' "$TMP/plan"; then
+rr_lines=$(grep -cE '^ +[0-9]+ +1 +first +[123] +rr +a[123] ' "$TMP/plan")
+st_lines=$(grep -cE '^ +[0-9]+ +1 +first +[123] +stream +a[123] ' "$TMP/plan")
+if ! grep -q '^copybench plan: first pass 24 runs = 2 modes (stream rr) x 3 strategies x 2 sizes x 2 thread counts x 1 rounds' "$TMP/plan"; then
 	fail driver_dry_run_mode_both "plan header: $(head -n 1 "$TMP/plan")"
 elif ((rr_lines != 12 || st_lines != 12)); then
 	fail driver_dry_run_mode_both "$st_lines stream + $rr_lines rr lines in the table, want 12 + 12"
@@ -290,8 +310,8 @@ fi
 # --interactive, driven on stdin: choose a2, size 4K, then plan the sweep (dry run).
 rc=0
 printf '1\na2\n2\n4K\n3\n1 2\n5\n' | "$DRIVER" --interactive --dry-run --mode stream >"$TMP/plan" 2>"$TMP/err" || rc=$?
-n=$(grep -cE '^ +[0-9]+ +[0-9]+ +stream +a2 +default +syscall +copy +4K +[12]$' "$TMP/plan")
-others=$(grep -cE '^ +[0-9]+ +[0-9]+ +[a-z]+ +a[13] ' "$TMP/plan")
+n=$(grep -cE '^ +[0-9]+ +[0-9]+ +first +1 +stream +a2 +default +syscall +copy +4K +[12] +no$' "$TMP/plan")
+others=$(grep -cE '^ +[0-9]+ +[0-9]+ +first +[0-9]+ +[a-z]+ +a[13] ' "$TMP/plan")
 if ((rc != 0)); then
 	fail driver_interactive_menu "exit $rc: $(tail -n 1 "$TMP/err")"
 elif ((n != 12 || others != 0)); then
@@ -320,6 +340,97 @@ elif [[ -n $left ]]; then
 	for p in $left; do kill -KILL "$p" 2>/dev/null; done
 else
 	pass driver_signal_before_pid_recorded
+fi
+
+# Pairs (issue 19): in every round each point's strategies run back to back, in an order
+# drawn from the seed: every (round, point) group is contiguous and complete, slots 1..3;
+# the orders vary between groups; the same seed gives the same plan, another seed another.
+plan_of() { "$DRIVER" --dry-run --sizes 1K,64K --threads 1,2 --out "$TMP/none.csv" "$@" 2>&1 | awk '$1 ~ /^[0-9]+$/ && NF == 12'; }
+plan_of --seed 42 >"$TMP/p42a"
+plan_of --seed 42 >"$TMP/p42b"
+plan_of --seed 43 >"$TMP/p43"
+groups=$(awk '{ key = $2 " " $5 " " $10 " " $11
+		if ($4 == 1) { if (g != "") print g; g = key ":" }
+		else if (key != gk) bad = bad " line " NR
+		gk = key; g = g " " $6 }
+	END { print g; if (bad != "") print "BAD" bad }' "$TMP/p42a")
+bad=$(awk -F: '/^BAD/ { print; next }
+	{ n++; split($2, x, " "); s = x[1] x[2] x[3]; orders[s]++
+	  if (length(s) != 6 || s !~ /a1/ || s !~ /a2/ || s !~ /a3/) print "incomplete group " $0 }
+	END { if (n != 24) print n " groups, want 24 (6 rounds x 4 points)"; k = 0; for (o in orders) k++
+	      if (k < 3) print "only " k " distinct orders over " n " groups" }' <<<"$groups")
+if [[ ! -s $TMP/p42a ]]; then
+	fail driver_plan_pairs_seeded_order "no plan"
+elif [[ -n $bad ]]; then
+	fail driver_plan_pairs_seeded_order "$(head -n 3 <<<"$bad" | tr '\n' ';')"
+elif ! cmp -s "$TMP/p42a" "$TMP/p42b"; then
+	fail driver_plan_pairs_seeded_order "the same seed gave two plans"
+elif cmp -s "$TMP/p42a" "$TMP/p43"; then
+	fail driver_plan_pairs_seeded_order "seeds 42 and 43 gave the same plan"
+elif ! "$DRIVER" --dry-run --quick --seed 42 --out "$TMP/none.csv" >"$TMP/plan" 2>&1 || ! grep -q '^order: seed 42: ' "$TMP/plan"; then
+	fail driver_plan_pairs_seeded_order "the plan does not name its seed"
+else
+	pass "driver_plan_pairs_seeded_order ($(awk -F: '{ split($2, x, " "); print x[1] x[2] x[3] }' <<<"$groups" | sort -u | wc -l) distinct orders in 24 groups)"
+fi
+
+# The plan states the placement: split by default (sender and receiver on their own CPUs;
+# with more threads than CPUs, round-robin), and the steering; --pin unpinned stays.
+"$DRIVER" --dry-run --quick --threads 1,8 --out "$TMP/none.csv" >"$TMP/plan" 2>&1
+"$DRIVER" --dry-run --quick --pin unpinned --steer off --out "$TMP/none.csv" >"$TMP/plan2" 2>&1
+ncpu=$(first_cpus 100000 | wc -l)
+if ((ncpu < 2)); then
+	skip driver_plan_placement "this process may use one CPU only"
+elif ! grep -q '^placement: split: server (sender) threads on CPU [0-9+-]*, client (receiver) threads on CPU [0-9+-]*' "$TMP/plan"; then
+	fail driver_plan_placement "$(grep '^placement' "$TMP/plan")"
+elif ((ncpu < 16)) && ! grep -q 'more threads than a side has CPUs share them round-robin (8 threads' "$TMP/plan"; then
+	fail driver_plan_placement "does not say what 8 threads on $ncpu CPUs do: $(grep '^placement' "$TMP/plan")"
+elif ! grep -Eq '^steering: (data|both): RPS' "$TMP/plan" || ! grep -q '^placement: unpinned' "$TMP/plan2" || ! grep -q '^steering: off' "$TMP/plan2"; then
+	fail driver_plan_placement "steering / unpinned: $(grep -hE '^(steering|placement)' "$TMP/plan" "$TMP/plan2" | tr '\n' ';')"
+else
+	pass driver_plan_placement
+fi
+r1=$(cpu_ranges 0 1 2 3 8 10 11) r2=$(cpu_ranges 5) m1=$(cpu_mask 1) m2=$(cpu_mask 0 33)
+if [[ "$r1|$r2|$m1|$m2" == "0-3+8+10-11|5|00000002|00000002,00000001" ]]; then
+	pass driver_cpu_ranges_and_mask
+else
+	fail driver_cpu_ranges_and_mask "got $r1|$r2|$m1|$m2"
+fi
+
+# The DSACK'd share: DSACKs received / retransmissions, both of the run's own window (the
+# server's JSON: tcp_dsack_recv, tcp_retrans); empty without retransmissions, NA without a count.
+v1="" v2="" v3="" v4=""
+dsack_share_of v1 30 60
+dsack_share_of v2 0 0
+dsack_share_of v3 NA 10
+dsack_share_of v4 7.0 20
+if [[ "$v1|$v2|$v3|$v4" == "0.5000||NA|0.3500" ]]; then
+	pass driver_dsack_share_of
+else
+	fail driver_dsack_share_of "got $v1|$v2|$v3|$v4, want 0.5000||NA|0.3500"
+fi
+
+# cbstats.py open: which points are still wider than +-P. A point whose ratio is the same
+# every round is within any P; one whose ratio swings is open, with its width; a point with
+# fewer than 6 paired rounds is open with an infinite width; a point with one strategy has
+# nothing to compare; the widest comes first; a malformed line is refused (exit 2).
+tsv=""
+for r in 1 2 3 4 5 6 7; do
+	tsv+="tight\t$r\ta1\t10\ntight\t$r\ta2\t11\n"
+	tsv+="wide\t$r\ta1\t10\nwide\t$r\ta2\t$((8 + (r % 3) * 2))\n"
+	tsv+="wider\t$r\ta1\t10\nwider\t$r\ta3\t$((4 + (r % 2) * 12))\n"
+	tsv+="alone\t$r\ta2\t$r\n"
+	((r > 5)) || tsv+="young\t$r\ta1\t10\nyoung\t$r\ta2\t10\n"
+done
+got=$(printf '%b' "$tsv" | python3 "$ROOT/cbstats.py" open --precision 0.05 | tr '\t\n' ' |')
+rc=0
+printf 'p\t1\ta1\n' | python3 "$ROOT/cbstats.py" open --precision 0.05 >/dev/null 2>"$TMP/cb.err" || rc=$?
+# wider: a3/a1 is 0.4 or 1.6 -> sqrt(1.6 / 0.4) - 1 = 1; wide: a2/a1 0.8 .. 1.2 -> sqrt(1.5) - 1
+if [[ $got != "young inf 5|wider 1.0000 7|wide 0.2247 7|" ]]; then
+	fail driver_cbstats_open_points "got '$got'"
+elif ((rc != 2)) || ! grep -q 'line 1: 3 fields' "$TMP/cb.err"; then
+	fail driver_cbstats_open_points "a 3-field line: exit $rc, $(head -n 1 "$TMP/cb.err")"
+else
+	pass driver_cbstats_open_points
 fi
 
 # ---------------------------------------------------------------------------------------
@@ -423,7 +534,14 @@ elif check_csv driver_quick_netns "$TMP/quick/out.csv" 12 '^ok$'; then
 		  if ($c["buffers"] != 1 || $c["engine"] != "syscall" || $c["rx"] != "copy") bad("buffers/engine/rx " $c["buffers"] "/" $c["engine"] "/" $c["rx"])
 		  if ($c["rx_mapped_share"] != "" || $c["fixed_buffers"] != "") bad("rx_mapped_share/fixed_buffers not empty for rx copy, syscall")
 		  if (($c["strategy"] == "a3") != ($c["zc_in_flight_max"] ~ num)) bad("zc_in_flight_max " $c["zc_in_flight_max"])
-		  if ($c["strategy"] != "a3" && $c["zc_in_flight_max"] != "") bad("zc_in_flight_max filled for " $c["strategy"]) }' "$TMP/quick/out.csv")
+		  if ($c["strategy"] != "a3" && $c["zc_in_flight_max"] != "") bad("zc_in_flight_max filled for " $c["strategy"])
+		  # the plan'"'"'s record and the DSACK'"'"'d share of the run'"'"'s own window
+		  if ($c["seed"] !~ /^[0-9]+$/ || $c["pass"] != "first" || $c["slot"] !~ /^[123]$/ || $c["precision"] != 0.05) bad("seed/pass/slot/precision " $c["seed"] "/" $c["pass"] "/" $c["slot"] "/" $c["precision"])
+		  if ($c["placement"] !~ /^srv=[0-9+-]+;cli=[0-9+-]+;rps=(data|both)$/) bad("placement " $c["placement"])
+		  r = $c["tcp_retrans"]; d = $c["tcp_dsack_recv"]
+		  want = (r == 0) ? "" : sprintf("%.4f", d / r)
+		  if ($c["dsack_share"] != want) bad("dsack_share " $c["dsack_share"] " for " d "/" r)
+		  if ($c["prof_samples"] != "NA") bad("prof_samples " $c["prof_samples"] " without profiling") }' "$TMP/quick/out.csv")
 	if ((raw != 72)); then
 		fail driver_quick_netns "$raw raw files under results/, want 72 (6 per run)"
 	elif [[ -n $cells ]]; then
@@ -809,6 +927,93 @@ elif check_csv driver_missing_matplotlib "$TMP/nompl_out/out.csv" 1 '^ok$'; then
 	pass driver_missing_matplotlib
 fi
 
+# Rounds where the question needs them, on stand-in binaries whose numbers are known: a
+# copy of the driver beside a Python pair that connects for real over loopback but reports
+# throughputs of its own. At 1K every round's ratios are the same (a2/a1 = 1.1, a3/a1 = 1:
+# within any +-P after the first pass); at 64K a2 swings between 8 and 12 against a1's 10
+# (wider than +-5% for ever). So: no extra round at 1K; extra rounds at 64K, whole groups
+# numbered on from 7, until the budget has no room; the budget never exceeded by more than
+# one run; and the DSACK'd share is tcp_dsack_recv / tcp_retrans of the server's window
+# (a1 10/40, a2 none, a3 8/8), never of its whole life (life_tcp_retrans 999).
+pair=$TMP/pair
+mkdir -p "$pair"
+cp "$DRIVER" "$ROOT/cbstats.py" "$pair/"
+cat >"$pair/stand_in.py" <<'PY'
+import json, os, socket, sys, time
+name = os.path.basename(sys.argv[0])            # aN_server / aN_client
+strategy, role = name.split("_")
+args = sys.argv[1:]
+opt = {args[i]: args[i + 1] for i in range(len(args) - 1) if args[i].startswith("-")}
+log = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])), "times.log")
+if role == "server":
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((opt["-B"], int(opt["-p"])))
+    s.listen(16)
+    s.settimeout(20)
+    for _ in range(int(opt["-n"])):
+        s.accept()[0].close()
+    retrans, dsack = {"a1": (40, 10), "a2": (0, 0), "a3": (8, 8)}[strategy]
+    print(json.dumps({"status": "ok", "bytes_sent": 1000, "bytes": 1000, "window": "measured",
+                      "tcp_retrans": retrans, "tcp_dsack_recv": dsack, "life_tcp_retrans": 999}))
+else:
+    start = time.time()
+    for _ in range(int(opt["-t"])):
+        socket.create_connection((opt["-H"], int(opt["-p"])), timeout=10).close()
+    gbps = {"a1": 10.0, "a3": 10.0, "a2": 11.0}[strategy]
+    if strategy == "a2" and opt["-s"] not in ("1K", "1024"):
+        count = os.path.join(os.path.dirname(log), "a2.count." + opt["-s"])
+        n = int(open(count).read()) if os.path.exists(count) else 0
+        open(count, "w").write(str(n + 1))
+        gbps = 8.0 if n % 2 else 12.0
+    print(json.dumps({"status": "ok", "gbps": gbps, "bytes": 1000, "bytes_total": 1000,
+                      "verify_errors": 0, "window": "measured"}))
+    with open(log, "a") as f:
+        f.write(f"{start:.6f} {time.time():.6f}\n")
+PY
+# One script per binary name (the script tells its strategy and role by its own name).
+for b in a1_server a1_client a2_server a2_client a3_server a3_client; do
+	{ printf '#!/usr/bin/env python3\n'; cat "$pair/stand_in.py"; } >"$pair/$b"
+	chmod +x "$pair/$b"
+done
+rc=0
+PATH="$TMP/fakebin:$PATH" env CB_TEST_TAG="$TAG" "$pair/run_experiments.sh" --no-netns --no-build --no-plot --sizes 1K,64K \
+	--threads 1 --seed 7 --budget 0.4 --precision 0.05 --duration 0.1 --warmup 0 --out "$TMP/pair/out.csv" \
+	>/dev/null 2>"$TMP/pair.err" || rc=$?
+if ((rc != 0)); then
+	fail driver_budget_and_precision "exit $rc: $(tail -n 2 "$TMP/pair.err" | tr '\n' ' ')"
+elif check_csv driver_budget_and_precision "$TMP/pair/out.csv" "" '^ok$'; then
+	bad=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		{ size = $c["msg_size"]; rep = $c["repeat"]; pass = $c["pass"]
+		  if ($c["seed"] != 7 || $c["precision"] != 0.05) print "line " NR ": seed/precision " $c["seed"] "/" $c["precision"]
+		  if ((rep <= 6) != (pass == "first")) print "line " NR ": repeat " rep " pass " pass
+		  if (size == 1024 && pass != "first") print "line " NR ": an extra round at 1K, which was within +-5%"
+		  if ($c["slot"] == 1) { if (g != "" && n != 3) print "group " g " has " n " runs"; g = size "/" rep; n = 0; have = "" }
+		  if (size "/" rep != g) print "line " NR ": a group is not back to back"
+		  n++; have = have " " $c["strategy"]
+		  if (pass == "extra") { extra[rep]++; if (rep > top) top = rep }
+		  want = ($c["strategy"] == "a1") ? "0.2500" : ($c["strategy"] == "a3") ? "1.0000" : ""
+		  if ($c["dsack_share"] != want) print "line " NR ": dsack_share " $c["dsack_share"] " for " $c["strategy"] ", want " want }
+		END { if (n != 3) print "the last group has " n " runs"
+		      if (top < 7) print "no extra round at 64K"
+		      for (r = 7; r <= top; r++) if (extra[r] != 3) print "extra round " r " has " extra[r] + 0 " runs" }' "$TMP/pair/out.csv")
+	start_us=$(sed -n 's/^sweep_start_us //p' "$TMP"/pair/results/*/run.txt)
+	budget_bad=$(awk -v s="$start_us" -v b=24 '{ if (n++) { gap = $2 - last; if (gap > run) run = gap } last = $2 }
+		END { over = last - s / 1e6 - b
+		      if (over > run) printf "the last run ended %.2f s after the budget, more than one run (%.2f s)", over, run }' "$TMP/pair/times.log")
+	if [[ -n $bad ]]; then
+		fail driver_budget_and_precision "$(head -n 4 <<<"$bad" | tr '\n' ';')"
+	elif [[ -z $start_us ]]; then
+		fail driver_budget_and_precision "run.txt has no sweep_start_us"
+	elif [[ -n $budget_bad ]]; then
+		fail driver_budget_and_precision "$budget_bad"
+	elif ! grep -q 'still wider than +-5%: 1 point: 64K x1 stream' "$TMP/pair.err"; then
+		fail driver_budget_and_precision "the closing lines do not name 64K as still wide: $(tail -n 2 "$TMP/pair.err" | tr '\n' ' ')"
+	else
+		pass "driver_budget_and_precision ($(grep -c ',extra,' "$TMP/pair/out.csv") extra runs at 64K, none at 1K)"
+	fi
+fi
+
 # Failed runs are recorded with their reason and the sweep goes on; the exit status says so.
 # A copy of the driver beside stand-in binaries: a1_server dies at once, a2_server ignores
 # -n (so it never leaves by itself), a3 is the real pair.
@@ -837,7 +1042,7 @@ if ((rc != 1)); then
 elif [[ -n $left ]]; then
 	fail driver_failed_runs_recorded "$left"
 elif check_csv driver_failed_runs_recorded "$TMP/failed/out.csv" 3 '^(ok|failed)$'; then
-	got=$(awk -F, 'NR > 1 { printf "%s:%s:%s|", $7, $5, $6 }' "$TMP/failed/out.csv")
+	got=$(awk -F, 'NR > 1 { printf "%s:%s:%s|\n", $7, $5, $6 }' "$TMP/failed/out.csv" | sort | tr -d '\n')
 	if [[ $got != "a1:failed:server exited before listening: a1_server: stand-in that cannot start|a2:failed:server did not exit after the client (killed)|a3:ok:|" ]]; then
 		fail driver_failed_runs_recorded "rows (strategy:status:reason): $got"
 	elif (($(grep -c 'FAILED' "$TMP/failed.err") != 2)); then
@@ -883,7 +1088,7 @@ elif [[ -n $(leftovers "$TMP/axes.err") ]]; then
 	fail driver_axes_rows "$(leftovers "$TMP/axes.err")"
 elif check_csv driver_axes_rows "$TMP/axes/out.csv" 6 '^ok$'; then
 	got=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-		{ printf "%s/%s/%s ", $c["strategy"], $c["engine"], $c["rx"] }' "$TMP/axes/out.csv")
+		{ printf "%s/%s/%s \n", $c["strategy"], $c["engine"], $c["rx"] }' "$TMP/axes/out.csv" | sort | tr -d '\n')
 	bad=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 		{ if ($c["mtu"] != 4148) print "line " NR " mtu " $c["mtu"]
 		  share = $c["rx_mapped_share"]
