@@ -5,7 +5,7 @@
 # six copybench binaries in two network namespaces joined by a veth pair (or over loopback
 # with --no-netns), with `perf stat -x,` around the server — the sender, where the copies
 # under test happen — and around the client, and appends one CSV row per finished run.
-# The CSV columns (with units) and cell conventions are documented in README.md, section
+# The CSV columns (with units) and cell conventions are documented in docs/csv-and-json.md, section
 # "CSV columns"; build_columns() below is the list itself. Raw perf output and each binary's
 # JSON and stderr are kept per run under results/<run_id>/ for audit.
 #
@@ -34,9 +34,9 @@ readonly -a DEFAULT_THREADS=(1 2 4 8)
 # The first pass: six rounds, the smallest count for which a distribution-free 95% interval
 # of a median of paired ratios exists (the sign test's 2 x 0.5^6 = 3.1% < 5%; cbstats.py's
 # MIN_ROUNDS). Further rounds go where the intervals are still wider than +-DEFAULT_PRECISION,
-# within the budget (README: "Rounds where the question needs them").
+# within the budget (docs/sweep.md: "Rounds where the question needs them").
 readonly DEFAULT_REPEATS=6 DEFAULT_DURATION_S=0.5 DEFAULT_WARMUP_S=0.05
-# Run length and warm-up from bench/noise.sh (README: "Run length"): once placement and
+# Run length and warm-up from bench/noise.sh (docs/sweep.md: "Run length"): once placement and
 # steering had removed the reordering, the per-round SD of log(a2/a1) barely falls with a
 # longer window (it is run-to-run, not within-run, noise), so short runs buy the most
 # rounds, and precision, per minute: SD^2 x seconds per run, 1-thread points, 12 rounds:
@@ -51,7 +51,7 @@ readonly DEFAULT_BUDGET_MIN=18
 readonly -a DEFAULT_PROFILE_SIZES=(4K 64K 1M)
 # Placement: server (sender) threads on the first half of the allowed CPUs, client
 # (receiver) threads on the second half; steering: the receiving veth's RPS sends one
-# flow's packets to one CPU's backlog (bench/noise.sh measured both; README: "Placement").
+# flow's packets to one CPU's backlog (bench/noise.sh measured both; docs/sweep.md: "Placement and steering").
 readonly DEFAULT_PIN=split DEFAULT_STEER=both
 # The default job's request-response rounds: latency vs size at 1 thread, and latency vs
 # thread count at one size (RR_THREADS_SIZE; its 1-thread point is in the size axis).
@@ -95,7 +95,7 @@ IMPLS=() SIZES=() THREADS=() MODES=() ENGINES=() RXS=() RR_SIZES=() RR_THREADS=(
 # MODE_SET: standard (stream grid + rr rounds, the default job), or the --mode given
 # (stream, rr, both: every mode over the whole grid).
 MODE_SET="" RR_SIZE="" BUFFERS=""
-REPEATS="" DURATION_S="" WARMUP_S="" MTU="" OUT="" PIN="" STEER="" QUICK=0 NO_PLOT=0 NO_NETNS=0
+REPEATS="" DURATION_S="" WARMUP_S="" MTU="" OUT="" OUT_DEFAULT=0 PIN="" STEER="" QUICK=0 NO_PLOT=0 NO_NETNS=0
 # SEED: the plan's random orders come from it; BUDGET_S: seconds the runs may take ('' =
 # the first pass only); PRECISION: the +-P, a fraction; PROFILE_SIZES: the profile rounds'
 # sizes (1 thread, stream; none with --profile, which profiles every run).
@@ -199,7 +199,7 @@ Network:
   --mtu N            veth MTU, 68..65535 (default: 1500, or $ZC_RX_MTU with --rx zerocopy: an MSS of
                      one page, which receive zero-copy needs; the kernel selftest uses 65535)
   --no-netns         run over loopback 127.0.0.1 in the current namespace
-Two hosts (README: "Two hosts"):
+Two hosts (docs/two-hosts.md):
   --remote [USER@]HOST  the receiver (client) runs on HOST, reached over ssh (one
                      persistent connection, BatchMode: set up password-less login first);
                      the suite's tracked sources are copied there and built with make
@@ -491,7 +491,7 @@ resolve_options() {
 			MODE_SET=standard MODES=(stream rr)
 		fi
 	fi
-	[[ -n $OUT ]] || OUT=results.csv
+	[[ -n $OUT ]] || OUT=results.csv OUT_DEFAULT=1
 	if ((PER_FIELD)) && [[ " ${IMPLS[*]} " != *" a1 "* ]]; then
 		err "note: --per-field applies to a1 only, and a1 is not in this sweep"
 	fi
@@ -1337,7 +1337,7 @@ build_columns() {
 		prof_user_copy prof_send_copy prof_zc_overhead prof_deferred_copy prof_recv_copy
 		prof_stack prof_user_other prof_idle prof_foreign prof_samples)
 	CSV_COLS+=("${REMOTE_COLS[@]}")
-	# The plan's record (README "Rounds where the question needs them") and the run's
+	# The plan's record (docs/sweep.md "Rounds where the question needs them") and the run's
 	# DSACK'd share of its retransmissions.
 	CSV_COLS+=(seed pass slot dsack_share precision)
 	CSV_HEADER=$(IFS=,; printf '%s' "${CSV_COLS[*]}")
@@ -1354,6 +1354,10 @@ check_output() {
 	if [[ -s $OUT ]]; then
 		IFS= read -r first <"$OUT" || true
 		first=${first%$'\r'}
+		if [[ $first != "$CSV_HEADER" ]] && ((OUT_DEFAULT)); then
+			printf 'move %s (an older version'"'"'s columns) to %s, then new file %s\n' "$OUT" "$(older_csv_home)" "$OUT"
+			return 0
+		fi
 		if [[ $first != "$CSV_HEADER" ]]; then
 			err "$OUT exists with a different header (another version's columns, or not our CSV): refusing to touch it; choose another file with --out NEW.csv or move it away"
 			return 1
@@ -1364,10 +1368,27 @@ check_output() {
 	fi
 }
 
+# older_csv_home: where the default results.csv written by an older version (another
+# header) is kept when a new default sweep starts: results/<its run ids>.csv beside it.
+older_csv_home() {
+	local ids
+	ids=$(awk -F, 'NR > 1 && $1 != "" && !seen[$1]++ { printf "%s%s", (n++ ? "-and-" : ""), $1 }' "$OUT")
+	printf '%s/results/%s.csv\n' "$(dirname "$OUT")" "${ids:-older-columns}"
+}
+
 prepare_output() {
 	check_output >/dev/null || exit 1
-	local dir
+	local dir first="" home
 	dir=$(dirname "$OUT")
+	if ((OUT_DEFAULT)) && [[ -s $OUT ]]; then
+		IFS= read -r first <"$OUT" || true
+		if [[ ${first%$'\r'} != "$CSV_HEADER" ]]; then
+			home=$(older_csv_home)
+			[[ ! -e $home ]] || die "$OUT has older columns and $home exists: move one of them away"
+			if ! mkdir -p "$(dirname "$home")" || ! mv "$OUT" "$home"; then die "cannot move $OUT to $home"; fi
+			err "$OUT had an older version's columns: kept as $home; this sweep starts a new $OUT"
+		fi
+	fi
 	[[ -d $dir ]] || mkdir -p "$dir" || die "cannot create directory $dir"
 	[[ -s $OUT ]] || printf '%s\n' "$CSV_HEADER" >"$OUT" || die "cannot write $OUT"
 	RUN_ID="$(date -u +%Y%m%dT%H%M%SZ)-$$"
