@@ -307,6 +307,18 @@ else
 	fail driver_dry_run_reports_refusal "$(grep '^output' "$TMP/plan")"
 fi
 
+# The default results.csv of an older version (another header) is kept under results/ by
+# its run ids, not refused (the quick start must run on the committed CSV); --dry-run says so.
+mkdir -p "$TMP/olddefault"
+printf 'run_id,other\nRUNX-1,2\n' >"$TMP/olddefault/results.csv"
+(cd "$TMP/olddefault" && "$DRIVER" --dry-run --quick) >"$TMP/plan" 2>&1
+if grep -q '^output: move results.csv .* to ./results/RUNX-1.csv, then new file results.csv' "$TMP/plan" &&
+	[[ $(head -n 1 "$TMP/olddefault/results.csv") == run_id,other ]]; then
+	pass driver_dry_run_older_default_csv_kept
+else
+	fail driver_dry_run_older_default_csv_kept "$(grep '^output' "$TMP/plan")"
+fi
+
 # --interactive, driven on stdin: choose a2, size 4K, then plan the sweep (dry run).
 rc=0
 printf '1\na2\n2\n4K\n3\n1 2\n5\n' | "$DRIVER" --interactive --dry-run --mode stream >"$TMP/plan" 2>"$TMP/err" || rc=$?
