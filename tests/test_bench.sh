@@ -11,7 +11,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BENCH=$TOP/bench
-readonly -a SCRIPTS=(vs_iperf3.sh latency_vs_sockperf.sh sweep_overhead.sh where_time_goes.sh)
+readonly -a SCRIPTS=(vs_iperf3.sh latency_vs_sockperf.sh sweep_overhead.sh where_time_goes.sh noise.sh)
 
 # run_cap NAME CMD...: run CMD (bounded: 20 s), stdout/stderr in $T_TMP/NAME.{out,err}; RC set.
 run_cap() {
