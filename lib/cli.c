@@ -175,6 +175,9 @@ static void print_help(const struct config *c)
 		printf("\nus_per_msg is time per message (1e6 / msgs_per_sec), not latency.\n");
 	printf("%sExit status: 0 ok, 1 runtime failure%s, 2 usage error.\n",
 	       c->role == ROLE_CLIENT ? "" : "\n", c->role == ROLE_CLIENT ? " or data errors" : "");
+	printf("Manual: docs/programs.md (options, output); docs/zero-copy.md (--engine, --rx,\n"
+	       "--zc-pool, --fixed-buffers); docs/measurement.md (--perf-ctl, the window);\n"
+	       "docs/csv-and-json.md (every --json key).\n");
 }
 
 /* A two-valued option: true for `yes`, false for `no`, else a usage error
