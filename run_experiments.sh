@@ -2091,8 +2091,10 @@ row_sender() {
 
 # dsack_share_of VAR DSACK RETRANS: VAR = DSACK / RETRANS with 4 decimals, the sender's
 # DSACKs received over its connections' retransmissions, both counted over the server's own
-# measured window: near 1, the retransmitted segments had arrived after all (reordering, not
-# loss). Empty when nothing was retransmitted; NA when a count is missing.
+# measured window. Caveat: the binaries read TcpExt TCPDSACKRecv, which counts D-SACK
+# *blocks* (one may cover many segments) while tcp_retrans counts segments, so the share
+# undercounts spurious retransmissions (about 0.03 where nstat's TCPDSACKRecvSegs gave 0.97);
+# it is a lower bound. Empty when nothing was retransmitted; NA when a count is missing.
 dsack_share_of() {
 	local -n _share=$1
 	if [[ ! $2 =~ ^[0-9]+([.][0-9]+)?$ || ! $3 =~ ^[0-9]+$ ]]; then

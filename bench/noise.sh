@@ -44,7 +44,8 @@ DRIVER_OPTIONS given after --, e.g. -- --pin unpinned --steer off).
 Per point: SD over rounds of log(a2/a1) and log(a3/a1) (natural log: 0.03 is about 3%),
 SD of log(a1), median a1 throughput, runs with retransmissions, and the DSACK'd share of
 the retransmissions (sum of tcp_dsack_recv / sum of tcp_retrans). The default, 5 rounds of
-8 points x 3 strategies, is 120 runs: about 3.5 minutes with the driver's 1 s runs.
+8 points x 3 strategies, is 120 runs: about 3.5 minutes at 1 s runs, less at the driver's
+0.5 s default.
 Needs what run_experiments.sh needs (root, iproute2, perf optional).
 Exit: 0 measured, 1 the driver failed, 2 usage error.
 EOF
