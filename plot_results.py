@@ -1122,8 +1122,8 @@ def retransmitted_runs(data):
 
 def retransmissions(data):
     """Per mode and series: runs, runs with retransmissions, the median and largest count
-    per affected run, and the median share of them the receiver D-SACKed (spurious: it
-    already had them), where the CSV records it."""
+    per affected run, and the median share of them the receiver D-SACKed (a lower
+    bound on the spurious share: blocks per segment), where the CSV records it."""
     groups = defaultdict(list)
     for r in data.rows:
         if r.raw["strategy"]:
@@ -1650,7 +1650,8 @@ def retrans_headline(a):
     runs = sum(g["runs"] for g in rt)
     shares = [g["dsack_share_median"] for g in rt if g["dsack_share_median"] is not None]
     dsack = (f"; the receiver D-SACKed a median {fmt_pct(statistics.median(shares))} of "
-             "them (spurious: it already had them)" if shares else "")
+             "them (a lower bound on the spurious share: D-SACK blocks counted per "
+             "retransmitted segment)" if shares else "")
     return [f"- {hit} of {runs} runs had TCP retransmissions{dsack} (per strategy: "
             "\"Runs with TCP retransmissions\")."]
 
@@ -1863,8 +1864,8 @@ def report_retrans(a):
         return out + ["None: tcp_retrans was 0 or empty in every run.", ""]
     out += [f"{a['retransmitted_runs']} runs had retransmissions, which stall the sender and "
             f"distort its throughput; each is listed in `{RETRANS_CSV}` beside this report. "
-            "D-SACKed share = retransmissions the receiver reported it already had "
-            "(spurious), where the CSV records it (dsack_share).", ""]
+            "D-SACKed share = D-SACK blocks the sender received per retransmitted segment "
+            "(dsack_share): a lower bound on the spurious share, where the CSV records it.", ""]
     rows = [[g["mode"], g["label"], f"{g['affected']} of {g['runs']}",
              fmt_num(g["median_per_affected_run"]), fmt_num(g["max_per_run"]),
              fmt_pct(g["dsack_share_median"]) if g["dsack_share_median"] is not None
