@@ -102,7 +102,8 @@ PROFILE_CATEGORIES = (   # run_experiments.sh --profile: CPU ns per byte, all CP
 )
 OPTIONAL_NUMERIC_COLUMNS = ("host_busy_cpus", "cpus_online", "srv_window_s", "cli_window_s",
                             "srv_life_cpu_user_s", "srv_life_cpu_sys_s", "tcp_loss_probes",
-                            "tcp_spurious_rtos", "tcp_dsack_recv", "zc_in_flight_max",
+                            "tcp_spurious_rtos", "tcp_dsack_recv", "tcp_dsack_recv_segs",
+                            "zc_in_flight_max",
                             "buffers", "rx_mapped_share", "fixed_buffers",
                             *(f"prof_{c}" for c, _, _ in PROFILE_CATEGORIES),
                             "prof_idle", "prof_foreign", "prof_samples",
@@ -1122,8 +1123,8 @@ def retransmitted_runs(data):
 
 def retransmissions(data):
     """Per mode and series: runs, runs with retransmissions, the median and largest count
-    per affected run, and the median share of them the receiver D-SACKed (a lower
-    bound on the spurious share: blocks per segment), where the CSV records it."""
+    per affected run, and the median share of retransmitted segments the receiver
+    D-SACKed (it had them already: spurious), where the CSV records it."""
     groups = defaultdict(list)
     for r in data.rows:
         if r.raw["strategy"]:
@@ -1650,8 +1651,8 @@ def retrans_headline(a):
     runs = sum(g["runs"] for g in rt)
     shares = [g["dsack_share_median"] for g in rt if g["dsack_share_median"] is not None]
     dsack = (f"; the receiver D-SACKed a median {fmt_pct(statistics.median(shares))} of "
-             "them (a lower bound on the spurious share: D-SACK blocks counted per "
-             "retransmitted segment)" if shares else "")
+             "the retransmitted segments (it had them already: spurious, not lost)"
+             if shares else "")
     return [f"- {hit} of {runs} runs had TCP retransmissions{dsack} (per strategy: "
             "\"Runs with TCP retransmissions\")."]
 
@@ -1864,8 +1865,9 @@ def report_retrans(a):
         return out + ["None: tcp_retrans was 0 or empty in every run.", ""]
     out += [f"{a['retransmitted_runs']} runs had retransmissions, which stall the sender and "
             f"distort its throughput; each is listed in `{RETRANS_CSV}` beside this report. "
-            "D-SACKed share = D-SACK blocks the sender received per retransmitted segment "
-            "(dsack_share): a lower bound on the spurious share, where the CSV records it.", ""]
+            "D-SACKed share = retransmitted segments the receiver reported it already had "
+            "(dsack_share: TCPDSACKRecvSegs / retransmitted segments; near 100% spurious, "
+            "from reordering; near 0 real losses), where the CSV records it.", ""]
     rows = [[g["mode"], g["label"], f"{g['affected']} of {g['runs']}",
              fmt_num(g["median_per_affected_run"]), fmt_num(g["max_per_run"]),
              fmt_pct(g["dsack_share_median"]) if g["dsack_share_median"] is not None

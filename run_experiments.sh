@@ -1333,7 +1333,7 @@ build_columns() {
 		host_cpu_ns_per_byte placement kernel cpu_model link mtu
 		perf_interval window srv_window_s cli_window_s host_busy_cpus cpus_online
 		srv_life_cpu_user_s srv_life_cpu_sys_s tcp_loss_probes tcp_spurious_rtos tcp_dsack_recv
-		zc_in_flight_max buffers engine rx rx_mapped_share fixed_buffers
+		tcp_dsack_recv_segs zc_in_flight_max buffers engine rx rx_mapped_share fixed_buffers
 		prof_user_copy prof_send_copy prof_zc_overhead prof_deferred_copy prof_recv_copy
 		prof_stack prof_user_other prof_idle prof_foreign prof_samples)
 	CSV_COLS+=("${REMOTE_COLS[@]}")
@@ -2085,16 +2085,19 @@ row_sender() {
 	ROW[tcp_rtt_us]=$(num_or_na "${SRV[tcp_rtt_us]-${CLI[tcp_rtt_us]-}}")
 	# The sender's network namespace's TcpExt counters over its window (the client's
 	# namespace would count the receiver's side).
-	for k in tcp_loss_probes tcp_spurious_rtos tcp_dsack_recv; do ROW[$k]=$(num_or_na "${SRV[$k]-}"); done
-	dsack_share_of "ROW[dsack_share]" "${ROW[tcp_dsack_recv]}" "${ROW[tcp_retrans]}"
+	for k in tcp_loss_probes tcp_spurious_rtos tcp_dsack_recv tcp_dsack_recv_segs; do
+		ROW[$k]=$(num_or_na "${SRV[$k]-}")
+	done
+	dsack_share_of "ROW[dsack_share]" "${ROW[tcp_dsack_recv_segs]}" "${ROW[tcp_retrans]}"
 }
 
-# dsack_share_of VAR DSACK RETRANS: VAR = DSACK / RETRANS with 4 decimals, the sender's
-# DSACKs received over its connections' retransmissions, both counted over the server's own
-# measured window. Caveat: the binaries read TcpExt TCPDSACKRecv, which counts D-SACK
-# *blocks* (one may cover many segments) while tcp_retrans counts segments, so the share
-# undercounts spurious retransmissions (about 0.03 where nstat's TCPDSACKRecvSegs gave 0.97);
-# it is a lower bound. Empty when nothing was retransmitted; NA when a count is missing.
+# dsack_share_of VAR DSACK_SEGS RETRANS: VAR = DSACK_SEGS / RETRANS with 4 decimals: of the
+# segments the sender retransmitted, the share the receiver reported it already had
+# (TcpExt TCPDSACKRecvSegs, Linux 5.9+), both counted over the server's own measured
+# window: near 1, the retransmissions were spurious (reordering), near 0 real losses. Empty
+# when nothing was retransmitted; NA when a count is missing (kernels before 5.9 have no
+# segment count; TCPDSACKRecv counts blocks, one of which may cover many segments, and stays
+# in tcp_dsack_recv).
 dsack_share_of() {
 	local -n _share=$1
 	if [[ ! $2 =~ ^[0-9]+([.][0-9]+)?$ || ! $3 =~ ^[0-9]+$ ]]; then

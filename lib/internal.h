@@ -71,8 +71,9 @@ struct perf_ctl {
  * kernel's tail-loss probes, spurious RTOs and DSACKs received tell a
  * "retransmission" that lost nothing from a real loss. */
 struct netstat {
-	uint64_t loss_probes, spurious_rtos, dsack_recv;
-	bool ok;
+	uint64_t loss_probes, spurious_rtos, dsack_recv, dsack_recv_segs;
+	bool ok;                    /* the first three were read */
+	bool segs_ok;               /* TCPDSACKRecvSegs too (Linux 5.9+) */
 };
 
 struct window_edge {

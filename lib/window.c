@@ -60,8 +60,14 @@ static const char *perf_ctl_state(const struct perf_ctl *p)
 
 static void netstat_now(struct netstat *ns)
 {
-	static const char *const want[] = { "TCPLossProbes", "TCPSpuriousRTOs", "TCPDSACKRecv" };
-	uint64_t *out[] = { &ns->loss_probes, &ns->spurious_rtos, &ns->dsack_recv };
+	/* The first three are in every kernel we run on; TCPDSACKRecvSegs (5.9+) counts the
+	 * segments D-SACKs covered, comparable to retransmitted segments, where
+	 * TCPDSACKRecv counts blocks (one block may cover many segments). */
+	static const char *const want[] = { "TCPLossProbes", "TCPSpuriousRTOs", "TCPDSACKRecv",
+					    "TCPDSACKRecvSegs" };
+	uint64_t *out[] = { &ns->loss_probes, &ns->spurious_rtos, &ns->dsack_recv,
+			    &ns->dsack_recv_segs };
+	enum { NWANT = sizeof(want) / sizeof(want[0]) };
 	char names[8192], values[8192];
 	memset(ns, 0, sizeof(*ns));
 	FILE *f = fopen("/proc/net/netstat", "r");
@@ -71,14 +77,15 @@ static void netstat_now(struct netstat *ns)
 		if (strncmp(names, "TcpExt:", 7) != 0)
 			continue;
 		char *sn, *sv, *n = strtok_r(names, " \n", &sn), *v = strtok_r(values, " \n", &sv);
-		int found = 0;
+		unsigned found = 0;
 		for (; n && v; n = strtok_r(NULL, " \n", &sn), v = strtok_r(NULL, " \n", &sv))
-			for (int i = 0; i < 3; i++)
+			for (int i = 0; i < NWANT; i++)
 				if (strcmp(n, want[i]) == 0) {
 					*out[i] = strtoull(v, NULL, 10);
-					found++;
+					found |= 1u << i;
 				}
-		ns->ok = found == 3;
+		ns->ok = (found & 7u) == 7u;
+		ns->segs_ok = found & 8u;
 	}
 	fclose(f);
 }
@@ -179,6 +186,8 @@ void out_window(struct out *o, const struct window *w, const struct perf_ctl *p)
 	out_dbl(o, "tcp_loss_probes", nok ? (double)(b->net.loss_probes - a->net.loss_probes) : NAN);
 	out_dbl(o, "tcp_spurious_rtos", nok ? (double)(b->net.spurious_rtos - a->net.spurious_rtos) : NAN);
 	out_dbl(o, "tcp_dsack_recv", nok ? (double)(b->net.dsack_recv - a->net.dsack_recv) : NAN);
+	out_dbl(o, "tcp_dsack_recv_segs", nok && a->net.segs_ok && b->net.segs_ok ?
+		(double)(b->net.dsack_recv_segs - a->net.dsack_recv_segs) : NAN);
 	out_str(o, "perf_counters", perf_ctl_state(p));
 	out_dbl(o, "perf_ack_ms", !p->n ? NAN : (double)p->wait_ns / 1e6);
 }

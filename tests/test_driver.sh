@@ -408,8 +408,9 @@ else
 	fail driver_cpu_ranges_and_mask "got $r1|$r2|$m1|$m2"
 fi
 
-# The DSACK'd share: DSACKs received / retransmissions, both of the run's own window (the
-# server's JSON: tcp_dsack_recv, tcp_retrans); empty without retransmissions, NA without a count.
+# The DSACK'd share: segments D-SACKed / segments retransmitted, both of the run's own window
+# (the server's JSON: tcp_dsack_recv_segs, tcp_retrans); empty without retransmissions, NA
+# without a count.
 v1="" v2="" v3="" v4=""
 dsack_share_of v1 30 60
 dsack_share_of v2 0 0
@@ -538,7 +539,7 @@ elif check_csv driver_quick_netns "$TMP/quick/out.csv" 12 '^ok$'; then
 		{ if ($c["perf_interval"] != "window") bad("perf_interval " $c["perf_interval"])
 		  if ($c["window"] != "measured") bad("window " $c["window"])
 		  for (k in w) delete w[k]
-		  split("srv_window_s cli_window_s host_busy_cpus cpus_online srv_life_cpu_user_s srv_life_cpu_sys_s tcp_loss_probes tcp_spurious_rtos tcp_dsack_recv buffers", w, " ")
+		  split("srv_window_s cli_window_s host_busy_cpus cpus_online srv_life_cpu_user_s srv_life_cpu_sys_s tcp_loss_probes tcp_spurious_rtos tcp_dsack_recv tcp_dsack_recv_segs buffers", w, " ")
 		  for (k in w) if ($c[w[k]] !~ num) bad(w[k] " " $c[w[k]])
 		  if ($c["srv_window_s"] < 0.9 || $c["cli_window_s"] < 0.9) bad("window shorter than 0.9 s")
 		  if ($c["host_busy_cpus"] <= 0 || $c["host_busy_cpus"] > $c["cpus_online"] * 1.05 + 0.05) bad("host_busy_cpus " $c["host_busy_cpus"] " of " $c["cpus_online"])
@@ -550,7 +551,7 @@ elif check_csv driver_quick_netns "$TMP/quick/out.csv" 12 '^ok$'; then
 		  # the plan'"'"'s record and the DSACK'"'"'d share of the run'"'"'s own window
 		  if ($c["seed"] !~ /^[0-9]+$/ || $c["pass"] != "first" || $c["slot"] !~ /^[123]$/ || $c["precision"] != 0.05) bad("seed/pass/slot/precision " $c["seed"] "/" $c["pass"] "/" $c["slot"] "/" $c["precision"])
 		  if ($c["placement"] !~ /^srv=[0-9+-]+;cli=[0-9+-]+;rps=(data|both)$/) bad("placement " $c["placement"])
-		  r = $c["tcp_retrans"]; d = $c["tcp_dsack_recv"]
+		  r = $c["tcp_retrans"]; d = $c["tcp_dsack_recv_segs"]
 		  want = (r == 0) ? "" : sprintf("%.4f", d / r)
 		  if ($c["dsack_share"] != want) bad("dsack_share " $c["dsack_share"] " for " d "/" r)
 		  if ($c["prof_samples"] != "NA") bad("prof_samples " $c["prof_samples"] " without profiling") }' "$TMP/quick/out.csv")
@@ -945,8 +946,9 @@ fi
 # within any +-P after the first pass); at 64K a2 swings between 8 and 12 against a1's 10
 # (wider than +-5% for ever). So: no extra round at 1K; extra rounds at 64K, whole groups
 # numbered on from 7, until the budget has no room; the budget never exceeded by more than
-# one run; and the DSACK'd share is tcp_dsack_recv / tcp_retrans of the server's window
-# (a1 10/40, a2 none, a3 8/8), never of its whole life (life_tcp_retrans 999).
+# one run; and the DSACK'd share is tcp_dsack_recv_segs / tcp_retrans of the server's window
+# (a1 10/40, a2 none, a3 8/8), never of its whole life (life_tcp_retrans 999) nor of D-SACK
+# blocks (tcp_dsack_recv 1).
 pair=$TMP/pair
 mkdir -p "$pair"
 cp "$DRIVER" "$ROOT/cbstats.py" "$pair/"
@@ -967,7 +969,8 @@ if role == "server":
         s.accept()[0].close()
     retrans, dsack = {"a1": (40, 10), "a2": (0, 0), "a3": (8, 8)}[strategy]
     print(json.dumps({"status": "ok", "bytes_sent": 1000, "bytes": 1000, "window": "measured",
-                      "tcp_retrans": retrans, "tcp_dsack_recv": dsack, "life_tcp_retrans": 999}))
+                      "tcp_retrans": retrans, "tcp_dsack_recv": 1, "tcp_dsack_recv_segs": dsack,
+                      "life_tcp_retrans": 999}))
 else:
     start = time.time()
     for _ in range(int(opt["-t"])):

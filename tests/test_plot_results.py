@@ -1574,7 +1574,7 @@ class TestPlanned(unittest.TestCase):
         self.assertEqual(len(rows), 45)
         self.assertEqual(summary["retransmitted_runs"], 45)
         self.assertIn("| stream | a2 one-copy | 15 of 48 | 200 | 300 | 92% |", report)
-        self.assertIn("the receiver D-SACKed a median 92% of them", report)
+        self.assertIn("the receiver D-SACKed a median 92% of the retransmitted segments", report)
 
     def test_placement_and_interval_stated(self):
         _, _, report, _ = Outputs.of("planned.csv")

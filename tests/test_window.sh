@@ -65,6 +65,14 @@ for s in a2 a3; do
 		'num(c,"host_busy_cpus") * num(c,"window_s") >= 0.9 * (num(s,"cpu_user_s") + num(s,"cpu_sys_s") + num(c,"cpu_user_s") + num(c,"cpu_sys_s"))'
 	check "$s: busy CPUs between 0 and the CPUs online" \
 		'0 < num(c,"host_busy_cpus") <= num(c,"cpus_online") * 1.05'
+	# D-SACKed segments (Linux 5.9+), comparable to tcp_retrans: a count where the kernel
+	# has it, null where it does not (never a made-up 0)
+	if grep -qw TCPDSACKRecvSegs /proc/net/netstat; then
+		check "$s: the server counts D-SACKed segments over its window" \
+			'num(s,"tcp_dsack_recv_segs") >= 0 and num(s,"tcp_dsack_recv") >= 0'
+	else
+		check "$s: no D-SACKed segment count on a kernel without one" 's.get("tcp_dsack_recv_segs") is None'
+	fi
 done
 
 if run_pair a2 "" -t 1 -s 1K -d 1 --mode rr; then
