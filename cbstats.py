@@ -322,12 +322,6 @@ def chance_corrected(ns, alpha=ALPHA, floor=1e-15):
     return expected, anyone
 
 
-def inside_precision(median, lo, hi, precision):
-    """True when [lo, hi] lies within ±precision of median (as ratios: median/(1+P) <= lo,
-    hi <= median (1+P)): an interval narrow enough for the plan's precision."""
-    return lo >= median / (1 + precision) and hi <= median * (1 + precision)
-
-
 def pairing_gain(xs, ys):
     """How much pairing by round helped, for paired positive values a (xs) and b (ys):
     (correlation of log a and log b across rounds, variance of log(a/b) over the
@@ -346,13 +340,25 @@ def pairing_gain(xs, ys):
 
 # ---- Rounds where the question needs them (run_experiments.sh --budget/--precision) ----
 #
-# After the first pass the driver asks which points are still open: a point (mode, size,
-# threads, engine, rx) is open while the interval of any of its paired ratios (each other
-# strategy / the baseline, one ratio per round in which both ran) is wider than +-P, i.e.
-# its half-width in log terms exceeds log(1 + P): sqrt(hi / lo) > 1 + P. A point with too
-# few paired rounds for a CI_LEVEL interval is open with an infinite width. This is a rule
-# on the interval's width only, never on its verdict: stopping when a result turns
-# significant would inflate false verdicts; stopping on precision does not.
+# After the first pass the driver asks which points are still open. A comparison is
+# *decisive* at precision P when its interval is narrow enough that the three-way answer
+# cannot stay open: hi / lo <= 1 + P. Such an interval either excludes 1 (a difference) or,
+# containing 1, lies within [1/(1+P), 1+P] (the same within +-P); only a wider one can
+# straddle both 1 and a bound of the band. So the target is a half-width (around the
+# geometric centre) of sqrt(1 + P) - 1, about P/2: 2.5% for P = 5%. A point (mode, size,
+# threads, engine, rx) is open while any comparison of two of its strategies (every pair,
+# one ratio per round in which both ran) is wider than that; a comparison with too few
+# paired rounds for a CI_LEVEL interval is open with an infinite width. This is a rule on
+# the interval's width only, never on its verdict: stopping when a result turns significant
+# would inflate false verdicts; stopping on precision does not. (After the Benjamini–
+# Hochberg correction a decisive comparison can still be "cannot tell": the rule settles
+# the per-comparison answer, the correction then decides which answers stand.)
+
+
+def decisive_width(precision):
+    """The half-width (as interval_width measures it) at or below which a comparison is
+    decisive at +-precision: sqrt(1 + P) - 1 (0.0247 for 0.05)."""
+    return math.sqrt(1 + precision) - 1
 
 
 def interval_width(ratios, level=CI_LEVEL):
@@ -362,52 +368,60 @@ def interval_width(ratios, level=CI_LEVEL):
     if not ratios:
         return math.inf
     _, lo, hi, cov = median_interval(ratios, level)
-    if cov < level or lo <= 0:
-        return math.inf
-    return math.sqrt(hi / lo) - 1
+    return bounds_width(lo, hi) if cov >= level else math.inf
 
 
-def open_points(rows, precision, baseline="a1", level=CI_LEVEL):
-    """The points still wider than +-precision, widest first.
+def bounds_width(lo, hi):
+    """interval_width of an interval given by its bounds: sqrt(hi / lo) - 1 (inf if lo <= 0)."""
+    return math.sqrt(hi / lo) - 1 if lo > 0 else math.inf
+
+
+def is_decisive(width, precision):
+    """True when a comparison of that half-width (interval_width) is decisive at
+    +-precision (hi / lo <= 1 + P; a tiny tolerance for rounding)."""
+    return width <= decisive_width(precision) + 1e-12
+
+
+def open_points(rows, precision, level=CI_LEVEL):
+    """The points whose comparisons are not all decisive at +-precision, widest first.
 
     rows: (point, round, strategy, value) tuples, value > 0 (one per run; a repeated
-    (point, round, strategy) keeps the first). Per point the baseline is `baseline` when it
-    ran there, else the first strategy by name; every other strategy is paired with it by
-    round. Returns [(point, width, rounds)]: width = the widest of the point's comparisons
-    (interval_width), rounds = the fewest paired rounds among them. A point with a single
-    strategy has nothing to compare and is never open."""
+    (point, round, strategy) keeps the first). Every pair of a point's strategies is a
+    comparison, paired by round. Returns [(point, width, rounds)]: width = the widest of
+    the point's comparisons (interval_width), rounds = the fewest paired rounds among
+    them. A point with a single strategy has nothing to compare and is never open."""
     values = {}
     for point, rnd, strategy, value in rows:
         if value > 0:
             values.setdefault(point, {}).setdefault(strategy, {}).setdefault(rnd, value)
     out = []
     for point, by_strategy in values.items():
-        base = baseline if baseline in by_strategy else min(by_strategy)
+        names = sorted(by_strategy)
         widths, counts = [], []
-        for strategy, by_round in by_strategy.items():
-            if strategy == base:
-                continue
-            b = by_strategy[base]
-            ratios = [by_round[r] / b[r] for r in by_round if r in b]
-            widths.append(interval_width(ratios, level))
-            counts.append(len(ratios))
-        if widths and max(widths) > precision:
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                ra, rb = by_strategy[a], by_strategy[b]
+                ratios = [ra[r] / rb[r] for r in ra if r in rb]
+                widths.append(interval_width(ratios, level))
+                counts.append(len(ratios))
+        if widths and not is_decisive(max(widths), precision):
             out.append((point, max(widths), min(counts)))
     out.sort(key=lambda p: (-p[1], str(p[0])))
     return out
 
 
 def main(argv=None):
-    """`cbstats.py open --precision P [--baseline S]`: reads TSV on stdin (point, round,
-    strategy, value; one run a line) and prints the open points widest first, one a line:
-    point, width (fraction, or inf), paired rounds. Exit 0; 2 on bad input."""
+    """`cbstats.py open --precision P`: reads TSV on stdin (point, round, strategy, value;
+    one run a line) and prints the points not yet decisive at +-P, widest first, one a
+    line: point, width (half-width as a fraction, or inf), paired rounds. Exit 0; 2 on bad
+    input."""
     import argparse
     import sys
     parser = argparse.ArgumentParser(prog="cbstats.py", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    op = sub.add_parser("open", help="points whose paired-ratio interval is wider than +-P")
+    op = sub.add_parser("open", help="points with a paired-ratio interval too wide to "
+                        "decide at +-P (hi/lo > 1 + P)")
     op.add_argument("--precision", type=float, required=True, help="P, a fraction (0.05 = +-5%%)")
-    op.add_argument("--baseline", default="a1", help="the strategy the others are paired with")
     args = parser.parse_args(argv)
     if not args.precision > 0:
         parser.error("--precision must be > 0")
@@ -424,7 +438,7 @@ def main(argv=None):
         except ValueError as e:
             print(f"cbstats.py: stdin line {n}: {e}", file=sys.stderr)
             return 2
-    for point, width, rounds in open_points(rows, args.precision, args.baseline):
+    for point, width, rounds in open_points(rows, args.precision):
         print(f"{point}\t{'inf' if math.isinf(width) else f'{width:.4f}'}\t{rounds}")
     return 0
 

@@ -1162,7 +1162,8 @@ def point_key(r):
 
 def plan_summary(data, comps):
     """How the rounds were planned: the seeds, rounds per point (first pass and extra), the
-    points whose intervals stayed wider than ±P, and the precision in use."""
+    points whose intervals stayed too wide to decide at ±P (cbstats.is_decisive: the rule
+    the driver's extra rounds use), and the precision in use."""
     rounds = defaultdict(set)
     extra = defaultdict(set)
     for r in data.stream + data.rr:
@@ -1172,8 +1173,8 @@ def plan_summary(data, comps):
     counts = [len(v) for v in rounds.values()]
     wide = defaultdict(list)
     for c in comps:
-        if c["metric"] in ("throughput_gbps", "rtt_p50_us") and not cbstats.inside_precision(
-                c["ratio"], c["ci_low"], c["ci_high"], data.precision):
+        if c["metric"] in ("throughput_gbps", "rtt_p50_us") and not cbstats.is_decisive(
+                cbstats.bounds_width(c["ci_low"], c["ci_high"]), data.precision):
             wide[(c["mode"], c["msg_size"], c["threads"])].append(
                 f"{c['a']}/{c['b']} {fmt_ratio(c['ci_low'])}–{fmt_ratio(c['ci_high'])}")
     seeds = sorted({r.raw["seed"] for r in data.ok if r.raw.get("seed") not in (None, "", "NA")})
@@ -1679,14 +1680,16 @@ def report_method(a, data):
     rounds = (f"Rounds per point: {rounds_text(plan['rounds_min'], plan['rounds_max'])}"
               + (f"; {plan['extra_rounds']} extra rounds went to "
                  f"{plural(plan['points_with_extra_rounds'], 'point')} whose intervals were "
-                 f"wider than ±{fmt_pct(plan['precision'])}" if plan["extra_rounds"] else "")
+                 f"too wide to decide at ±{fmt_pct(plan['precision'])} (wider than "
+                 f"±{fmt_pct(cbstats.decisive_width(plan['precision']))})"
+                 if plan["extra_rounds"] else "")
               + (f"; plan seed {', '.join(plan['seeds'])} (`--seed` repeats it)"
                  if plan["seeds"] else "") + ".")
     wide = plan["wide"]
     if wide:
         shown = ", ".join(f"{w['mode']} {fmt_size(w['msg_size'])}×{w['threads']}"
                           for w in wide[:8])
-        rounds += (f" Intervals still wider than ±{fmt_pct(plan['precision'])} (throughput, "
+        rounds += (f" Still too wide to decide at ±{fmt_pct(plan['precision'])} (throughput, "
                    f"p50): {len(wide)} of {plan['points']} points ({shown}"
                    + (", …; all in summary.json, plan.wide" if len(wide) > 8 else "") + ").")
     out += [rounds, ""]

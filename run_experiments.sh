@@ -33,7 +33,7 @@ readonly -a DEFAULT_SIZES=(64 1K 4K 16K 64K 256K 1M)
 readonly -a DEFAULT_THREADS=(1 2 4 8)
 # The first pass: six rounds, the smallest count for which a distribution-free 95% interval
 # of a median of paired ratios exists (the sign test's 2 x 0.5^6 = 3.1% < 5%; cbstats.py's
-# MIN_ROUNDS). Further rounds go where the intervals are still wider than +-DEFAULT_PRECISION,
+# MIN_ROUNDS). Further rounds go where the intervals are still too wide to decide at +-DEFAULT_PRECISION,
 # within the budget (docs/sweep.md: "Rounds where the question needs them").
 readonly DEFAULT_REPEATS=6 DEFAULT_DURATION_S=0.5 DEFAULT_WARMUP_S=0.05
 # Run length and warm-up from bench/noise.sh (docs/sweep.md: "Run length"): once placement and
@@ -148,13 +148,14 @@ Sweep:
                      of a median); in every round a point's strategies run back to back, in an
                      order drawn from --seed
   --budget MINUTES   time for the runs (fractions allowed): after the first pass, extra rounds
-                     go to the points whose paired-ratio interval (each strategy / a1; stream:
-                     throughput, rr: p50 round trip) is wider than +-P, widest first, until
-                     each is within it or the budget is spent; a run starts only while the
-                     budget lasts (default: $DEFAULT_BUDGET_MIN for the standard job; otherwise none:
-                     the first pass only)
-  --precision P      the +-P of --budget, a fraction or a percentage (default: $DEFAULT_PRECISION);
-                     only the interval's width decides, never its verdict
+                     go to the points with a paired-ratio interval (any two strategies; stream:
+                     throughput, rr: p50 round trip) still too wide to decide at +-P
+                     (hi/lo > 1 + P, about +-P/2), widest first, until each is decisive or the
+                     budget is spent; a run starts only while the budget lasts (default:
+                     $DEFAULT_BUDGET_MIN for the standard job; otherwise none: the first pass only)
+  --precision P      the +-P of --budget and of "the same within +-P", a fraction or a
+                     percentage (default: $DEFAULT_PRECISION); a decisive interval either excludes 1
+                     or lies within +-P; only its width decides, never its verdict
   --seed N           the plan's random orders, 0..2147483647 (default: drawn; every row and
                      the plan record it: --seed N repeats a plan)
   --duration S       measured seconds per run, fractions allowed (default: $DEFAULT_DURATION_S)
@@ -233,7 +234,7 @@ Other:
 
 Time: the default job runs for at most its budget, $DEFAULT_BUDGET_MIN minutes: a first pass of $DEFAULT_REPEATS rounds
 (3 x ${#DEFAULT_SIZES[@]} x ${#DEFAULT_THREADS[@]} stream runs, 3 x 8 rr runs and 3 x ${#DEFAULT_PROFILE_SIZES[@]} profiled runs each, $DEFAULT_DURATION_S s + $DEFAULT_WARMUP_S s warmup
-and about ${RUN_OVERHEAD_S} s overhead per run), then extra rounds where the intervals are still wide;
+and about ${RUN_OVERHEAD_S} s overhead per run), then extra rounds where the intervals are still too wide to decide;
 with the build and the plots about 20 minutes on a 2-vCPU KVM guest. --dry-run prints the
 plan, the budget and the estimate for any option set.
 
@@ -1617,25 +1618,22 @@ plan_rounds() {
 	fi
 	first_s=$(estimate_s)
 	if [[ -z $BUDGET_S ]]; then
-		printf 'budget: none: the first pass only (%d runs, about %s); --budget MINUTES adds rounds where the intervals are wider than +-%s\n' \
+		printf 'budget: none: the first pass only (%d runs, about %s); --budget MINUTES adds rounds where the intervals are too wide to decide at +-%s\n' \
 			"$FIRST_PASS_RUNS" "$(fmt_duration "$first_s")" "$(pct "$PRECISION")"
 	else
 		printf 'budget: %s for the runs: first pass %d runs (about %s)' "$(fmt_duration "$BUDGET_S")" "$FIRST_PASS_RUNS" "$(fmt_duration "$first_s")"
 		if ((first_s >= BUDGET_S)); then
 			printf ', MORE than the budget: the runs stop when it is spent (no extra rounds)\n'
 		else
-			printf '; then extra rounds (about %d runs) to the points whose paired-ratio interval (each strategy / %s, throughput for stream, p50 round trip for rr) is still wider than +-%s, widest first, until each is within it or the budget is spent (a stop on the width, never on the verdict)\n' \
+			printf '; then extra rounds (about %d runs) to the points with a paired-ratio interval (any two strategies, throughput for stream, p50 round trip for rr) still too wide to decide at +-%s (hi/lo > 1 + P: it could hold both 1 and a bound of +-P), widest first, until each is decisive or the budget is spent (a stop on the width, never on the verdict)\n' \
 				"$(awk -v b="$BUDGET_S" -v f="$first_s" -v d="$DURATION_S" -v w="$WARMUP_S" -v o="$RUN_OVERHEAD_S" 'BEGIN { printf "%d", (b - f) / (d + w + o) }')" \
-				"$(baseline_of)" "$(pct "$PRECISION")"
+				"$(pct "$PRECISION")"
 		fi
 	fi
 }
 
 # pct FRACTION: "5%" for 0.05.
 pct() { awk -v p="$1" 'BEGIN { printf "%g%%", p * 100 }'; }
-
-# baseline_of: the strategy the others are paired with: a1 when it runs, else the first.
-baseline_of() { if [[ " ${IMPLS[*]} " == *" a1 "* ]]; then echo a1; else echo "${IMPLS[0]}"; fi; }
 
 print_plan() {
 	local i n=${#PLAN_IMPL[@]} outnote line
@@ -2154,7 +2152,7 @@ eta_s() {
 	_eta=$(((p * ep + q * eq) / 1000000))
 }
 
-# open_points: the points still wider than +-PRECISION (cbstats.py open), widest first, from
+# open_points: the points not yet decisive at +-PRECISION (cbstats.py open), widest first, from
 # this sweep's ok rows: "mode:size:threads:engine:rx<TAB>width<TAB>rounds" per line. The
 # value per run is the mode's main metric (main_metric); profiled runs are left out (their
 # sampling costs throughput) unless every run is profiled (--profile).
@@ -2168,7 +2166,7 @@ open_points() {
 			if (v !~ /^[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$/ || v + 0 <= 0) next
 			printf "%s:%s:%s:%s:%s\t%s\t%s\t%s\n", $c["mode"], $c["msg_size"], $c["threads"], $c["engine"], $c["rx"],
 				$c["repeat"], $c["strategy"], v
-		}' "$OUT" | "$STATS_PY" "$SCRIPT_DIR/cbstats.py" open --precision "$PRECISION" --baseline "$(baseline_of)"
+		}' "$OUT" | "$STATS_PY" "$SCRIPT_DIR/cbstats.py" open --precision "$PRECISION"
 }
 
 # point_name KEY: "64K x1 stream" for a point key (engine and rx when not the default).
@@ -2181,9 +2179,9 @@ point_name() {
 }
 
 # plan_extra_pass ELAPSED_S: after the first pass and after every extra pass: one more round
-# for each point still wider than +-PRECISION (open_points), widest first, as long as the
+# for each point not yet decisive at +-PRECISION (open_points), widest first, as long as the
 # groups' estimated time fits in what is left of the budget. Only the width decides, never
-# the verdict. Sets OPEN_NOTE; returns 1 when nothing was added (every point within +-P, or
+# the verdict. Sets OPEN_NOTE; returns 1 when nothing was added (every point decisive at +-P, or
 # no group fits in the budget left).
 plan_extra_pass() {
 	local elapsed_us=$1 key width rounds mode size threads engine rx k est plan_us=0 added=0 nopen widest line
@@ -2192,7 +2190,7 @@ plan_extra_pass() {
 	nopen=${#opened[@]}
 	printf '%s\n' "${opened[@]}" >"$RAW_DIR/open.txt"
 	if ((nopen == 0)); then
-		OPEN_NOTE="every point within +-$(pct "$PRECISION")"
+		OPEN_NOTE="every point decisive at +-$(pct "$PRECISION")"
 		return 1
 	fi
 	IFS=$'\t' read -r key width _ <<<"${opened[0]}"
@@ -2218,7 +2216,7 @@ plan_extra_pass() {
 width_pct() { if [[ $1 == inf ]]; then echo "(too few rounds)"; else awk -v w="$1" 'BEGIN { printf "+-%.1f%%", w * 100 }'; fi; }
 
 # run_sweep: the plan's runs, one row each; with a budget, then extra passes (plan_extra_pass)
-# until every point is within +-PRECISION or the budget is spent. A run starts only while
+# until every point is decisive at +-PRECISION or the budget is spent. A run starts only while
 # the budget lasts, and an extra group only when its estimated time still fits: the budget is
 # never exceeded by more than one run.
 run_sweep() {
@@ -2298,8 +2296,8 @@ run_sweep() {
 	((failed == 0))
 }
 
-# sweep_summary RUNS FAILED: the closing lines: runs, extra rounds, the points still wider
-# than +-PRECISION (by name, widest first; also in RAW_DIR/open.txt).
+# sweep_summary RUNS FAILED: the closing lines: runs, extra rounds, the points still too
+# wide to decide at +-PRECISION (by name, widest first; also in RAW_DIR/open.txt).
 sweep_summary() {
 	local n=$1 line key width rounds names="" nopen=0 extra=$(($1 - FIRST_PASS_RUNS))
 	((extra >= 0)) || extra=0
@@ -2311,9 +2309,9 @@ sweep_summary() {
 		((nopen > 12)) || names+="${names:+, }$(point_name "$key") $(width_pct "$width") ($rounds rounds)"
 	done < <(open_points | tee "$RAW_DIR/open.txt")
 	if ((nopen == 0)); then
-		err "every point's paired-ratio interval is within +-$(pct "$PRECISION")"
+		err "every point's paired-ratio intervals are decisive at +-$(pct "$PRECISION") (hi/lo <= 1 + P)"
 	else
-		err "still wider than +-$(pct "$PRECISION"): $nopen point$( ((nopen == 1)) || echo s): $names$( ((nopen <= 12)) || echo ", ...") (all: $RAW_DIR/open.txt)"
+		err "still too wide to decide at +-$(pct "$PRECISION"): $nopen point$( ((nopen == 1)) || echo s): $names$( ((nopen <= 12)) || echo ", ...") (all: $RAW_DIR/open.txt)"
 	fi
 }
 

@@ -422,23 +422,29 @@ else
 	fail driver_dsack_share_of "got $v1|$v2|$v3|$v4, want 0.5000||NA|0.3500"
 fi
 
-# cbstats.py open: which points are still wider than +-P. A point whose ratio is the same
-# every round is within any P; one whose ratio swings is open, with its width; a point with
-# fewer than 6 paired rounds is open with an infinite width; a point with one strategy has
-# nothing to compare; the widest comes first; a malformed line is refused (exit 2).
+# cbstats.py open: which points are still too wide to decide at +-P (hi/lo > 1 + P). A
+# point whose ratio is the same every round is decisive at any P; one whose ratio swings is
+# open, with its half-width; one within +-3% of 1 (hi/lo = 1.062) is open at P = 5% (it could
+# hold 1 and a bound of +-5%) though its half-width is under 5%; every pair counts (a2 and a3
+# without a1); a point with fewer than 6 paired rounds is open with an infinite width; a
+# point with one strategy has nothing to compare; the widest comes first; a malformed line
+# is refused (exit 2).
 tsv=""
 for r in 1 2 3 4 5 6 7; do
 	tsv+="tight\t$r\ta1\t10\ntight\t$r\ta2\t11\n"
 	tsv+="wide\t$r\ta1\t10\nwide\t$r\ta2\t$((8 + (r % 3) * 2))\n"
 	tsv+="wider\t$r\ta1\t10\nwider\t$r\ta3\t$((4 + (r % 2) * 12))\n"
 	tsv+="alone\t$r\ta2\t$r\n"
+	tsv+="halfway\t$r\ta1\t100\nhalfway\t$r\ta2\t$((97 + (r % 2) * 6))\n"
+	tsv+="noa1\t$r\ta2\t10\nnoa1\t$r\ta3\t$((8 + (r % 3) * 2))\n"
 	((r > 5)) || tsv+="young\t$r\ta1\t10\nyoung\t$r\ta2\t10\n"
 done
 got=$(printf '%b' "$tsv" | python3 "$ROOT/cbstats.py" open --precision 0.05 | tr '\t\n' ' |')
 rc=0
 printf 'p\t1\ta1\n' | python3 "$ROOT/cbstats.py" open --precision 0.05 >/dev/null 2>"$TMP/cb.err" || rc=$?
 # wider: a3/a1 is 0.4 or 1.6 -> sqrt(1.6 / 0.4) - 1 = 1; wide: a2/a1 0.8 .. 1.2 -> sqrt(1.5) - 1
-if [[ $got != "young inf 5|wider 1.0000 7|wide 0.2247 7|" ]]; then
+# (noa1: a3/a2 the same); halfway: a2/a1 0.97 or 1.03 -> sqrt(1.03 / 0.97) - 1 = 0.0305
+if [[ $got != "young inf 5|wider 1.0000 7|noa1 0.2247 7|wide 0.2247 7|halfway 0.0305 7|" ]]; then
 	fail driver_cbstats_open_points "got '$got'"
 elif ((rc != 2)) || ! grep -q 'line 1: 3 fields' "$TMP/cb.err"; then
 	fail driver_cbstats_open_points "a 3-field line: exit $rc, $(head -n 1 "$TMP/cb.err")"
