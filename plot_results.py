@@ -1874,9 +1874,11 @@ def report_retrans(a):
     rows = [[g["mode"], g["label"], f"{g['affected']} of {g['runs']}",
              fmt_num(g["median_per_affected_run"]), fmt_num(g["max_per_run"]),
              fmt_pct(g["dsack_share_median"]) if g["dsack_share_median"] is not None
-             else "not recorded"] for g in rt]
+             else "not recorded"] for g in rt if g["affected"]]
+    clean = [f"{g['mode']} {g['label']} ({g['runs']})" for g in rt if not g["affected"]]
     return out + md_table(["mode", "strategy", "runs affected", "median per affected run",
-                           "most in a run", "D-SACKed share (median)"], rows) + [""]
+                           "most in a run", "D-SACKed share (median)"], rows) + (
+        ["", f"No retransmission in any run of: {', '.join(clean)}."] if clean else []) + [""]
 
 
 def report_latency(a):
