@@ -1008,7 +1008,7 @@ elif check_csv driver_budget_and_precision "$TMP/pair/out.csv" "" '^ok$'; then
 		{ size = $c["msg_size"]; rep = $c["repeat"]; pass = $c["pass"]
 		  if ($c["seed"] != 7 || $c["precision"] != 0.05) print "line " NR ": seed/precision " $c["seed"] "/" $c["precision"]
 		  if ((rep <= 6) != (pass == "first")) print "line " NR ": repeat " rep " pass " pass
-		  if (size == 1024 && pass != "first") print "line " NR ": an extra round at 1K, which was within +-5%"
+		  if (size == 1024 && pass != "first") print "line " NR ": an extra round at 1K, which was decisive at +-5%"
 		  if ($c["slot"] == 1) { if (g != "" && n != 3) print "group " g " has " n " runs"; g = size "/" rep; n = 0; have = "" }
 		  if (size "/" rep != g) print "line " NR ": a group is not back to back"
 		  n++; have = have " " $c["strategy"]
@@ -1028,7 +1028,7 @@ elif check_csv driver_budget_and_precision "$TMP/pair/out.csv" "" '^ok$'; then
 		fail driver_budget_and_precision "run.txt has no sweep_start_us"
 	elif [[ -n $budget_bad ]]; then
 		fail driver_budget_and_precision "$budget_bad"
-	elif ! grep -q 'still wider than +-5%: 1 point: 64K x1 stream' "$TMP/pair.err"; then
+	elif ! grep -q 'still too wide to decide at +-5%: 1 point: 64K x1 stream' "$TMP/pair.err"; then
 		fail driver_budget_and_precision "the closing lines do not name 64K as still wide: $(tail -n 2 "$TMP/pair.err" | tr '\n' ' ')"
 	else
 		pass "driver_budget_and_precision ($(grep -c ',extra,' "$TMP/pair/out.csv") extra runs at 64K, none at 1K)"
