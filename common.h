@@ -383,6 +383,30 @@ bool uring_available(char *why, size_t whylen);
 /* SENDMSG_ZC with registered buffers (IORING_RECVSEND_FIXED_BUF): Linux 6.15+. */
 bool uring_fixed_zc_supported(void);
 
+/* ---- receive zero-copy's kernel interface (lib/rx_zc.c) ---------------
+ * struct tcp_zerocopy_receive as of Linux 5.12 (<netinet/tcp.h> has only its
+ * first 16 bytes).  The kernel reads and writes back only as much of it as
+ * it knows, and says how much in the optlen it returns: 16 bytes on 4.18,
+ * then inq and err (24 bytes until 5.10), the copy buffer and flags (40 on
+ * 5.11), 64 since 5.12.  Fields past that length are absent: never read
+ * them. */
+struct zc_rx_arg {
+	uint64_t address;        /* in: the mapping */
+	uint32_t length;         /* in: bytes to map; out: mapped */
+	uint32_t recv_skip_hint; /* out: bytes to read with recv() instead */
+	uint32_t inq;            /* out: bytes in the receive queue */
+	int32_t err;             /* out: the socket's error */
+	uint64_t copybuf_address;/* in: the copy buffer (5.11+) */
+	int32_t copybuf_len;     /* in: room; out: bytes copied there (5.11+) */
+	uint32_t flags;          /* in (5.11+) */
+	uint64_t msg_control, msg_controllen;   /* 5.12+ */
+	uint32_t msg_flags, reserved;
+};
+/* After TCP_ZEROCOPY_RECEIVE returned `len` (its optlen): the out fields
+ * the kernel did not write are set to "nothing" (0), so a field we passed
+ * in (copybuf_len's room) is never taken for the kernel's answer.  Pure. */
+void zc_rx_answer(struct zc_rx_arg *zc, size_t len);
+
 /* ---- a strategy's sends (lib/conn.c); server_main, client_main ------- */
 
 /* A strategy's sends: the shared short-write loops, bounded by c->deadline_ns. */

@@ -19,21 +19,9 @@
  * process (tools/testing/selftests/net/tcp_mmap.c shows the way); the bytes
  * it cannot map (a tail shorter than a page, data in compound pages) come
  * through the small copy buffer or recv().  The messages are checked in
- * place by a msg_reader.  <netinet/tcp.h> has only the first 16 bytes of
- * the kernel's struct: this is the whole of it (Linux 5.11+ layout; the
- * kernel takes the optlen it is given). */
-struct tcp_zc_rx_arg {
-	uint64_t address;        /* in: the mapping */
-	uint32_t length;         /* in: bytes to map; out: mapped */
-	uint32_t recv_skip_hint; /* out: bytes to read with recv() instead */
-	uint32_t inq;            /* out: bytes in the receive queue */
-	int32_t err;
-	uint64_t copybuf_address;
-	int32_t copybuf_len;     /* in: room; out: bytes copied there */
-	uint32_t flags;
-	uint64_t msg_control, msg_controllen;
-	uint32_t msg_flags, reserved;
-};
+ * place by a msg_reader.  The argument is struct zc_rx_arg (common.h): we
+ * pass all of it; a kernel older than 5.12 cuts it to its own length and
+ * writes back only that much (zc_rx_answer reads only that much). */
 #define ZC_RX_MAP_BYTES   (2u << 20)    /* one mapping per connection */
 #define ZC_RX_COPY_BYTES  (64u << 10)
 #define ZC_RX_LOWAT       (256u << 10)  /* SO_RCVLOWAT: wake for whole pages */
@@ -83,6 +71,24 @@ void zc_rx_close(struct client_thread *t)
 	t->zrx = NULL;
 }
 
+void zc_rx_answer(struct zc_rx_arg *zc, size_t len)
+{
+#define ZC_RX_HAS(field) (len >= offsetof(struct zc_rx_arg, field) + sizeof(zc->field))
+	if (!ZC_RX_HAS(length))
+		zc->length = 0;
+	if (!ZC_RX_HAS(recv_skip_hint))
+		zc->recv_skip_hint = 0;
+	if (!ZC_RX_HAS(inq))
+		zc->inq = 0;
+	if (!ZC_RX_HAS(err))
+		zc->err = 0;
+	if (!ZC_RX_HAS(copybuf_len))
+		zc->copybuf_len = 0;   /* a kernel without the copy buffer copied nothing there */
+	if (!ZC_RX_HAS(msg_flags))
+		zc->msg_flags = 0;
+#undef ZC_RX_HAS
+}
+
 /* Check what arrived; count it as mapped or copied. */
 static uint64_t zc_rx_feed(struct client_thread *t, const uint8_t *p, size_t n, bool mapped)
 {
@@ -116,7 +122,7 @@ int client_rx_zc(struct client_thread *t, uint64_t *msgs)
 	uint64_t stall_end = deadline_in_s(CLIENT_STALL_S);
 	*msgs = 0;
 	for (;;) {
-		struct tcp_zc_rx_arg zc = { .address = (uint64_t)(uintptr_t)z->map, .length = ZC_RX_MAP_BYTES,
+		struct zc_rx_arg zc = { .address = (uint64_t)(uintptr_t)z->map, .length = ZC_RX_MAP_BYTES,
 					   .copybuf_address = (uint64_t)(uintptr_t)z->copybuf,
 					   .copybuf_len = ZC_RX_COPY_BYTES };
 		socklen_t len = sizeof(zc);
@@ -124,6 +130,9 @@ int client_rx_zc(struct client_thread *t, uint64_t *msgs)
 		if (getsockopt(t->fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, &zc, &len) < 0) {
 			/* after the peer's FIN the kernel answers EIO: what is left
 			 * (and the end of the stream) comes by recv() */
+			if (errno == ENOPROTOOPT)
+				return client_fail(t, "TCP_ZEROCOPY_RECEIVE is not supported by this kernel (Linux"
+						   " 4.18+): use --rx copy");
 			if (errno != EIO)
 				return client_fail(t, "TCP_ZEROCOPY_RECEIVE: %s", strerror(errno));
 			ssize_t n = recv(t->fd, z->copybuf, ZC_RX_COPY_BYTES, MSG_DONTWAIT);
@@ -137,6 +146,7 @@ int client_rx_zc(struct client_thread *t, uint64_t *msgs)
 			memset(&zc, 0, sizeof(zc));
 			zc.inq = 1;   /* not known: do not take the wake-up for the end */
 		}
+		zc_rx_answer(&zc, len);
 		if (zc.err)
 			return client_fail(t, "receive: %s", strerror(zc.err < 0 ? -zc.err : zc.err));
 		if (zc.length) {
