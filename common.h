@@ -352,7 +352,8 @@ struct strategy {
 
 /* Message buffers the client asked the sender to rotate over (>= 1). */
 uint32_t conn_buffers(const struct conn *c);
-/* Record why the connection failed (c->err); returns -1 for `return conn_fail(...)`. */
+/* Record why the connection failed (c->err) unless a reason is recorded
+ * already (the first is the cause); returns -1 for `return conn_fail(...)`. */
 int conn_fail(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Add one connection's zero-copy counters into a total (pool_depth: the largest). */
 void zc_stats_add(struct zc_stats *into, const struct zc_stats *z);

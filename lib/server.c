@@ -399,11 +399,11 @@ static bool conn_serve(struct server *srv, struct conn *c, struct conn_result *r
 		if (stream_err[0]) {
 			char close_err[sizeof(c->err)];
 			snprintf(close_err, sizeof(close_err), "%s", c->err);
-			conn_fail(c, "%.90s; %.60s", stream_err, close_err);
+			snprintf(c->err, sizeof(c->err), "%.90s; %.60s", stream_err, close_err);
 		}
 		failed = true;
 	} else if (stream_err[0]) {
-		conn_fail(c, "%s", stream_err);
+		snprintf(c->err, sizeof(c->err), "%s", stream_err);
 	}
 	return failed;
 }

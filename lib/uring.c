@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +182,7 @@ struct uring_tx {
 	struct uring_req *req;       /* depth entries */
 	bool zc, fixed;
 	uint64_t notifs_pending;     /* zc: results seen with F_MORE, notification not yet */
+	int first_errno;             /* the first failure's errno, given back with every -1 */
 	uring_notif_fn notif;
 	void *notif_ctx;
 };
@@ -234,6 +236,32 @@ void uring_tx_close(struct uring_tx *u)
 	free(u);
 }
 
+/* Record a failure: the first reason and errno stay (conn_fail keeps the
+ * first reason); errno is the first failure's.  Returns -1. */
+__attribute__((format(printf, 4, 5)))
+static int uring_tx_fail(struct uring_tx *u, struct conn *c, int e, const char *fmt, ...)
+{
+	char why[sizeof(c->err)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (!u->first_errno)
+		u->first_errno = e;
+	conn_fail(c, "%s", why);
+	errno = u->first_errno;
+	return -1;
+}
+
+/* A send request failed with e after `sent` of its `len` bytes. */
+static int uring_tx_send_failed(struct uring_tx *u, struct conn *c, int e, size_t sent, size_t len)
+{
+	if (e == ECONNRESET || e == EPIPE)
+		return uring_tx_fail(u, c, e, "client reset the connection mid-stream (io_uring: %zu of a %zu-byte"
+				     " message sent)", sent, len);
+	return uring_tx_fail(u, c, e, "io_uring send: %s (%zu of a %zu-byte message sent)", strerror(e), sent, len);
+}
+
 /* Handle one CQE: a request's result (res = bytes or -errno) or a zero-copy
  * notification.  Returns 0, or -1 with c->err set. */
 static int uring_tx_cqe(struct uring_tx *u, struct conn *c, const struct io_uring_cqe *cqe, unsigned *results)
@@ -253,13 +281,18 @@ static int uring_tx_cqe(struct uring_tx *u, struct conn *c, const struct io_urin
 	else if (u->zc && u->notif && u->notif(u->notif_ctx, cqe->user_data) < 0)   /* no notification will come */
 		return -1;
 	if (cqe->res == -ECANCELED)
-		return c->err[0] ? -1 : conn_fail(c, "a send earlier in the chain failed");
-	if (cqe->res < 0) {
-		errno = -cqe->res;
-		return conn_fail(c, "io_uring send: %s", strerror(-cqe->res));
+		return uring_tx_fail(u, c, ECANCELED, "a send earlier in the chain failed");
+	if (cqe->res < 0)
+		return uring_tx_send_failed(u, c, -cqe->res, 0, r->len);
+	if ((size_t)cqe->res != r->len) {
+		/* MSG_WAITALL: progress, then an error the result does not carry;
+		 * the socket still holds it (a reset: ECONNRESET) */
+		int e = 0;
+		socklen_t elen = sizeof(e);
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &elen) < 0 || e == 0)
+			e = EPIPE;
+		return uring_tx_send_failed(u, c, e, (size_t)cqe->res, r->len);
 	}
-	if ((size_t)cqe->res != r->len)
-		return conn_fail(c, "io_uring sent %d of a %zu-byte message (MSG_WAITALL)", cqe->res, r->len);
 	return 0;
 }
 
@@ -271,10 +304,12 @@ static int uring_tx_reap(struct uring_tx *u, struct conn *c, unsigned want, int 
 	/* an open chain is never submitted in part: its requests would run
 	 * beside the rest of it and could reach the socket out of order */
 	if (want && uring_enter(&u->ring, u->queued == 0, want, timeout_ms) < 0 && errno != ETIME)
-		return conn_fail(c, "io_uring_enter: %s", strerror(errno));
+		return uring_tx_fail(u, c, errno, "io_uring_enter: %s", strerror(errno));
 	while (uring_cqe(&u->ring, &cqe))
 		if (uring_tx_cqe(u, c, &cqe, results) < 0)
 			err = -1;   /* keep reading: every CQE is accounted for */
+	if (err)
+		errno = u->first_errno ? u->first_errno : EIO;
 	return err;
 }
 
@@ -291,10 +326,8 @@ int uring_tx_flush(struct uring_tx *u, struct conn *c)
 	while (got < want) {
 		if (uring_tx_reap(u, c, want - got, 100, &got) < 0)
 			return -1;
-		if (got < want && now_ns() > deadline) {
-			errno = EAGAIN;
-			return conn_fail(c, "send blocked for %d s: client stopped reading", IO_TIMEOUT_S);
-		}
+		if (got < want && now_ns() > deadline)
+			return uring_tx_fail(u, c, EAGAIN, "send blocked for %d s: client stopped reading", IO_TIMEOUT_S);
 	}
 	return 0;
 }
@@ -304,7 +337,7 @@ int uring_tx_send(struct uring_tx *u, struct conn *c, const struct iovec *iov, i
 	struct uring_req *r = &u->req[id % u->depth];
 	struct io_uring_sqe *sqe = uring_sqe(&u->ring);
 	if (!sqe)
-		return conn_fail(c, "io_uring submission queue full");
+		return uring_tx_fail(u, c, EIO, "io_uring submission queue full");
 	memcpy(r->iov, iov, (size_t)cnt * sizeof(*iov));
 	r->mh = (struct msghdr){ .msg_iov = r->iov, .msg_iovlen = (size_t)cnt };
 	r->len = 0;
