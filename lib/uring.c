@@ -42,7 +42,9 @@ struct uring {
 
 static int uring_setup(struct uring *u, unsigned entries, unsigned cq_entries)
 {
-	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE, .cq_entries = cq_entries };
+	/* CLAMP: a CQ asked past the kernel's maximum (65,536) gets the
+	 * maximum, not EINVAL; the sender bounds what is in flight by it */
+	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP, .cq_entries = cq_entries };
 	memset(u, 0, sizeof(*u));
 	u->fd = (int)syscall(__NR_io_uring_setup, entries, &p);
 	if (u->fd < 0)
@@ -198,7 +200,8 @@ struct uring_tx *uring_tx_open(struct conn *c, unsigned depth, bool zc, const st
 		conn_fail(c, "server out of memory for the io_uring engine");
 		return NULL;
 	}
-	/* the CQ holds a chain's results plus every notification not yet read */
+	/* the CQ holds a chain's results plus every notification not yet read
+	 * (clamped to the kernel's maximum: uring_tx_room bounds the rest) */
 	unsigned cq = 2 * depth + (zc ? 2 * (c->zc.pool_depth + depth) : 0);
 	if (uring_setup(&u->ring, depth, cq) < 0) {
 		char why[160];
@@ -332,9 +335,36 @@ int uring_tx_flush(struct uring_tx *u, struct conn *c)
 	return 0;
 }
 
+/* zc: room in the CQ for one more request.  A request of the open chain
+ * may post two CQEs (result, notification) before they are read, and each
+ * earlier request whose notification has not come holds one; the CQ (at
+ * most the kernel's maximum) must hold them all, so a larger pool waits
+ * here for notifications.  Returns 0, or -1 with c->err set. */
+static int uring_tx_room(struct uring_tx *u, struct conn *c)
+{
+	uint64_t deadline = 0;
+	while (u->zc && u->notifs_pending + 2 * ((uint64_t)u->queued + 1) > u->ring.cq_entries) {
+		unsigned results = 0;
+		if (u->queued) {
+			if (uring_tx_flush(u, c) < 0)
+				return -1;
+			continue;
+		}
+		if (!deadline)
+			deadline = deadline_in_s(IO_TIMEOUT_S);
+		else if (now_ns() > deadline)
+			return uring_tx_fail(u, c, ETIMEDOUT, "no io_uring notification for %d s", IO_TIMEOUT_S);
+		if (uring_tx_reap(u, c, 1, 100, &results) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int uring_tx_send(struct uring_tx *u, struct conn *c, const struct iovec *iov, int cnt, uint64_t id)
 {
 	struct uring_req *r = &u->req[id % u->depth];
+	if (uring_tx_room(u, c) < 0)
+		return -1;
 	struct io_uring_sqe *sqe = uring_sqe(&u->ring);
 	if (!sqe)
 		return uring_tx_fail(u, c, EIO, "io_uring submission queue full");
