@@ -196,7 +196,8 @@ static int a3_retry(void *ctx, int err)
 
 static void a3_free(struct a3_state *st)
 {
-	uring_tx_close(st->tx);
+	if (uring_tx_close(st->tx, st->c) < 0)
+		return;   /* a request may still read the pool: leak it, never free */
 	msg_set_free(&st->msgs);
 	zc_pool_free(&st->pool);
 	free(st);
@@ -384,7 +385,10 @@ static int a3_close(struct conn *c)
 		if (r == 0)
 			conn_fail(c, "%llu zero-copy completions missing after %d s",
 				  (unsigned long long)c->zc.missing, ZC_CLOSE_TIMEOUT_S);
-		/* the kernel may still read these buffers: leak them, never free */
+		/* the kernel may still read these buffers: leak them, never free;
+		 * the ring goes (it keeps what its notifications still hold) */
+		if (uring_tx_close(st->tx, c) == 0)
+			st->tx = NULL;
 		return -1;
 	}
 	a3_free(st);

@@ -378,7 +378,11 @@ int uring_tx_send(struct uring_tx *u, struct conn *c, const struct iovec *iov, i
 int uring_tx_flush(struct uring_tx *u, struct conn *c);   /* submit and finish the open chain */
 int uring_tx_wait_notif(struct uring_tx *u, struct conn *c, int timeout_ms);
 uint64_t uring_tx_notifs_pending(const struct uring_tx *u);
-void uring_tx_close(struct uring_tx *u);
+/* Read every submitted request's result (an open chain is dropped unsent;
+ * one still waiting is failed by shutting the socket down), then free the
+ * ring.  -1 (c->err set): a request may still run, the ring is leaked, and
+ * the caller must leak the buffers it sends from too.  NULL: 0. */
+int uring_tx_close(struct uring_tx *u, struct conn *c);
 /* Can this process make a ring?  false with the reason (and the fix) in why. */
 bool uring_available(char *why, size_t whylen);
 /* SENDMSG_ZC with registered buffers (IORING_RECVSEND_FIXED_BUF): Linux 6.15+. */

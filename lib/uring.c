@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -185,6 +186,8 @@ struct uring_tx {
 	bool zc, fixed;
 	uint64_t notifs_pending;     /* zc: results seen with F_MORE, notification not yet */
 	int first_errno;             /* the first failure's errno, given back with every -1 */
+	int fd;                      /* the connection's socket */
+	uint64_t issued, reaped;     /* requests put in the SQ / their results read */
 	uring_notif_fn notif;
 	void *notif_ctx;
 };
@@ -223,6 +226,7 @@ struct uring_tx *uring_tx_open(struct conn *c, unsigned depth, bool zc, const st
 		return NULL;
 	}
 	u->depth = depth;
+	u->fd = c->fd;
 	u->zc = zc;
 	u->fixed = fixed != NULL;
 	u->notif = notif;
@@ -230,14 +234,6 @@ struct uring_tx *uring_tx_open(struct conn *c, unsigned depth, bool zc, const st
 	return u;
 }
 
-void uring_tx_close(struct uring_tx *u)
-{
-	if (!u)
-		return;
-	uring_teardown(&u->ring);   /* cancels what is still queued */
-	free(u->req);
-	free(u);
-}
 
 /* Record a failure: the first reason and errno stay (conn_fail keeps the
  * first reason); errno is the first failure's.  Returns -1. */
@@ -278,6 +274,7 @@ static int uring_tx_cqe(struct uring_tx *u, struct conn *c, const struct io_urin
 		return u->notif ? u->notif(u->notif_ctx, cqe->user_data) : 0;
 	}
 	(*results)++;
+	u->reaped++;
 	struct uring_req *r = &u->req[cqe->user_data % u->depth];
 	if (u->zc && (cqe->flags & IORING_CQE_F_MORE))
 		u->notifs_pending++;
@@ -335,6 +332,51 @@ int uring_tx_flush(struct uring_tx *u, struct conn *c)
 	return 0;
 }
 
+/* Closing the ring's fd cancels its requests asynchronously: one armed on
+ * the socket's poll can still run (and read its buffers) after the close.
+ * So every submitted request's result is read first: an open chain is
+ * taken back from the SQ unsubmitted (the kernel reads the SQ only in
+ * io_uring_enter), and what still waits on the socket is woken by shutting
+ * the socket down, which fails it.  Returns 0, or -1 when a request may
+ * still run: the ring is then leaked and so must the caller's buffers be. */
+int uring_tx_close(struct uring_tx *u, struct conn *c)
+{
+	if (!u)
+		return 0;
+	if (u->ring.unsubmitted) {
+		unsigned tail = atomic_load_explicit(u->ring.sq_tail, memory_order_relaxed);
+		atomic_store_explicit(u->ring.sq_tail, tail - u->ring.unsubmitted, memory_order_release);
+		u->issued -= u->ring.unsubmitted;
+		u->ring.unsubmitted = 0;
+		u->queued = 0;
+	}
+	bool shut = false;
+	uint64_t deadline = c->aborted ? 0 : deadline_in_s(1);   /* aborted: nobody reads, shut now */
+	while (u->reaped < u->issued) {
+		unsigned results = 0;
+		uint64_t before = u->reaped;
+		(void)uring_tx_reap(u, c, 1, 100, &results);   /* their errors are the close's, not news */
+		if (u->reaped > before)
+			continue;
+		if (now_ns() < deadline)
+			continue;
+		if (shut)
+			break;
+		shutdown(u->fd, SHUT_RDWR);   /* a send waiting for room fails now */
+		shut = true;
+		deadline = deadline_in_s(IO_TIMEOUT_S);
+	}
+	if (u->reaped < u->issued) {
+		conn_fail(c, "%" PRIu64 " io_uring requests still running at close: their buffers are leaked",
+			  u->issued - u->reaped);
+		return -1;
+	}
+	uring_teardown(&u->ring);
+	free(u->req);
+	free(u);
+	return 0;
+}
+
 /* zc: room in the CQ for one more request.  A request of the open chain
  * may post two CQEs (result, notification) before they are read, and each
  * earlier request whose notification has not come holds one; the CQ (at
@@ -368,6 +410,7 @@ int uring_tx_send(struct uring_tx *u, struct conn *c, const struct iovec *iov, i
 	struct io_uring_sqe *sqe = uring_sqe(&u->ring);
 	if (!sqe)
 		return uring_tx_fail(u, c, EIO, "io_uring submission queue full");
+	u->issued++;
 	memcpy(r->iov, iov, (size_t)cnt * sizeof(*iov));
 	r->mh = (struct msghdr){ .msg_iov = r->iov, .msg_iovlen = (size_t)cnt };
 	r->len = 0;

@@ -127,6 +127,34 @@ if ((URING)); then
 	done
 fi
 
+# a client that stops reading (SIGSTOP): the send blocks, the stream fails
+# after IO_TIMEOUT_S, and close reads every submitted request's result
+# before the buffers are freed (a request armed on the socket's poll could
+# run after the ring's fd was closed); nothing is left running, nothing leaked
+if ((URING)); then
+	name="a2 --engine uring, client stopped: the stream fails, close reaps every request"
+	port=$(free_port)
+	if start_server a2_server "$port" -n 1; then
+		"$BIN_DIR/a2_client" -p "$port" -s 4M --engine uring -d 30 >/dev/null 2>&1 &
+		victim=$!
+		T_PIDS+=("$victim")
+		wait_until 10 0.05 bytes_sent_by "$port" || true
+		kill -STOP "$victim"
+		wait_pid "$SRV_PID" 25
+		rc=$?
+		kill -9 "$victim"
+		wait "$victim" 2>/dev/null
+		why=$(grep -m1 'failed:' "$T_TMP/srv.err")
+		if ((rc == 0)) && [[ $why == *"client stopped reading"* && $why != *"still running"* ]]; then
+			pass "$name"
+		else
+			fail "$name" "exit $rc: ${why:-$(tail -n 1 "$T_TMP/srv.err")}"
+		fi
+	else
+		fail "$name" "server did not start: $(tail -n 1 "$T_TMP/srv.err")"
+	fi
+fi
+
 # receive zero-copy maps only whole order-0 pages: with a page-sized MSS
 # (veth MTU 4148) a zero-copy sender's data maps, a send() sender's not
 if ((EUID != 0)); then
