@@ -45,7 +45,7 @@ static int a2_open(struct conn *c)
 	}
 	c->priv = st;
 	if ((c->hello.flags & HELLO_F_URING) &&
-	    !(st->tx = uring_tx_open(c, a2_uring_depth(c), false, NULL, NULL, NULL))) {
+	    !(st->tx = uring_tx_open(c, a2_uring_depth(c), false, NULL, 0, NULL, NULL))) {
 		a2_close(c);   /* conn_fail keeps the open's reason */
 		return -1;
 	}
@@ -61,7 +61,7 @@ static int a2_send(struct conn *c, uint64_t seq)
 	msg_stamp(m, seq);    /* safe: with io_uring, this buffer's last request has completed */
 	msg_iov(m, iov);
 	if (st->tx)
-		return uring_tx_send(st->tx, c, iov, MSG_FIELDS, seq);
+		return uring_tx_send(st->tx, c, iov, MSG_FIELDS, seq, NULL);
 	return conn_sendv(c, iov, MSG_FIELDS, 0, NULL, NULL, NULL);
 }
 

@@ -263,7 +263,9 @@ static int a3_open(struct conn *c)
 	if (c->hello.flags & HELLO_F_URING) {
 		struct iovec region = { .iov_base = st->msgs.region, .iov_len = st->msgs.region_len };
 		unsigned udepth = c->hello.uring_depth ? c->hello.uring_depth : URING_DEPTH_DEFAULT;
-		st->tx = uring_tx_open(c, udepth, true, fixed ? &region : NULL, a3_notif, st);
+		/* the region holds the messages one after another, each `unit` bytes */
+		size_t unit = (size_t)(st->msgs.m[1].field[0] - st->msgs.m[0].field[0]);
+		st->tx = uring_tx_open(c, udepth, true, fixed ? &region : NULL, unit, a3_notif, st);
 		if (!st->tx) {
 			a3_free(st);
 			return -1;
@@ -327,8 +329,7 @@ static int a3_send(struct conn *c, uint64_t seq)
 	int r;
 	if (st->tx) {
 		uint64_t id = st->pool.next_id;   /* this request's number, as the notification says */
-		*calls = 1;
-		r = uring_tx_send(st->tx, c, iov, MSG_FIELDS, id);
+		r = uring_tx_send(st->tx, c, iov, MSG_FIELDS, id, calls);   /* a call once it is queued */
 	} else {
 		r = conn_sendv(c, iov, MSG_FIELDS, MSG_ZEROCOPY, calls, a3_retry, st);
 	}

@@ -15,7 +15,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 /* ======================================================================
@@ -70,6 +69,10 @@ static int uring_setup(struct uring *u, unsigned entries, unsigned cq_entries)
 		mmap(NULL, u->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd, IORING_OFF_SQES);
 	if (u->sq_map == MAP_FAILED || u->cq_map == MAP_FAILED || u->sqes == MAP_FAILED) {
 		int e = errno;
+		if (u->cq_map != MAP_FAILED && u->cq_map != u->sq_map)
+			munmap(u->cq_map, u->cq_map_len);
+		if (u->sq_map != MAP_FAILED)
+			munmap(u->sq_map, u->sq_map_len);
 		close(u->fd);
 		errno = e;
 		return -1;
@@ -161,13 +164,91 @@ bool uring_available(char *why, size_t whylen)
 	return true;
 }
 
+/* Does the kernel know opcode `op`?  IORING_REGISTER_PROBE (5.6+); a
+ * kernel without the probe is taken to know it (the trial or the first
+ * send then says). */
+static bool uring_has_op(struct uring *r, unsigned op)
+{
+	size_t len = sizeof(struct io_uring_probe) + 256 * sizeof(struct io_uring_probe_op);
+	struct io_uring_probe *probe = calloc(1, len);
+	bool has = true;
+	if (probe && syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_PROBE, probe, 256) == 0)
+		has = op <= probe->last_op && (probe->ops[op].flags & IO_URING_OP_SUPPORTED);
+	free(probe);
+	return has;
+}
+
+#define URING_TRIAL_ID UINT64_MAX   /* user_data of a trial request */
+
+/* A trial SENDMSG_ZC of one byte of buf with `ioprio`, on a TCP socket
+ * that is not connected: a kernel that does not know a flag refuses it at
+ * prep (-EINVAL); one that does gets as far as the socket (-EPIPE).  Both
+ * its CQEs (result, notification) are read, so the ring is left clean.
+ * 1 known, 0 not, -1 no answer (errno). */
+static int uring_trial_zc(struct uring *r, unsigned ioprio, void *buf)
+{
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -1;
+	struct iovec iov = { .iov_base = buf, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct io_uring_sqe *sqe = uring_sqe(r);
+	if (!sqe) {
+		close(s);
+		errno = EBUSY;
+		return -1;
+	}
+	sqe->opcode = IORING_OP_SENDMSG_ZC;
+	sqe->fd = s;
+	sqe->addr = (uint64_t)(uintptr_t)&mh;
+	sqe->len = 1;
+	sqe->msg_flags = MSG_NOSIGNAL;
+	sqe->ioprio = (uint16_t)ioprio;
+	sqe->user_data = URING_TRIAL_ID;
+	bool got = false, more = false;
+	int res = 0;
+	uint64_t deadline = deadline_in_s(2);
+	while ((!got || more) && now_ns() < deadline) {
+		struct io_uring_cqe cqe;
+		if (uring_enter(r, true, 1, 100) < 0 && errno != ETIME)
+			break;
+		while (uring_cqe(r, &cqe)) {
+			if (cqe.flags & IORING_CQE_F_NOTIF) {
+				more = false;
+				continue;
+			}
+			got = true;
+			res = cqe.res;
+			more = cqe.flags & IORING_CQE_F_MORE;
+		}
+	}
+	int e = errno;
+	close(s);
+	if (!got || more) {
+		errno = got ? ETIME : e;
+		return -1;
+	}
+	return res != -EINVAL;
+}
+
+bool uring_zc_supported(unsigned ioprio)
+{
+	struct uring r;
+	static char page[4096] __attribute__((aligned(4096)));
+	struct iovec region = { .iov_base = page, .iov_len = sizeof(page) };
+	if (uring_setup(&r, 2, 4) < 0)
+		return false;
+	bool ok = uring_has_op(&r, IORING_OP_SENDMSG_ZC) &&
+		(!(ioprio & IORING_RECVSEND_FIXED_BUF) ||
+		 syscall(__NR_io_uring_register, r.fd, IORING_REGISTER_BUFFERS, &region, 1) == 0) &&
+		uring_trial_zc(&r, ioprio, page) == 1;
+	uring_teardown(&r);
+	return ok;
+}
+
 bool uring_fixed_zc_supported(void)
 {
-	struct utsname un;
-	int major = 0, minor = 0;
-	if (uname(&un) < 0 || sscanf(un.release, "%d.%d", &major, &minor) != 2)
-		return false;
-	return major > 6 || (major == 6 && minor >= 15);
+	return uring_zc_supported(IORING_SEND_ZC_REPORT_USAGE | IORING_RECVSEND_FIXED_BUF);
 }
 
 /* One request in flight: its msghdr and iovec stay put until its result. */
@@ -184,6 +265,8 @@ struct uring_tx {
 	struct io_uring_sqe *last;   /* the chain's last SQE (its link is cleared at submit) */
 	struct uring_req *req;       /* depth entries */
 	bool zc, fixed;
+	uintptr_t fixed_base;        /* fixed: the region's start */
+	size_t fixed_piece;          /* fixed: bytes per registered piece (the last may be shorter) */
 	uint64_t notifs_pending;     /* zc: results seen with F_MORE, notification not yet */
 	int first_errno;             /* the first failure's errno, given back with every -1 */
 	int fd;                      /* the connection's socket */
@@ -192,8 +275,45 @@ struct uring_tx {
 	void *notif_ctx;
 };
 
+size_t uring_fixed_piece_len(size_t region_len, size_t unit)
+{
+	if (!unit || unit > URING_FIXED_PIECE_MAX)
+		return 0;
+	size_t piece = URING_FIXED_PIECE_MAX / unit * unit;
+	return region_len < piece ? region_len : piece;
+}
+
+/* Register the region as pieces of at most 1 GiB (the kernel refuses a
+ * larger iovec with EFAULT), cut at multiples of `unit` so that no message
+ * straddles two.  0, or -1 with errno. */
+static int uring_register_region(struct uring_tx *u, const struct iovec *region, size_t unit)
+{
+	size_t piece = uring_fixed_piece_len(region->iov_len, unit);
+	if (!piece) {
+		errno = EINVAL;
+		return -1;
+	}
+	size_t n = (region->iov_len + piece - 1) / piece;
+	struct iovec *iov = calloc(n, sizeof(*iov));
+	if (!iov)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		iov[i].iov_base = (char *)region->iov_base + i * piece;
+		iov[i].iov_len = i + 1 < n ? piece : region->iov_len - i * piece;
+	}
+	long r = syscall(__NR_io_uring_register, u->ring.fd, IORING_REGISTER_BUFFERS, iov, (unsigned)n);
+	int e = errno;
+	free(iov);
+	errno = e;
+	if (r < 0)
+		return -1;
+	u->fixed_base = (uintptr_t)region->iov_base;
+	u->fixed_piece = piece;
+	return 0;
+}
+
 struct uring_tx *uring_tx_open(struct conn *c, unsigned depth, bool zc, const struct iovec *fixed,
-			       uring_notif_fn notif, void *notif_ctx)
+			       size_t fixed_unit, uring_notif_fn notif, void *notif_ctx)
 {
 	struct uring_tx *u = calloc(1, sizeof(*u));
 	if (u)
@@ -216,13 +336,26 @@ struct uring_tx *uring_tx_open(struct conn *c, unsigned depth, bool zc, const st
 			conn_fail(c, "io_uring_setup: %s", strerror(errno));
 		return NULL;
 	}
-	if (fixed && syscall(__NR_io_uring_register, u->ring.fd, IORING_REGISTER_BUFFERS, fixed, 1) < 0) {
+	/* what this kernel can do is asked of it, not guessed from its version:
+	 * a client on another host cannot know (the reason fits the reply) */
+	char why[sizeof(c->err)] = "", one = 0;
+	if (!uring_has_op(&u->ring, zc ? IORING_OP_SENDMSG_ZC : IORING_OP_SENDMSG))
+		snprintf(why, sizeof(why), "%s", zc ? "server: no io_uring SENDMSG_ZC (Linux 6.1+)" :
+			 "server: no io_uring SENDMSG (Linux 5.3+)");
+	else if (zc && uring_trial_zc(&u->ring, IORING_SEND_ZC_REPORT_USAGE, &one) == 0)
+		snprintf(why, sizeof(why), "server: no SENDMSG_ZC copy report (Linux 6.2+)");
+	else if (fixed && uring_register_region(u, fixed, fixed_unit) < 0) {
 		int e = errno;
+		snprintf(why, sizeof(why), "registering the buffer pool with io_uring: %s%s", strerror(e),
+			 e == ENOMEM ? " (RLIMIT_MEMLOCK: raise ulimit -l, or --fixed-buffers off)" : "");
+	} else if (fixed && uring_trial_zc(&u->ring, IORING_SEND_ZC_REPORT_USAGE | IORING_RECVSEND_FIXED_BUF,
+					 fixed->iov_base) == 0)
+		snprintf(why, sizeof(why), "server: no fixed-buffer SENDMSG_ZC: --fixed-buffers off");
+	if (why[0]) {
 		uring_teardown(&u->ring);
 		free(u->req);
 		free(u);
-		conn_fail(c, "registering the buffer pool with io_uring: %s%s", strerror(e),
-			  e == ENOMEM ? " (RLIMIT_MEMLOCK: raise ulimit -l, or --fixed-buffers off)" : "");
+		conn_fail(c, "%s", why);
 		return NULL;
 	}
 	u->depth = depth;
@@ -402,7 +535,8 @@ static int uring_tx_room(struct uring_tx *u, struct conn *c)
 	return 0;
 }
 
-int uring_tx_send(struct uring_tx *u, struct conn *c, const struct iovec *iov, int cnt, uint64_t id)
+int uring_tx_send(struct uring_tx *u, struct conn *c, const struct iovec *iov, int cnt, uint64_t id,
+		  unsigned *calls)
 {
 	struct uring_req *r = &u->req[id % u->depth];
 	if (uring_tx_room(u, c) < 0)
@@ -411,6 +545,8 @@ int uring_tx_send(struct uring_tx *u, struct conn *c, const struct iovec *iov, i
 	if (!sqe)
 		return uring_tx_fail(u, c, EIO, "io_uring submission queue full");
 	u->issued++;
+	if (calls)   /* from now on a result (and, zc, a notification) will come */
+		(*calls)++;
 	memcpy(r->iov, iov, (size_t)cnt * sizeof(*iov));
 	r->mh = (struct msghdr){ .msg_iov = r->iov, .msg_iovlen = (size_t)cnt };
 	r->len = 0;
@@ -425,6 +561,8 @@ int uring_tx_send(struct uring_tx *u, struct conn *c, const struct iovec *iov, i
 	sqe->user_data = id;
 	if (u->zc)
 		sqe->ioprio = IORING_SEND_ZC_REPORT_USAGE | (u->fixed ? IORING_RECVSEND_FIXED_BUF : 0);
+	if (u->fixed)   /* the piece holding the message (it lies in one) */
+		sqe->buf_index = (uint16_t)(((uintptr_t)iov[0].iov_base - u->fixed_base) / u->fixed_piece);
 	u->last = sqe;
 	/* rr: the answer goes now, the client is waiting for it */
 	if (++u->queued == u->depth || c->hello.mode == MODE_RR)
@@ -436,10 +574,15 @@ int uring_tx_send(struct uring_tx *u, struct conn *c, const struct iovec *iov, i
 int uring_tx_wait_notif(struct uring_tx *u, struct conn *c, int timeout_ms)
 {
 	unsigned results = 0;
-	return uring_tx_reap(u, c, u->notifs_pending ? 1 : 0, timeout_ms, &results);
-}
-
-uint64_t uring_tx_notifs_pending(const struct uring_tx *u)
-{
-	return u->notifs_pending;
+	/* a CQE can come for a notification not yet read, and for a submitted
+	 * request whose result is not read yet (after a flush that returned
+	 * early, or timed out): wait for either.  With neither, nothing will
+	 * come: sleep, so that a caller's wait loop does not spin */
+	uint64_t submitted = u->issued - u->queued;
+	if (!u->notifs_pending && submitted == u->reaped) {
+		if (timeout_ms > 0)
+			sleep_until_ns(now_ns() + (uint64_t)timeout_ms * 1000000ull);
+		return uring_tx_reap(u, c, 0, 0, &results);
+	}
+	return uring_tx_reap(u, c, 1, timeout_ms, &results);
 }
