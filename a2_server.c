@@ -45,11 +45,8 @@ static int a2_open(struct conn *c)
 	}
 	c->priv = st;
 	if ((c->hello.flags & HELLO_F_URING) &&
-	    !(st->tx = uring_tx_open(c, a2_uring_depth(c), false, NULL, NULL, NULL))) {
-		char why[sizeof(c->err)];
-		memcpy(why, c->err, sizeof(why));
-		a2_close(c);
-		memcpy(c->err, why, sizeof(why));
+	    !(st->tx = uring_tx_open(c, a2_uring_depth(c), false, NULL, 0, NULL, NULL))) {
+		a2_close(c);   /* conn_fail keeps the open's reason */
 		return -1;
 	}
 	return 0;
@@ -64,7 +61,7 @@ static int a2_send(struct conn *c, uint64_t seq)
 	msg_stamp(m, seq);    /* safe: with io_uring, this buffer's last request has completed */
 	msg_iov(m, iov);
 	if (st->tx)
-		return uring_tx_send(st->tx, c, iov, MSG_FIELDS, seq);
+		return uring_tx_send(st->tx, c, iov, MSG_FIELDS, seq, NULL);
 	return conn_sendv(c, iov, MSG_FIELDS, 0, NULL, NULL, NULL);
 }
 
@@ -77,7 +74,11 @@ static int a2_close(struct conn *c)
 	if (st->tx) {
 		if (!c->aborted)   /* the messages still queued go out before the close */
 			r = uring_tx_flush(st->tx, c);
-		uring_tx_close(st->tx);
+		/* every request's result read before its buffer is freed */
+		if (uring_tx_close(st->tx, c) < 0) {
+			c->priv = NULL;   /* a request may still read them: leak, never free */
+			return -1;
+		}
 	}
 	msg_set_free(&st->msgs);
 	free(st);

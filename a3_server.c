@@ -196,7 +196,8 @@ static int a3_retry(void *ctx, int err)
 
 static void a3_free(struct a3_state *st)
 {
-	uring_tx_close(st->tx);
+	if (uring_tx_close(st->tx, st->c) < 0)
+		return;   /* a request may still read the pool: leak it, never free */
 	msg_set_free(&st->msgs);
 	zc_pool_free(&st->pool);
 	free(st);
@@ -262,7 +263,9 @@ static int a3_open(struct conn *c)
 	if (c->hello.flags & HELLO_F_URING) {
 		struct iovec region = { .iov_base = st->msgs.region, .iov_len = st->msgs.region_len };
 		unsigned udepth = c->hello.uring_depth ? c->hello.uring_depth : URING_DEPTH_DEFAULT;
-		st->tx = uring_tx_open(c, udepth, true, fixed ? &region : NULL, a3_notif, st);
+		/* the region holds the messages one after another, each `unit` bytes */
+		size_t unit = (size_t)(st->msgs.m[1].field[0] - st->msgs.m[0].field[0]);
+		st->tx = uring_tx_open(c, udepth, true, fixed ? &region : NULL, unit, a3_notif, st);
 		if (!st->tx) {
 			a3_free(st);
 			return -1;
@@ -326,8 +329,7 @@ static int a3_send(struct conn *c, uint64_t seq)
 	int r;
 	if (st->tx) {
 		uint64_t id = st->pool.next_id;   /* this request's number, as the notification says */
-		*calls = 1;
-		r = uring_tx_send(st->tx, c, iov, MSG_FIELDS, id);
+		r = uring_tx_send(st->tx, c, iov, MSG_FIELDS, id, calls);   /* a call once it is queued */
 	} else {
 		r = conn_sendv(c, iov, MSG_FIELDS, MSG_ZEROCOPY, calls, a3_retry, st);
 	}
@@ -384,7 +386,10 @@ static int a3_close(struct conn *c)
 		if (r == 0)
 			conn_fail(c, "%llu zero-copy completions missing after %d s",
 				  (unsigned long long)c->zc.missing, ZC_CLOSE_TIMEOUT_S);
-		/* the kernel may still read these buffers: leak them, never free */
+		/* the kernel may still read these buffers: leak them, never free;
+		 * the ring goes (it keeps what its notifications still hold) */
+		if (uring_tx_close(st->tx, c) == 0)
+			st->tx = NULL;
 		return -1;
 	}
 	a3_free(st);

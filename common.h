@@ -352,7 +352,8 @@ struct strategy {
 
 /* Message buffers the client asked the sender to rotate over (>= 1). */
 uint32_t conn_buffers(const struct conn *c);
-/* Record why the connection failed (c->err); returns -1 for `return conn_fail(...)`. */
+/* Record why the connection failed (c->err) unless a reason is recorded
+ * already (the first is the cause); returns -1 for `return conn_fail(...)`. */
 int conn_fail(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Add one connection's zero-copy counters into a total (pool_depth: the largest). */
 void zc_stats_add(struct zc_stats *into, const struct zc_stats *z);
@@ -367,21 +368,68 @@ void zc_stats_add(struct zc_stats *into, const struct zc_stats *z);
  * notification's IORING_NOTIF_USAGE_ZC_COPIED is counted in c->zc.copied. */
 typedef int (*uring_notif_fn)(void *ctx, uint64_t id);
 struct uring_tx;
-/* Ring for one connection; fixed: the one region to register (NULL: none).
- * NULL with c->err set on failure. */
+/* Ring for one connection; fixed: the region to register (NULL: none),
+ * laid out in messages of fixed_unit bytes each (registered in pieces of
+ * uring_fixed_piece_len).  NULL with c->err set on failure. */
 struct uring_tx *uring_tx_open(struct conn *c, unsigned depth, bool zc, const struct iovec *fixed,
-			       uring_notif_fn notif, void *notif_ctx);
+			       size_t fixed_unit, uring_notif_fn notif, void *notif_ctx);
+/* The kernel registers no buffer over 1 GiB (EFAULT): a region is
+ * registered in pieces of the largest multiple of `unit` (one message's
+ * bytes) up to that, the last piece shorter.  0 when a unit alone is over
+ * 1 GiB.  Pure. */
+#define URING_FIXED_PIECE_MAX (1ull << 30)
+size_t uring_fixed_piece_len(size_t region_len, size_t unit);
 /* Queue one message (iov copied; its bytes must stay until its result, or
- * zc: its notification); the chain is submitted and waited for when full. */
-int uring_tx_send(struct uring_tx *u, struct conn *c, const struct iovec *iov, int cnt, uint64_t id);
+ * zc: its notification); the chain is submitted and waited for when full.
+ * *calls (if non-NULL) is increased once the request is queued, before any
+ * of its CQEs can be read: a send that failed before that queued none. */
+int uring_tx_send(struct uring_tx *u, struct conn *c, const struct iovec *iov, int cnt, uint64_t id,
+		  unsigned *calls);
 int uring_tx_flush(struct uring_tx *u, struct conn *c);   /* submit and finish the open chain */
+/* zc: read the CQEs there are; wait up to timeout_ms for one while a
+ * notification or a submitted request's result is still to come (sleep
+ * timeout_ms when nothing is).  0, or -1 with c->err set. */
 int uring_tx_wait_notif(struct uring_tx *u, struct conn *c, int timeout_ms);
-uint64_t uring_tx_notifs_pending(const struct uring_tx *u);
-void uring_tx_close(struct uring_tx *u);
+/* Read every submitted request's result (an open chain is dropped unsent;
+ * one still waiting is failed by shutting the socket down), then free the
+ * ring.  -1 (c->err set): a request may still run, the ring is leaked, and
+ * the caller must leak the buffers it sends from too.  NULL: 0. */
+int uring_tx_close(struct uring_tx *u, struct conn *c);
 /* Can this process make a ring?  false with the reason (and the fix) in why. */
 bool uring_available(char *why, size_t whylen);
-/* SENDMSG_ZC with registered buffers (IORING_RECVSEND_FIXED_BUF): Linux 6.15+. */
+/* Does this kernel take IORING_OP_SENDMSG_ZC with these send flags
+ * (sqe->ioprio: IORING_RECVSEND_*, IORING_SEND_ZC_*)?  Asked of it by a
+ * trial send on an unconnected socket (a flag it does not know fails at
+ * prep), never guessed from the version.  The server asks the same of each
+ * connection's ring and refuses the connection, saying what is missing. */
+bool uring_zc_supported(unsigned ioprio);
+/* SENDMSG_ZC with registered buffers and the copy report (Linux 6.15+):
+ * --fixed-buffers' default on the client. */
 bool uring_fixed_zc_supported(void);
+
+/* ---- receive zero-copy's kernel interface (lib/rx_zc.c) ---------------
+ * struct tcp_zerocopy_receive as of Linux 5.12 (<netinet/tcp.h> has only its
+ * first 16 bytes).  The kernel reads and writes back only as much of it as
+ * it knows, and says how much in the optlen it returns: 16 bytes on 4.18,
+ * then inq and err (24 bytes until 5.10), the copy buffer and flags (40 on
+ * 5.11), 64 since 5.12.  Fields past that length are absent: never read
+ * them. */
+struct zc_rx_arg {
+	uint64_t address;        /* in: the mapping */
+	uint32_t length;         /* in: bytes to map; out: mapped */
+	uint32_t recv_skip_hint; /* out: bytes to read with recv() instead */
+	uint32_t inq;            /* out: bytes in the receive queue */
+	int32_t err;             /* out: the socket's error */
+	uint64_t copybuf_address;/* in: the copy buffer (5.11+) */
+	int32_t copybuf_len;     /* in: room; out: bytes copied there (5.11+) */
+	uint32_t flags;          /* in (5.11+) */
+	uint64_t msg_control, msg_controllen;   /* 5.12+ */
+	uint32_t msg_flags, reserved;
+};
+/* After TCP_ZEROCOPY_RECEIVE returned `len` (its optlen): the out fields
+ * the kernel did not write are set to "nothing" (0), so a field we passed
+ * in (copybuf_len's room) is never taken for the kernel's answer.  Pure. */
+void zc_rx_answer(struct zc_rx_arg *zc, size_t len);
 
 /* ---- a strategy's sends (lib/conn.c); server_main, client_main ------- */
 

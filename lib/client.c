@@ -382,7 +382,7 @@ static bool client_measure(struct client *cl, struct client_thread *th, struct w
 /* Every thread's counters, summed after join. */
 struct client_totals {
 	uint64_t bytes, messages, bytes_total, messages_total, verify_errors, failed;
-	uint64_t rx_mapped, rx_copied;
+	uint64_t rx_mapped, rx_copied, rx_win_mapped, rx_win_copied;
 	struct tcp_totals tcp;
 	struct hist rtt;
 	const char *first_err;
@@ -399,6 +399,8 @@ static void client_sum(const struct client_thread *th, uint64_t n, struct client
 		tot->verify_errors += th[i].verify_errors;
 		tot->rx_mapped += th[i].rx_mapped;
 		tot->rx_copied += th[i].rx_copied;
+		tot->rx_win_mapped += th[i].rx_win_mapped;
+		tot->rx_win_copied += th[i].rx_win_copied;
 		tcp_totals_merge(&tot->tcp, &th[i].tcp);
 		hist_merge(&tot->rtt, &th[i].rtt);
 		if (th[i].failed) {
@@ -460,6 +462,8 @@ static void client_report(const struct config *cfg, const struct client_totals *
 		out_rtt(&o, &tot->rtt, secs);
 	out_u64(&o, "rx_mapped_bytes", tot->rx_mapped);
 	out_u64(&o, "rx_copied_bytes", tot->rx_copied);
+	out_u64(&o, "rx_win_mapped_bytes", tot->rx_win_mapped);
+	out_u64(&o, "rx_win_copied_bytes", tot->rx_win_copied);
 	out_bool(&o, "verify", cfg->verify);
 	out_u64(&o, "verify_errors", tot->verify_errors);
 	out_window(&o, w, perf);

@@ -27,6 +27,8 @@ uint32_t conn_buffers(const struct conn *c)
 int conn_fail(struct conn *c, const char *fmt, ...)
 {
 	va_list ap;
+	if (c->err[0])   /* the first reason is the cause: what follows is its consequence */
+		return -1;
 	va_start(ap, fmt);
 	vsnprintf(c->err, sizeof(c->err), fmt, ap);
 	va_end(ap);

@@ -160,6 +160,7 @@ struct client_thread {
 	struct hist rtt;                       /* rr: round trips begun in the window */
 	struct zc_rx *zrx;                     /* --rx zerocopy; NULL: recvmsg() into the fields */
 	uint64_t rx_mapped, rx_copied;         /* --rx zerocopy: bytes mapped / copied */
+	uint64_t rx_win_mapped, rx_win_copied; /* of those, inside the measured window */
 	bool connected, failed;
 	char err[200];
 };

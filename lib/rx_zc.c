@@ -19,27 +19,16 @@
  * process (tools/testing/selftests/net/tcp_mmap.c shows the way); the bytes
  * it cannot map (a tail shorter than a page, data in compound pages) come
  * through the small copy buffer or recv().  The messages are checked in
- * place by a msg_reader.  <netinet/tcp.h> has only the first 16 bytes of
- * the kernel's struct: this is the whole of it (Linux 5.11+ layout; the
- * kernel takes the optlen it is given). */
-struct tcp_zc_rx_arg {
-	uint64_t address;        /* in: the mapping */
-	uint32_t length;         /* in: bytes to map; out: mapped */
-	uint32_t recv_skip_hint; /* out: bytes to read with recv() instead */
-	uint32_t inq;            /* out: bytes in the receive queue */
-	int32_t err;
-	uint64_t copybuf_address;
-	int32_t copybuf_len;     /* in: room; out: bytes copied there */
-	uint32_t flags;
-	uint64_t msg_control, msg_controllen;
-	uint32_t msg_flags, reserved;
-};
+ * place by a msg_reader.  The argument is struct zc_rx_arg (common.h): we
+ * pass all of it; a kernel older than 5.12 cuts it to its own length and
+ * writes back only that much (zc_rx_answer reads only that much). */
 #define ZC_RX_MAP_BYTES   (2u << 20)    /* one mapping per connection */
-#define ZC_RX_COPY_BYTES  (64u << 10)
-#define ZC_RX_LOWAT       (256u << 10)  /* SO_RCVLOWAT: wake for whole pages */
+#define ZC_RX_COPY_BYTES  (64u << 10)   /* recv(): bytes the kernel says to skip, the stream's end */
+#define ZC_RX_LOWAT       (256u << 10)  /* SO_RCVLOWAT at most: wake for many pages at once */
 
 struct zc_rx {
 	uint8_t *map, *copybuf;
+	int32_t copybuf_len;     /* offered to the kernel: under a page (see client_rx_zc) */
 	struct msg_reader rd;
 	uint64_t warned;         /* reader errors already reported */
 };
@@ -61,10 +50,21 @@ int zc_rx_open(struct client_thread *t)
 		return client_fail(t, "mmap of the TCP socket for receive zero-copy: %s", strerror(errno));
 	}
 	msg_reader_init(&z->rd, cfg->msg_size, cfg->verify);
-	int lowat = ZC_RX_LOWAT, mss = 0;
-	socklen_t len = sizeof(mss);
-	(void)setsockopt(t->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
 	long page = sysconf(_SC_PAGESIZE);
+	z->copybuf_len = (int32_t)page - 1;
+	/* SO_RCVLOWAT gathers pages before poll() wakes us (tcp_mmap.c's chunk),
+	 * but a value whose buffer space exceeds sk_rcvbuf raises sk_rcvbuf and
+	 * clamps the window to the value (tcp_set_rcvlowat) until autotuning
+	 * grows it: the run would start with another window than --rx copy.  A
+	 * quarter of the receive buffer stays below it (space is about twice
+	 * the window). */
+	int rcvbuf = 0, mss = 0;
+	socklen_t len = sizeof(rcvbuf);
+	if (getsockopt(t->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0 && rcvbuf / 4 >= page) {
+		int lowat = rcvbuf / 4 < (int)ZC_RX_LOWAT ? rcvbuf / 4 : (int)ZC_RX_LOWAT;
+		(void)setsockopt(t->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
+	}
+	len = sizeof(mss);
 	int got = getsockopt(t->fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len);
 	if (got == 0 && mss % page && !atomic_exchange(&zc_rx_mss_warned, true))
 		warning("receive zero-copy: the path's MSS is %d, not a multiple of the %ld-byte page: little or"
@@ -83,12 +83,33 @@ void zc_rx_close(struct client_thread *t)
 	t->zrx = NULL;
 }
 
+void zc_rx_answer(struct zc_rx_arg *zc, size_t len)
+{
+#define ZC_RX_HAS(field) (len >= offsetof(struct zc_rx_arg, field) + sizeof(zc->field))
+	if (!ZC_RX_HAS(length))
+		zc->length = 0;
+	if (!ZC_RX_HAS(recv_skip_hint))
+		zc->recv_skip_hint = 0;
+	if (!ZC_RX_HAS(inq))
+		zc->inq = 0;
+	if (!ZC_RX_HAS(err))
+		zc->err = 0;
+	if (!ZC_RX_HAS(copybuf_len))
+		zc->copybuf_len = 0;   /* a kernel without the copy buffer copied nothing there */
+	if (!ZC_RX_HAS(msg_flags))
+		zc->msg_flags = 0;
+#undef ZC_RX_HAS
+}
+
 /* Check what arrived; count it as mapped or copied. */
 static uint64_t zc_rx_feed(struct client_thread *t, const uint8_t *p, size_t n, bool mapped)
 {
 	struct zc_rx *z = t->zrx;
 	uint64_t msgs = msg_reader_feed(&z->rd, p, n);
 	*(mapped ? &t->rx_mapped : &t->rx_copied) += n;
+	uint64_t now = now_ns();
+	if (now >= t->cl->warm_ns && now < t->cl->end_ns)   /* the share the figures report */
+		*(mapped ? &t->rx_win_mapped : &t->rx_win_copied) += n;
 	for (; z->warned < z->rd.errors; z->warned++)
 		if (z->warned < 3)
 			warning("connection %" PRIu64 ": %s", t->index, z->rd.why);
@@ -107,23 +128,37 @@ static int zc_rx_end(struct client_thread *t, ssize_t n)
 	return 1;
 }
 
-/* One round: map what can be mapped, take the rest by copy.  Returns 1
- * with the messages completed in *msgs (maybe 0), 0 on EOF at a message
- * boundary, -1 on error (t->err set). */
+/* One round: wait for data, map what can be mapped, take the rest by
+ * copy.  Returns 1 with the messages completed in *msgs (maybe 0), 0 on
+ * EOF at a message boundary, -1 on error (t->err set).
+ *
+ * What is mapped must depend on the stream, not on how far the reader
+ * lags: so each call first waits in poll() for SO_RCVLOWAT's worth
+ * (tcp_mmap.c does the same), and the copy buffer offered is under a page.
+ * The kernel copies a whole round into it when the queue holds no more
+ * than its size (and sub-page stragglers after the mapped pages); with a
+ * 64 KiB buffer a reader that kept up had its mappable pages copied. */
 int client_rx_zc(struct client_thread *t, uint64_t *msgs)
 {
 	struct zc_rx *z = t->zrx;
 	uint64_t stall_end = deadline_in_s(CLIENT_STALL_S);
 	*msgs = 0;
 	for (;;) {
-		struct tcp_zc_rx_arg zc = { .address = (uint64_t)(uintptr_t)z->map, .length = ZC_RX_MAP_BYTES,
-					   .copybuf_address = (uint64_t)(uintptr_t)z->copybuf,
-					   .copybuf_len = ZC_RX_COPY_BYTES };
+		struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
+		int r = poll(&pfd, 1, 100);
+		if (r < 0 && errno != EINTR)
+			return client_fail(t, "poll: %s", strerror(errno));
+		struct zc_rx_arg zc = { .address = (uint64_t)(uintptr_t)z->map, .length = ZC_RX_MAP_BYTES,
+					.copybuf_address = (uint64_t)(uintptr_t)z->copybuf,
+					.copybuf_len = z->copybuf_len };
 		socklen_t len = sizeof(zc);
 		bool progress = false;
 		if (getsockopt(t->fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, &zc, &len) < 0) {
 			/* after the peer's FIN the kernel answers EIO: what is left
 			 * (and the end of the stream) comes by recv() */
+			if (errno == ENOPROTOOPT)
+				return client_fail(t, "TCP_ZEROCOPY_RECEIVE is not supported by this kernel (Linux"
+						   " 4.18+): use --rx copy");
 			if (errno != EIO)
 				return client_fail(t, "TCP_ZEROCOPY_RECEIVE: %s", strerror(errno));
 			ssize_t n = recv(t->fd, z->copybuf, ZC_RX_COPY_BYTES, MSG_DONTWAIT);
@@ -137,6 +172,7 @@ int client_rx_zc(struct client_thread *t, uint64_t *msgs)
 			memset(&zc, 0, sizeof(zc));
 			zc.inq = 1;   /* not known: do not take the wake-up for the end */
 		}
+		zc_rx_answer(&zc, len);
 		if (zc.err)
 			return client_fail(t, "receive: %s", strerror(zc.err < 0 ? -zc.err : zc.err));
 		if (zc.length) {
@@ -158,11 +194,7 @@ int client_rx_zc(struct client_thread *t, uint64_t *msgs)
 		}
 		if (progress)
 			break;
-		/* nothing queued: wait for more, or the end of the stream */
-		struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
-		int r = poll(&pfd, 1, 100);
-		if (r < 0 && errno != EINTR)
-			return client_fail(t, "poll: %s", strerror(errno));
+		/* nothing taken: the end of the stream, or wait again */
 		if (r > 0 && zc.inq == 0) {
 			char b;
 			int end = zc_rx_end(t, recv(t->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT));

@@ -25,7 +25,9 @@
  * the server
  * ====================================================================== */
 
-static volatile sig_atomic_t stop_signal;   /* set by SIGINT/SIGTERM */
+/* set by SIGINT/SIGTERM, read by every connection's thread: an atomic (lock-free, so safe in a handler) */
+static atomic_int stop_signal;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "stop_signal is set in a signal handler");
 
 static void on_stop_signal(int sig)
 {
@@ -155,8 +157,9 @@ static void server_anchor_window(struct server *srv, const struct hello *h)
 	pthread_mutex_lock(&srv->lock);
 	if (!srv->win_anchored && h->duration_ms) {
 		uint64_t start = now_ns() + (uint64_t)h->warmup_ms * 1000000ull;
-		atomic_store(&srv->win_end_ns, start + (uint64_t)(h->duration_ms - h->warmup_ms) * 1000000ull);
-		atomic_store(&srv->win_start_ns, start);
+		atomic_store_explicit(&srv->win_end_ns, start + (uint64_t)(h->duration_ms - h->warmup_ms) * 1000000ull,
+				      memory_order_release);
+		atomic_store_explicit(&srv->win_start_ns, start, memory_order_release);   /* last: publishes the end */
 		srv->win_anchored = pthread_create(&srv->win_tid, NULL, server_window_main, srv) == 0;
 		if (!srv->win_anchored)
 			warning("cannot start the window thread: figures cover no window");
@@ -176,8 +179,9 @@ static uint64_t tcp_total_retrans(int fd)
  * is taken when the window opens and when it closes (or at the end). */
 static void conn_tick(struct server *srv, struct conn *c, struct conn_result *res, bool ending)
 {
-	uint64_t now = now_ns(), ws = atomic_load_explicit(&srv->win_start_ns, memory_order_relaxed);
-	uint64_t we = atomic_load_explicit(&srv->win_end_ns, memory_order_relaxed);
+	/* acquire pairs with the anchor's release: a start seen means its end is seen */
+	uint64_t now = now_ns(), ws = atomic_load_explicit(&srv->win_start_ns, memory_order_acquire);
+	uint64_t we = atomic_load_explicit(&srv->win_end_ns, memory_order_acquire);
 	if (ws && now >= ws && now < we) {
 		res->win_bytes += res->pend_bytes;
 		res->win_messages += res->pend_msgs;
@@ -399,11 +403,11 @@ static bool conn_serve(struct server *srv, struct conn *c, struct conn_result *r
 		if (stream_err[0]) {
 			char close_err[sizeof(c->err)];
 			snprintf(close_err, sizeof(close_err), "%s", c->err);
-			conn_fail(c, "%.90s; %.60s", stream_err, close_err);
+			snprintf(c->err, sizeof(c->err), "%.90s; %.60s", stream_err, close_err);
 		}
 		failed = true;
 	} else if (stream_err[0]) {
-		conn_fail(c, "%s", stream_err);
+		snprintf(c->err, sizeof(c->err), "%s", stream_err);
 	}
 	return failed;
 }

@@ -532,6 +532,56 @@ static bool test_msg_reader(void)
 	return true;
 }
 
+/* TCP_ZEROCOPY_RECEIVE's answer on kernels that know less of the struct:
+ * on 5.10 (24 bytes back) the copy buffer's room we passed in must not be
+ * read as 64 KiB copied (it fed stale bytes into the stream). */
+static bool test_zc_rx_answer(void)
+{
+	static const struct { size_t len; bool inq, copybuf; } kernels[] = {
+		{ 16, false, false },   /* 4.18 */
+		{ 24, true, false },    /* 5.3 .. 5.10 */
+		{ 40, true, true },     /* 5.11 */
+		{ 64, true, true },     /* 5.12+ */
+	};
+	CHECK(sizeof(struct zc_rx_arg) == 64, "struct is %zu bytes, the kernel's 64", sizeof(struct zc_rx_arg));
+	for (size_t i = 0; i < sizeof(kernels) / sizeof(kernels[0]); i++) {
+		struct zc_rx_arg zc = { .length = 8192, .recv_skip_hint = 100, .inq = 5000, .err = 0,
+					.copybuf_len = 65536, .msg_flags = 7 };
+		zc_rx_answer(&zc, kernels[i].len);
+		CHECK(zc.length == 8192 && zc.recv_skip_hint == 100, "len %zu: length/hint lost", kernels[i].len);
+		CHECK((zc.inq == 5000) == kernels[i].inq, "len %zu: inq %u", kernels[i].len, zc.inq);
+		CHECK((zc.copybuf_len == 65536) == kernels[i].copybuf, "len %zu: copybuf_len %d taken as copied",
+		      kernels[i].len, zc.copybuf_len);
+		CHECK((zc.msg_flags == 7) == (kernels[i].len == 64), "len %zu: msg_flags %u", kernels[i].len, zc.msg_flags);
+	}
+	return true;
+}
+
+/* Registered buffers: the kernel refuses one over 1 GiB (EFAULT), so a
+ * larger region goes in pieces cut at message boundaries. */
+static bool test_uring_fixed_pieces(void)
+{
+	const size_t G = 1ull << 30, M = 1ull << 20;
+	CHECK(uring_fixed_piece_len(64 * M, M) == 64 * M, "small region: one piece");
+	CHECK(uring_fixed_piece_len(2 * G, M) == G, "2 GiB of 1 MiB messages: %zu", uring_fixed_piece_len(2 * G, M));
+	size_t unit = 1049088;   /* 1 MiB + 8 x 64-byte field padding */
+	size_t p = uring_fixed_piece_len(2 * G, unit);
+	CHECK(p <= G && p % unit == 0 && p + unit > G, "odd unit: piece %zu", p);
+	CHECK(uring_fixed_piece_len(10 * G, 3 * 64) % (3 * 64) == 0, "pieces hold whole messages");
+	CHECK(uring_fixed_piece_len(2 * G, G + 1) == 0, "a message over 1 GiB cannot be registered");
+	return true;
+}
+
+/* The server asks its kernel what SENDMSG_ZC takes (no version guesses):
+ * a flag the kernel does not know is refused at prep, and answered no. */
+static bool test_uring_zc_probe(void)
+{
+	if (!uring_zc_supported(0))
+		return true;   /* no io_uring or no SENDMSG_ZC here: nothing to tell apart */
+	CHECK(!uring_zc_supported(1u << 12), "a send flag no kernel has was taken as supported");
+	return true;
+}
+
 int main(void)
 {
 	run("size split places the remainder in the first fields", test_size_split);
@@ -551,5 +601,8 @@ int main(void)
 	run("zero-copy pool: out-of-order, merged, wrapped, bogus ranges", test_pool_ranges);
 	run("zero-copy pool depth from the send-buffer charge", test_pool_depth);
 	run("stream reader checks messages cut anywhere", test_msg_reader);
+	run("receive zero-copy reads only the answer the kernel wrote", test_zc_rx_answer);
+	run("io_uring registers a region in pieces of at most 1 GiB", test_uring_fixed_pieces);
+	run("io_uring SENDMSG_ZC flags are asked of the kernel by a trial", test_uring_zc_probe);
 	return failures ? 1 : 0;
 }
