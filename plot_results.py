@@ -155,13 +155,13 @@ class Row:
     @property
     def series(self):
         """(strategy, variant): the variant names every non-default choice of the sender
-        and receiver — per-field, the io_uring engine, receive zero-copy — so each path is
-        a series of its own ("uring", "rx-zerocopy", "uring+rx-zerocopy", ...)."""
+        and receiver — per-field, the engine, receive zero-copy or discard — so each path
+        is a series of its own ("uring", "rx-zerocopy", "sendfile+rx-discard", ...)."""
         parts = [self.raw["variant"]] if self.raw["variant"] not in ("", "default") else []
         if self.raw.get("engine", "") not in ("", "syscall", "NA"):
             parts.append(self.raw["engine"])
-        if self.raw.get("rx", "") == "zerocopy":
-            parts.append("rx-zerocopy")
+        if self.raw.get("rx", "") not in ("", "copy", "NA"):
+            parts.append("rx-" + self.raw["rx"])
         return Series(self.raw["strategy"], "+".join(parts) or "default")
 
     @property

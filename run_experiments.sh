@@ -170,7 +170,8 @@ Sweep:
   --engines LIST     how a2/a3 servers send, from syscall uring (io_uring) (default: syscall);
                      a1 has no io_uring engine: a1 x uring is skipped (the plan says so)
   --rx LIST          how clients receive, from copy zerocopy (TCP_ZEROCOPY_RECEIVE; stream
-                     only: rr x zerocopy is skipped)      (default: copy)
+                     only: rr x zerocopy is skipped) discard (MSG_TRUNC: nothing copied,
+                     only byte counts checked)            (default: copy)
   --buffers N        message buffers the senders rotate over, 1..4096 (default: 1)
   --per-field        A1 runs use its per-field variant (one send() per field)
   --verify           clients check every byte (costs CPU; sequence numbers are always checked)
@@ -296,9 +297,9 @@ check_engines() {
 }
 check_rx() {
 	local x
-	[[ $# -gt 0 ]] || { err "no receive path given (choose from copy zerocopy)"; return 1; }
+	[[ $# -gt 0 ]] || { err "no receive path given (choose from copy zerocopy discard)"; return 1; }
 	for x in "$@"; do
-		case $x in copy | zerocopy) ;; *) err "unknown receive path '$x' (choose from copy zerocopy)"; return 1 ;; esac
+		case $x in copy | zerocopy | discard) ;; *) err "unknown receive path '$x' (choose from copy zerocopy discard)"; return 1 ;; esac
 	done
 }
 check_threads() {

@@ -82,10 +82,13 @@ static const struct cli_opt cli_opts[] = {
 	{ OPT_URING_DEPTH, "uring-depth", "N", FOR_CLIENT, STRAT_BIT(STRAT_A2) | STRAT_BIT(STRAT_A3),
 	  CLI_STR(URING_DEPTH_DEFAULT),
 	  "io_uring: requests submitted together as one linked\nchain, 1-" CLI_STR(URING_DEPTH_MAX) },
-	{ OPT_RX, "rx", "copy|zerocopy", FOR_CLIENT, ALL_STRATS, "copy",
+	{ OPT_RX, "rx", "copy|zerocopy|discard", FOR_CLIENT, ALL_STRATS, "copy",
 	  "how this client receives: recvmsg() into the 8 fields, or\n"
 	  "TCP_ZEROCOPY_RECEIVE (the stream mapped, checked in place;\n"
-	  "stream mode; only page-sized segments map)" },
+	  "stream mode; only page-sized segments map), or recvmsg()\n"
+	  "with MSG_TRUNC (discard: the kernel drops the bytes without\n"
+	  "copying them; only byte counts are checked, not sequence\n"
+	  "numbers: a control that shows the sender's cost alone)" },
 	{ OPT_FIXED_BUFFERS, "fixed-buffers", "on|off", FOR_CLIENT, STRAT_BIT(STRAT_A3), NULL,
 	  "io_uring: a3's pool as one registered buffer\n(default: on where the kernel has it, Linux 6.15+)" },
 	{ OPT_PERF_CTL, "perf-ctl", "CTL,ACK", FOR_BOTH, ALL_STRATS, NULL,
@@ -202,7 +205,10 @@ static bool cli_set_path(struct config *c, int id, const char *arg)
 			usage_error("bad io_uring depth '%s' (expected 1-%d)", arg, URING_DEPTH_MAX);
 		break;
 	case OPT_RX:
-		c->rx_zc = cli_pick(arg, "receive mode", "copy", "zerocopy");
+		if (strcmp(arg, "copy") && strcmp(arg, "zerocopy") && strcmp(arg, "discard"))
+			usage_error("bad receive mode '%s' (expected copy, zerocopy or discard)", arg);
+		c->rx_zc = strcmp(arg, "zerocopy") == 0;
+		c->rx_discard = strcmp(arg, "discard") == 0;
 		break;
 	case OPT_FIXED_BUFFERS:
 		c->fixed = !cli_pick(arg, "fixed-buffers", "on", "off");
@@ -362,6 +368,8 @@ void parse_cli(int argc, char **argv, struct config *c)
 		usage_error("--fixed-buffers applies to --engine uring");
 	if (c->rx_zc && c->mode == MODE_RR)
 		usage_error("--rx zerocopy measures stream receive; it does not apply to --mode rr");
+	if (c->rx_discard && c->verify)
+		usage_error("--verify checks bytes, and --rx discard receives none");
 	if (c->fixed == -1)
 		c->fixed = c->uring && c->strategy == STRAT_A3 && uring_fixed_zc_supported();
 }

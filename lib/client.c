@@ -93,7 +93,8 @@ static int client_recv_msg(struct client_thread *t, struct msg *m, uint64_t *seq
 	struct iovec iov[MSG_FIELDS];
 	char why[160];
 	msg_iov(m, iov);
-	int r = net_recvv_all(t->fd, iov, MSG_FIELDS);
+	bool discard = t->cl->cfg->rx_discard;
+	int r = (discard ? net_discardv_all : net_recvv_all)(t->fd, iov, MSG_FIELDS);
 	if (r < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			client_fail(t, "server sent nothing for %d s", CLIENT_STALL_S);
@@ -105,6 +106,13 @@ static int client_recv_msg(struct client_thread *t, struct msg *m, uint64_t *seq
 	}
 	if (r == 0)
 		return 0;
+	if (discard) {   /* nothing to check: the bytes never reached m */
+		(*seq)++;    /* rr: the next request's number */
+		t->bytes_total += m->size;
+		t->rx_discarded += m->size;
+		t->messages_total++;
+		return 1;
+	}
 	if (msg_verify(m, *seq, t->cl->cfg->verify, why, sizeof(why)) < 0) {
 		if (t->verify_errors++ < 3)
 			warning("connection %" PRIu64 ": %s", t->index, why);
@@ -289,7 +297,7 @@ static void out_client_header(struct out *o, const struct config *cfg)
 	out_str(o, "engine", cfg->uring ? "uring" : "syscall");
 	out_u64(o, "uring_depth", cfg->uring ? cfg->uring_depth : 0);
 	out_bool(o, "fixed_buffers", cfg->fixed);
-	out_str(o, "rx", cfg->rx_zc ? "zerocopy" : "copy");
+	out_str(o, "rx", cfg->rx_zc ? "zerocopy" : cfg->rx_discard ? "discard" : "copy");
 }
 
 /* Nothing could start: say why, and with --json still print one object
@@ -382,7 +390,7 @@ static bool client_measure(struct client *cl, struct client_thread *th, struct w
 /* Every thread's counters, summed after join. */
 struct client_totals {
 	uint64_t bytes, messages, bytes_total, messages_total, verify_errors, failed;
-	uint64_t rx_mapped, rx_copied;
+	uint64_t rx_mapped, rx_copied, rx_discarded;
 	struct tcp_totals tcp;
 	struct hist rtt;
 	const char *first_err;
@@ -399,6 +407,7 @@ static void client_sum(const struct client_thread *th, uint64_t n, struct client
 		tot->verify_errors += th[i].verify_errors;
 		tot->rx_mapped += th[i].rx_mapped;
 		tot->rx_copied += th[i].rx_copied;
+		tot->rx_discarded += th[i].rx_discarded;
 		tcp_totals_merge(&tot->tcp, &th[i].tcp);
 		hist_merge(&tot->rtt, &th[i].rtt);
 		if (th[i].failed) {
@@ -460,6 +469,7 @@ static void client_report(const struct config *cfg, const struct client_totals *
 		out_rtt(&o, &tot->rtt, secs);
 	out_u64(&o, "rx_mapped_bytes", tot->rx_mapped);
 	out_u64(&o, "rx_copied_bytes", tot->rx_copied);
+	out_u64(&o, "rx_discarded_bytes", tot->rx_discarded);
 	out_bool(&o, "verify", cfg->verify);
 	out_u64(&o, "verify_errors", tot->verify_errors);
 	out_window(&o, w, perf);

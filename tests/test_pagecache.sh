@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# tests/test_pagecache.sh — the receiver that does not copy (--rx discard:
+# recvmsg(MSG_TRUNC)) behind every strategy and engine, and a3's sends from
+# the page cache (--engine sendfile, --engine splice: a ring of messages
+# written once into a memfd, sequence numbers modulo the ring), each over
+# loopback with real pairs; then the physics, by the profile's categories on
+# a short real sweep (needs root and perf).
+set -uo pipefail
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# jq_py EXPR — EXPR over s/c (server/client JSON); exit status = truth
+jq_py() {
+	python3 - "$T_TMP/srv.json" "$T_TMP/cli.json" "$1" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); c = json.load(open(sys.argv[2]))
+sys.exit(0 if eval(sys.argv[3], {"s": s, "c": c}) else 1)
+PY
+}
+
+# keys — the figures a failure shows
+keys() {
+	grep -o '"\(rx\|engine\|status\|reason\|bytes_total\|bytes_sent\|rx_[a-z_]*\|verify_errors\|zc_pool_depth\)": \("[^"]*"\|[0-9]*\)' \
+		"$T_TMP/srv.json" "$T_TMP/cli.json" 2>/dev/null | sed 's/.*json://' | tr '\n' ' '
+}
+
+# pair_run NAME STRATEGY THREADS CLIENT-ARGS... — one pair over loopback
+pair_run() {
+	local name=$1 s=$2 t=$3 port
+	shift 3
+	port=$(free_port)
+	if ! start_server "${s}_server" "$port" -n "$t"; then
+		fail "$name" "server did not start: $(tail -n 1 "$T_TMP/srv.err")"
+		return 1
+	fi
+	if ! "$BIN_DIR/${s}_client" -p "$port" -t "$t" -d 0.3 --json "$@" >"$T_TMP/cli.json" 2>"$T_TMP/cli.err"; then
+		fail "$name" "client: $(tail -n 1 "$T_TMP/cli.err")"
+		wait_pid "$SRV_PID" 20
+		return 1
+	fi
+	if ! wait_pid "$SRV_PID" 20; then
+		fail "$name" "server: $(tail -n 1 "$T_TMP/srv.err")"
+		return 1
+	fi
+	return 0
+}
+
+# check NAME EXPR — pass when EXPR holds over the last pair's JSON
+check() {
+	if jq_py "$2"; then pass "$1"; else fail "$1" "$(keys)"; fi
+}
+
+# ---- --rx discard ------------------------------------------------------------
+for s in a1 a2 a3; do
+	for size in 64 64K 1M; do
+		for t in 1 4; do
+			name="$s --rx discard $size x$t: every byte sent is received, none copied"
+			pair_run "$name" "$s" "$t" -s "$size" --rx discard &&
+				check "$name" 'c["rx"] == "discard" and c["status"] == "ok" and s["bytes_sent"] == c["bytes_total"] > 0 and c["rx_discarded_bytes"] == c["bytes_total"] and c["rx_copied_bytes"] == 0 == c["rx_mapped_bytes"]'
+		done
+	done
+	name="$s --rx discard --mode rr: round trips timed, nothing copied"
+	pair_run "$name" "$s" 1 -s 4K --rx discard --mode rr &&
+		check "$name" 'c["status"] == "ok" and c["transactions"] > 0 and c["rx_copied_bytes"] == 0 and c["rx_discarded_bytes"] == c["bytes_total"] == s["bytes_sent"]'
+done
+if "$BIN_DIR/a2_client" --rx discard --verify -p 1 >/dev/null 2>"$T_TMP/use.err"; then
+	fail "--rx discard --verify is a usage error" "it ran"
+elif (($? != 2)) || ! grep -q 'discard' "$T_TMP/use.err"; then
+	fail "--rx discard --verify is a usage error" "$(cat "$T_TMP/use.err")"
+else
+	pass "--rx discard --verify is a usage error (exit 2): there are no bytes to check"
+fi
+
+t_done
