@@ -76,9 +76,15 @@ static const struct cli_opt cli_opts[] = {
 	  "per iovec piece, x 1.5 + 2; at least the client's --buffers)" },
 	{ OPT_PER_FIELD, "per-field", NULL, FOR_CLIENT, STRAT_BIT(STRAT_A1), NULL,
 	  "server sends with one send() per field" },
-	{ OPT_ENGINE, "engine", "syscall|uring", FOR_CLIENT, STRAT_BIT(STRAT_A2) | STRAT_BIT(STRAT_A3), "syscall",
+	{ OPT_ENGINE, "engine", "syscall|uring|sendfile|splice", FOR_CLIENT, STRAT_BIT(STRAT_A2) | STRAT_BIT(STRAT_A3),
+	  "syscall",
 	  "how the server sends: sendmsg() calls, or io_uring\n"
-	  "(a2: IORING_OP_SENDMSG, a3: IORING_OP_SENDMSG_ZC)" },
+	  "(a2: IORING_OP_SENDMSG, a3: IORING_OP_SENDMSG_ZC); a3 only:\n"
+	  "sendfile() or vmsplice()+splice() from the page cache — a\n"
+	  "ring of N messages written once into a memfd and sent\n"
+	  "cyclically, N = max(--buffers, 4 MiB / size, 2), at most\n"
+	  "65536: sequence numbers repeat modulo N, and this client\n"
+	  "checks them modulo N" },
 	{ OPT_URING_DEPTH, "uring-depth", "N", FOR_CLIENT, STRAT_BIT(STRAT_A2) | STRAT_BIT(STRAT_A3),
 	  CLI_STR(URING_DEPTH_DEFAULT),
 	  "io_uring: requests submitted together as one linked\nchain, 1-" CLI_STR(URING_DEPTH_MAX) },
@@ -198,7 +204,13 @@ static bool cli_set_path(struct config *c, int id, const char *arg)
 {
 	switch (id) {
 	case OPT_ENGINE:
-		c->uring = cli_pick(arg, "engine", "syscall", "uring");
+		if (strcmp(arg, "syscall") && strcmp(arg, "uring") && strcmp(arg, "sendfile") && strcmp(arg, "splice"))
+			usage_error("bad engine '%s' (expected syscall, uring, sendfile or splice)", arg);
+		c->uring = strcmp(arg, "uring") == 0;
+		c->pagecache = !strcmp(arg, "sendfile") ? HELLO_F_SENDFILE :
+			       !strcmp(arg, "splice") ? HELLO_F_SPLICE : 0;
+		if (c->pagecache && c->strategy != STRAT_A3)
+			usage_error("--engine %s applies to a3 only (it sends from the page cache)", arg);
 		break;
 	case OPT_URING_DEPTH:
 		if (parse_uint_range(arg, 1, URING_DEPTH_MAX, &c->uring_depth))

@@ -58,7 +58,7 @@ static int client_connect(struct client_thread *t)
 	struct hello h = { .magic = HELLO_MAGIC, .version = HELLO_VERSION,
 			   .strategy = (uint8_t)cfg->strategy, .mode = (uint8_t)cfg->mode,
 			   .flags = (cfg->per_field ? HELLO_F_PER_FIELD : 0) | (cfg->uring ? HELLO_F_URING : 0) |
-				    (cfg->fixed ? HELLO_F_FIXED : 0),
+				    (cfg->fixed ? HELLO_F_FIXED : 0) | cfg->pagecache,
 			   .uring_depth = (uint16_t)cfg->uring_depth, .msg_size = cfg->msg_size,
 			   .duration_ms = (uint32_t)ceil((cfg->warmup_s + cfg->duration_s) * 1000),
 			   .warmup_ms = (uint32_t)ceil(cfg->warmup_s * 1000), .buffers = (uint16_t)cfg->buffers };
@@ -107,7 +107,6 @@ static int client_recv_msg(struct client_thread *t, struct msg *m, uint64_t *seq
 	if (r == 0)
 		return 0;
 	if (discard) {   /* nothing to check: the bytes never reached m */
-		(*seq)++;    /* rr: the next request's number */
 		t->bytes_total += m->size;
 		t->rx_discarded += m->size;
 		t->messages_total++;
@@ -118,7 +117,8 @@ static int client_recv_msg(struct client_thread *t, struct msg *m, uint64_t *seq
 			warning("connection %" PRIu64 ": %s", t->index, why);
 		*seq = msg_seq(m);   /* resynchronise so one loss counts once */
 	}
-	(*seq)++;
+	if (++*seq == t->seq_ring)   /* a page-cache ring: modulo its length */
+		*seq = 0;
 	t->bytes_total += m->size;
 	t->rx_copied += m->size;
 	t->messages_total++;
@@ -202,14 +202,14 @@ static void client_rr(struct client_thread *t, struct msg *m)
 {
 	struct client *cl = t->cl;
 	uint8_t req[RR_REQ_LEN];
-	uint64_t seq = 0;
+	uint64_t seq = 0, n = 0;   /* the stamp expected (modulo a ring), the request's number */
 
 	set_nodelay(t->fd);
 	for (;;) {
 		uint64_t t0 = now_ns();
 		if (t0 >= cl->end_ns || atomic_load_explicit(&cl->abort, memory_order_relaxed))
 			break;
-		put_le(req, seq, 8);
+		put_le(req, n++, 8);
 		if (net_send_all(t->fd, req, sizeof(req)) < 0) {
 			client_fail(t, "sending request: %s", strerror(errno));
 			return;
@@ -294,7 +294,7 @@ static void out_client_header(struct out *o, const struct config *cfg)
 	out_u64(o, "msg_size", cfg->msg_size);
 	out_u64(o, "threads", cfg->threads);
 	out_u64(o, "buffers", cfg->buffers);
-	out_str(o, "engine", cfg->uring ? "uring" : "syscall");
+	out_str(o, "engine", engine_name((cfg->uring ? HELLO_F_URING : 0) | cfg->pagecache));
 	out_u64(o, "uring_depth", cfg->uring ? cfg->uring_depth : 0);
 	out_bool(o, "fixed_buffers", cfg->fixed);
 	out_str(o, "rx", cfg->rx_zc ? "zerocopy" : cfg->rx_discard ? "discard" : "copy");
@@ -354,6 +354,8 @@ static struct client_thread *client_start_threads(struct client *cl)
 		th[i].cl = cl;
 		th[i].index = i;
 		th[i].fd = -1;
+		if (cl->cfg->pagecache)
+			th[i].seq_ring = pc_ring_len(cl->cfg->msg_size, (uint32_t)cl->cfg->buffers);
 		hist_init(&th[i].rtt);
 		int e = pthread_create(&th[i].tid, NULL, client_thread_main, &th[i]);
 		if (e)

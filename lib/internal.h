@@ -125,6 +125,7 @@ struct config {
 	uint64_t threads;
 	uint64_t buffers;          /* --buffers */
 	bool uring;                /* --engine uring */
+	uint32_t pagecache;        /* --engine sendfile|splice: HELLO_F_SENDFILE or _SPLICE; 0 none */
 	uint64_t uring_depth;      /* --uring-depth */
 	int fixed;                 /* --fixed-buffers: 1 on, 0 off, -1 default */
 	bool rx_zc;                /* --rx zerocopy */
@@ -163,6 +164,7 @@ struct client_thread {
 	struct tcp_totals tcp;
 	struct hist rtt;                       /* rr: round trips begun in the window */
 	struct zc_rx *zrx;                     /* --rx zerocopy; NULL: recvmsg() into the fields */
+	uint64_t seq_ring;                     /* sequence numbers repeat modulo this (0: never) */
 	uint64_t rx_mapped, rx_copied;         /* --rx zerocopy: bytes mapped / copied */
 	uint64_t rx_discarded;                 /* --rx discard: bytes the kernel dropped uncopied */
 	bool connected, failed;

@@ -61,6 +61,7 @@ int zc_rx_open(struct client_thread *t)
 		return client_fail(t, "mmap of the TCP socket for receive zero-copy: %s", strerror(errno));
 	}
 	msg_reader_init(&z->rd, cfg->msg_size, cfg->verify);
+	z->rd.ring = t->seq_ring;
 	int lowat = ZC_RX_LOWAT, mss = 0;
 	socklen_t len = sizeof(mss);
 	(void)setsockopt(t->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));

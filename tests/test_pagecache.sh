@@ -71,4 +71,42 @@ else
 	pass "--rx discard --verify is a usage error (exit 2): there are no bytes to check"
 fi
 
+# ---- a3 --engine sendfile / splice ------------------------------------------------
+# ring = pc_ring_len: max(--buffers, ceil(4 MiB / size), 2), at most 65536
+ring_of() { python3 -c "import sys; s, b = int(sys.argv[1]), int(sys.argv[2]); print(min(65536, max(b, -(-4194304 // s), 2)))" "$1" "$2"; }
+for e in sendfile splice; do
+	for size in 64 1000 65536 1048576; do
+		for t in 1 4; do
+			ring=$(ring_of "$size" 1)
+			name="a3 --engine $e $size x$t --verify: every byte right, sequences modulo the ring of $ring"
+			pair_run "$name" a3 "$t" -s "$size" --engine "$e" --verify &&
+				check "$name" 'c["status"] == s["status"] == "ok" and c["verify_errors"] == 0 and s["bytes_sent"] == c["bytes_total"] > 0 and c["engine"] == s["engine"] == "'"$e"'" and s["zc_pool_depth"] == '"$ring"' and s["zc_sends"] == 0 and ('"$size"' < 65536 or c["messages_total"] > 2 * '"$ring"')'
+		done
+	done
+	name="a3 --engine $e --buffers 300 -s 64K: the ring is at least --buffers long, checked modulo it"
+	pair_run "$name" a3 1 -s 64K --engine "$e" --buffers 300 --verify &&
+		check "$name" 'c["verify_errors"] == 0 and s["zc_pool_depth"] == 300 and c["messages_total"] > 300'
+	name="a3 --engine $e --mode rr --verify: request numbers go on, stamps wrap"
+	pair_run "$name" a3 1 -s 1M --engine "$e" --mode rr --verify &&
+		check "$name" 'c["status"] == s["status"] == "ok" and c["verify_errors"] == 0 and c["transactions"] > 4'
+	name="a3 --engine $e --rx zerocopy --verify: the in-place reader wraps with the ring"
+	pair_run "$name" a3 1 -s 64K --engine "$e" --rx zerocopy --verify &&
+		check "$name" 'c["status"] == "ok" and c["verify_errors"] == 0 and c["messages_total"] > 128 and c["rx_mapped_bytes"] + c["rx_copied_bytes"] == c["bytes_total"] == s["bytes_sent"]'
+	name="a3 --engine $e --rx discard: nothing copied at either end's user side"
+	pair_run "$name" a3 1 -s 64K --engine "$e" --rx discard &&
+		check "$name" 'c["status"] == "ok" and c["rx_copied_bytes"] == 0 and c["rx_discarded_bytes"] == c["bytes_total"] == s["bytes_sent"]'
+	for s in a1 a2; do
+		if "$BIN_DIR/${s}_client" --engine "$e" -p 1 >/dev/null 2>"$T_TMP/use.err" || (($? != 2)); then
+			fail "$s --engine $e is a usage error" "$(cat "$T_TMP/use.err")"
+		else
+			pass "$s --engine $e is a usage error (exit 2): the page-cache engines are a3's"
+		fi
+	done
+done
+if "$BIN_DIR/a3_client" --help | tr '\n' ' ' | grep -q 'sequence numbers repeat modulo N'; then
+	pass "a3_client --help says sequence numbers repeat modulo the ring"
+else
+	fail "a3_client --help says sequence numbers repeat modulo the ring" "not in --help"
+fi
+
 t_done
