@@ -103,6 +103,23 @@ for e in sendfile splice; do
 		fi
 	done
 done
+# ---- the driver's axes ---------------------------------------------------------------
+if ! "$TOP/run_experiments.sh" --dry-run --quick --engines syscall,sendfile,splice --rx copy,discard \
+	--out "$T_TMP/none.csv" >"$T_TMP/plan" 2>&1; then
+	fail "driver: --engines sendfile,splice and --rx discard are accepted" "$(tail -n 2 "$T_TMP/plan")"
+elif ! grep -q '^axes: engines syscall sendfile splice; rx copy discard;' "$T_TMP/plan" ||
+	! grep -q '^skipped: a2 with engine splice: the page-cache engines are a3' "$T_TMP/plan" ||
+	! grep -q '^copybench plan: first pass 40 runs' "$T_TMP/plan"; then
+	fail "driver: --engines sendfile,splice and --rx discard are accepted" "$(grep -E '^(axes|skipped|copybench plan)' "$T_TMP/plan" | tr '\n' ' ')"
+else
+	pass "driver: --engines sendfile,splice and --rx discard are accepted; a1/a2 x page cache skipped (40 runs)"
+fi
+if "$TOP/run_experiments.sh" --dry-run --engines sendfil >/dev/null 2>"$T_TMP/bad.err" || (($? != 2)); then
+	fail "driver: an unknown engine is a usage error" "$(cat "$T_TMP/bad.err")"
+else
+	pass "driver: an unknown engine is a usage error (exit 2)"
+fi
+
 if "$BIN_DIR/a3_client" --help | tr '\n' ' ' | grep -q 'sequence numbers repeat modulo N'; then
 	pass "a3_client --help says sequence numbers repeat modulo the ring"
 else
