@@ -120,6 +120,52 @@ else
 	pass "driver: an unknown engine is a usage error (exit 2)"
 fi
 
+# ---- the physics, by the profile's categories ------------------------------------------
+# One short real sweep, every run profiled: a2 and a3 (MSG_ZEROCOPY) as the references,
+# a3 over sendfile and splice, each behind --rx copy and --rx discard.
+physics() {
+	local csv="$T_TMP/prof/prof.csv"
+	if ((EUID != 0)); then
+		skip "page-cache physics" "needs root (network namespaces, perf record -a)"
+		return
+	fi
+	if ! command -v perf >/dev/null || ! perf record -q -a -e cpu-clock -o /dev/null -- true >/dev/null 2>&1; then
+		skip "page-cache physics" "perf record -a does not work here"
+		return
+	fi
+	if ! CB_NO_APT=1 "$TOP/run_experiments.sh" --profile --impls a2,a3 --engines syscall,sendfile,splice \
+		--rx copy,discard --sizes 64K --threads 1 --repeats 1 --duration 1 --pin split --no-plot \
+		--no-build --out "$csv" >"$T_TMP/drv.out" 2>"$T_TMP/drv.err"; then
+		fail "profiled page-cache sweep" "$(tail -n 2 "$T_TMP/drv.err")"
+		return
+	fi
+	# pcheck NAME EXPR — EXPR in Python over p["strategy/engine/rx"][category] (ns per byte)
+	pcheck() {
+		local out
+		if out=$(python3 - "$csv" "$2" <<'PY'
+import csv, sys
+p = {}
+for r in csv.DictReader(open(sys.argv[1])):
+    k = f'{r["strategy"]}/{r["engine"]}/{r["rx"]}'
+    p[k] = {c[5:]: float(v) for c, v in r.items() if c.startswith("prof_") and v not in ("", "NA")}
+    p[k]["ok"] = r["status"] == "ok"
+ok = eval(sys.argv[2], {"p": p})
+print(" ".join(f"{k}:{ {c: round(v, 4) for c, v in d.items() if c != 'ok'} }" for k, d in sorted(p.items())))
+sys.exit(0 if ok else 1)
+PY
+		); then pass "$1"; else fail "$1" "$out"; fi
+	}
+	pcheck "page-cache sweep: 8 profiled runs, all ok, samples in each" \
+		'len(p) == 8 and all(d["ok"] and d.get("samples", 0) > 100 for d in p.values())'
+	for e in sendfile splice; do
+		pcheck "a3 $e: no send copy (< 25% of a2's) and no deferred copy at local delivery (< 25% of a3 MSG_ZEROCOPY's, which is > 0)" \
+			'p["a3/'"$e"'/copy"]["send_copy"] < 0.25 * p["a2/syscall/copy"]["send_copy"] and p["a3/syscall/copy"]["deferred_copy"] > 0 and p["a3/'"$e"'/copy"]["deferred_copy"] < 0.25 * p["a3/syscall/copy"]["deferred_copy"]'
+	done
+	pcheck "--rx discard: no receive copy (< 10% of --rx copy's, which is > 0), every strategy and engine" \
+		'all(p[k]["recv_copy"] > 0 and p[k[:-4] + "discard"]["recv_copy"] < 0.1 * p[k]["recv_copy"] for k in p if k.endswith("/copy"))'
+}
+physics
+
 if "$BIN_DIR/a3_client" --help | tr '\n' ' ' | grep -q 'sequence numbers repeat modulo N'; then
 	pass "a3_client --help says sequence numbers repeat modulo the ring"
 else
