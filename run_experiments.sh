@@ -1088,7 +1088,10 @@ find_plot_python() {
 			printf '%s\n' "$py"
 			return 0
 		fi
-	done < <(type -aP python3 || true)
+	done < <(
+		hash -d python3 2>/dev/null   # once python3 has run, bash's `type -aP` names only the hashed one
+		type -aP python3 || true
+	)
 	return 1
 }
 
