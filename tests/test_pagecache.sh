@@ -33,7 +33,7 @@ pair_run() {
 		fail "$name" "server did not start: $(tail -n 1 "$T_TMP/srv.err")"
 		return 1
 	fi
-	if ! "$BIN_DIR/${s}_client" -p "$port" -t "$t" -d 0.3 --json "$@" >"$T_TMP/cli.json" 2>"$T_TMP/cli.err"; then
+	if ! "$BIN_DIR/${s}_client" -p "$port" -t "$t" -d "${T_DURATION:-0.3}" --json "$@" >"$T_TMP/cli.json" 2>"$T_TMP/cli.err"; then
 		fail "$name" "client: $(tail -n 1 "$T_TMP/cli.err")"
 		wait_pid "$SRV_PID" 20
 		return 1
