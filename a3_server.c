@@ -32,6 +32,10 @@
  * whether it was copied.  With fixed buffers (Linux 6.15+, the client's
  * --fixed-buffers) the pool is one mapping registered with the ring, so
  * the kernel takes no page references per send.
+ *
+ * --engine sendfile / splice (the client's): no pool and no completions —
+ * a ring of messages in a memfd's page cache, written once and sent
+ * cyclically (lib/pagecache.c); sequence numbers repeat modulo the ring.
  */
 #define _GNU_SOURCE
 #include "common.h"
@@ -71,6 +75,7 @@ struct a3_state {
 	uint64_t enobufs_since_ns;   /* start of the current ENOBUFS streak; 0 = none */
 	uint64_t since_drain;        /* bytes sent since completions were last read */
 	struct uring_tx *tx;         /* --engine uring; NULL for sendmsg() */
+	struct pc_tx *pc;            /* --engine sendfile|splice: the ring; no pool then */
 	struct conn *c;
 };
 
@@ -196,6 +201,7 @@ static int a3_retry(void *ctx, int err)
 
 static void a3_free(struct a3_state *st)
 {
+	pc_tx_close(st->pc);
 	if (uring_tx_close(st->tx, st->c) < 0)
 		return;   /* a request may still read the pool: leak it, never free */
 	msg_set_free(&st->msgs);
@@ -231,12 +237,35 @@ static int a3_notif(void *ctx, uint64_t id)
 
 static uint64_t a3_mem_bytes(const struct conn *c)
 {
+	uint64_t size = c->hello.msg_size;
+	if (c->hello.flags & HELLO_F_PAGECACHE)
+		return pc_mem_bytes(size, pc_ring_len(size, conn_buffers(c)));
 	return a3_depth(c) * (msg_mem_bytes(c->hello.msg_size) + 2 * sizeof(uint32_t) +
 			      2 * sizeof(struct zc_record));
 }
 
+/* --engine sendfile|splice: the ring instead of the pool. */
+static int a3_open_pagecache(struct conn *c)
+{
+	struct a3_state *st = calloc(1, sizeof(*st));
+	if (!st)
+		return conn_fail(c, "server out of memory");
+	uint32_t n = pc_ring_len(c->hello.msg_size, conn_buffers(c));
+	st->c = c;
+	st->pc = pc_tx_open(c, n, c->hello.flags & HELLO_F_SPLICE);
+	if (!st->pc) {
+		free(st);
+		return -1;
+	}
+	c->zc.pool_depth = n;
+	c->priv = st;
+	return 0;
+}
+
 static int a3_open(struct conn *c)
 {
+	if (c->hello.flags & HELLO_F_PAGECACHE)
+		return a3_open_pagecache(c);
 	int on = 0;
 	socklen_t len = sizeof(on);
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ZEROCOPY, &on, &len) < 0 || !on) {
@@ -317,6 +346,8 @@ static int a3_take(struct a3_state *st)
 static int a3_send(struct conn *c, uint64_t seq)
 {
 	struct a3_state *st = c->priv;
+	if (st->pc)
+		return pc_tx_send(st->pc, c, seq);
 	int slot = a3_take(st);
 	if (slot < 0)
 		return -1;
@@ -364,6 +395,11 @@ static int a3_close(struct conn *c)
 	struct a3_state *st = c->priv;
 	if (!st)
 		return 0;
+	if (st->pc) {   /* in-flight pages hold their own references: free now */
+		c->priv = NULL;
+		a3_free(st);
+		return c->err[0] ? -1 : 0;
+	}
 	if (c->aborted)   /* the stream failed: nobody will read what is queued */
 		zc_disconnect(c);
 	/* io_uring: every queued request is submitted and gets its result (on

@@ -27,6 +27,7 @@
  *   lib/server.c   server_main: accept, a thread a connection, send loops
  *   lib/client.c   client_main: connect, hello, receive loops, the clock
  *   lib/rx_zc.c    receive zero-copy: the stream mapped, checked in place
+ *   lib/pagecache.c a3's sends from the page cache: sendfile, vmsplice+splice
  *   lib/window.c   the measured window: perf control, CPU/host/TCP samples
  *   lib/report.c   latency histogram; output: one JSON object or key lines
  *
@@ -75,7 +76,10 @@ enum test_mode {
 #define HELLO_F_PER_FIELD 0x1u  /* a1 only: one send() per field */
 #define HELLO_F_URING     0x2u  /* a2/a3: send through io_uring (--engine uring) */
 #define HELLO_F_FIXED     0x4u  /* a3 + uring: the pool is one registered buffer */
-#define HELLO_F_ALL       (HELLO_F_PER_FIELD | HELLO_F_URING | HELLO_F_FIXED)
+#define HELLO_F_SENDFILE  0x8u  /* a3: sendfile() from a ring in a memfd (--engine sendfile) */
+#define HELLO_F_SPLICE    0x10u /* a3: vmsplice() + splice() of that ring (--engine splice) */
+#define HELLO_F_PAGECACHE (HELLO_F_SENDFILE | HELLO_F_SPLICE)
+#define HELLO_F_ALL       (HELLO_F_PER_FIELD | HELLO_F_URING | HELLO_F_FIXED | HELLO_F_PAGECACHE)
 #define URING_DEPTH_DEFAULT 16  /* --uring-depth: requests submitted together */
 #define URING_DEPTH_MAX   256
 
@@ -126,6 +130,7 @@ struct msg_reader {
 	bool check_bytes;
 	uint64_t pos;                /* offset inside the current message */
 	uint64_t seq;                /* sequence the current message must carry */
+	uint64_t ring;               /* sequences repeat modulo this (a page-cache ring); 0: never */
 	uint8_t stamp[8];
 	bool bad;                    /* the current message failed a check already */
 	uint64_t messages;           /* whole messages read */
@@ -430,6 +435,28 @@ struct zc_rx_arg {
  * the kernel did not write are set to "nothing" (0), so a field we passed
  * in (copybuf_len's room) is never taken for the kernel's answer.  Pure. */
 void zc_rx_answer(struct zc_rx_arg *zc, size_t len);
+
+/* ---- sending from the page cache, a3 --engine sendfile|splice (lib/pagecache.c)
+ * A ring of N messages written once into a memfd and sent cyclically:
+ * message seq goes out from slot seq mod N, stamped seq mod N, because the
+ * kernel gives no completion for these pages and a page that may be in
+ * flight is never rewritten.  The receiver checks sequence numbers modulo
+ * the same N. */
+#define PC_RING_BYTES (4ull << 20)   /* the ring holds at least this much */
+#define PC_RING_MAX   65536          /* messages */
+/* N for a message size and the client's --buffers: max(--buffers,
+ * ceil(PC_RING_BYTES / size), 2), at most PC_RING_MAX.  Pure. */
+uint32_t pc_ring_len(uint64_t size, uint32_t buffers);
+uint64_t pc_mem_bytes(uint64_t size, uint32_t n);   /* the ring's bytes, whole pages */
+/* "syscall", "uring", "sendfile" or "splice" for a hello's flags. */
+const char *engine_name(uint32_t hello_flags);
+struct pc_tx;
+/* The ring of n messages for c (splice: and its pipe), written before the
+ * clock starts; NULL with c->err set on failure. */
+struct pc_tx *pc_tx_open(struct conn *c, uint32_t n, bool splice);
+/* Send message seq (slot seq mod n) whole; 0, or -1 with errno set. */
+int pc_tx_send(struct pc_tx *p, struct conn *c, uint64_t seq);
+void pc_tx_close(struct pc_tx *p);   /* NULL: nothing */
 
 /* ---- a strategy's sends (lib/conn.c); server_main, client_main ------- */
 

@@ -155,13 +155,13 @@ class Row:
     @property
     def series(self):
         """(strategy, variant): the variant names every non-default choice of the sender
-        and receiver — per-field, the io_uring engine, receive zero-copy — so each path is
-        a series of its own ("uring", "rx-zerocopy", "uring+rx-zerocopy", ...)."""
+        and receiver — per-field, the engine, receive zero-copy or discard — so each path
+        is a series of its own ("uring", "rx-zerocopy", "sendfile+rx-discard", ...)."""
         parts = [self.raw["variant"]] if self.raw["variant"] not in ("", "default") else []
         if self.raw.get("engine", "") not in ("", "syscall", "NA"):
             parts.append(self.raw["engine"])
-        if self.raw.get("rx", "") == "zerocopy":
-            parts.append("rx-zerocopy")
+        if self.raw.get("rx", "") not in ("", "copy", "NA"):
+            parts.append("rx-" + self.raw["rx"])
         return Series(self.raw["strategy"], "+".join(parts) or "default")
 
     @property
@@ -3065,8 +3065,66 @@ def report_paths(a, data):
             for n, z, cs, ms in removes) + ". Everywhere else any zero-copy send was "
             "copied at delivery and the receiver copied every byte.")
     else:
-        out.append("No path avoided a copy on this machine: every zero-copy send was copied "
-                   "at delivery (local sockets) and no receiver mapped more than half.")
+        out.append("No completion-reported zero-copy send avoided its copy on this machine: "
+                   "every one was copied at delivery (local sockets), and no receiver mapped "
+                   "more than half.")
+    return out + [""] + report_paths_copies(data, t)
+
+
+PAGE_CACHE_ENGINES = ("sendfile", "splice")
+
+
+def report_paths_copies(data, t):
+    """Which copy the page-cache engines (sendfile, splice: no completions to report a copy)
+    and the discarding receiver removed, from the profiled rows at t threads: per series and
+    size the median send, deferred and receive copy (ns/B) over rounds with its interval,
+    and, generated from them, where a copy is gone (median at most 10% of the largest
+    median of that copy at that size). Nothing unless such a path was profiled."""
+    prof = [r for r in data.profiled if r.raw["mode"] == "stream"]
+    if t is None:   # every run profiled (--profile): no plain rows to take the focus from
+        t = min((r.threads for r in prof), default=None)
+    prof = [r for r in prof if r.threads == t]
+    if not any(r.raw.get("engine") in PAGE_CACHE_ENGINES or r.raw.get("rx") == "discard"
+               for r in prof):
+        return []
+    cats = ("send_copy", "deferred_copy", "recv_copy")
+    words = {"send_copy": "send copy", "deferred_copy": "deferred copy",
+             "recv_copy": "receive copy"}
+    meds, rows = {}, []
+    for z in sorted({r.size for r in prof}):
+        for s in sorted({r.series for r in prof if r.size == z}, key=series_order):
+            rs = [r for r in prof if r.series == s and r.size == z]
+            cells = []
+            for c in cats:
+                iv = interval_of([r.num[f"prof_{c}"] for r in rs
+                                  if r.num.get(f"prof_{c}") is not None])
+                meds[(s, z, c)] = None if iv is None else iv["median"]
+                if iv is None:
+                    cells.append("")
+                else:
+                    span = f"{fmt_num(iv['lo'])}–{fmt_num(iv['hi'])}"
+                    cells.append(f"{fmt_num(iv['median'])} "
+                                 + (f"({span})" if iv["coverage"] >= CI_LEVEL else f"[{span}]"))
+            rows.append([series_name(s), fmt_size(z), str(len(rs))] + cells)
+    gone = []
+    for (s, z, c), m in meds.items():
+        top = max((v for (s2, z2, c2), v in meds.items() if z2 == z and c2 == c and v), default=0)
+        variant = s.variant.split("+")
+        pc = any(e in variant for e in PAGE_CACHE_ENGINES)
+        if m is not None and top > 0 and m <= 0.1 * top and (
+                (pc and c != "recv_copy") or ("rx-discard" in variant and c == "recv_copy")):
+            gone.append(f"{series_name(s)} at {fmt_size(z)}: no {words[c]} "
+                        f"({fmt_num(m)} against up to {fmt_num(top)} ns/B)")
+    out = ["Which copy the page-cache engines and the discarding receiver removed, from the "
+           f"profiled runs at {plural(t)} (median ns/B over rounds, {CI_LEVEL:.0%} interval in "
+           "parentheses, [min–max] with too few rounds). sendfile and splice get no completion, "
+           "so no copied share can say it; the profile does.", ""]
+    out += md_table(["series", "size", "rounds", "send copy", "deferred copy", "receive copy"],
+                    rows) + [""]
+    out.append(("A copy is gone (at most 10% of the largest at that size): " + "; ".join(gone)
+                + ".") if gone else
+               "No page-cache engine or discarding receiver removed a copy here: each kept at "
+               "least 10% of the largest send, deferred or receive copy at its size.")
     return out + [""]
 
 

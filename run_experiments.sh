@@ -168,10 +168,13 @@ Sweep:
   --rr-sizes LIST    standard job's rr sizes at 1 thread   (default: ${DEFAULT_RR_SIZES[*]})
   --rr-threads LIST  standard job's rr thread counts       (default: ${DEFAULT_RR_THREADS[*]})
   --rr-size SIZE     ... at this size                      (default: $DEFAULT_RR_SIZE)
-  --engines LIST     how a2/a3 servers send, from syscall uring (io_uring) (default: syscall);
-                     a1 has no io_uring engine: a1 x uring is skipped (the plan says so)
+  --engines LIST     how a2/a3 servers send, from syscall uring (io_uring) (default: syscall),
+                     and a3's sendfile splice (from the page cache: a ring of messages,
+                     sequence numbers modulo its length); a1 has no io_uring engine, a1 and
+                     a2 no page-cache one: those pairs are skipped (the plan says so)
   --rx LIST          how clients receive, from copy zerocopy (TCP_ZEROCOPY_RECEIVE; stream
-                     only: rr x zerocopy is skipped)      (default: copy)
+                     only: rr x zerocopy is skipped) discard (MSG_TRUNC: nothing copied,
+                     only byte counts checked)            (default: copy)
   --buffers N        message buffers the senders rotate over, 1..4096 (default: 1)
   --per-field        A1 runs use its per-field variant (one send() per field)
   --verify           clients check every byte (costs CPU; sequence numbers are always checked)
@@ -290,16 +293,16 @@ check_sizes() {
 }
 check_engines() {
 	local x
-	[[ $# -gt 0 ]] || { err "no engine given (choose from syscall uring)"; return 1; }
+	[[ $# -gt 0 ]] || { err "no engine given (choose from syscall uring sendfile splice)"; return 1; }
 	for x in "$@"; do
-		case $x in syscall | uring) ;; *) err "unknown engine '$x' (choose from syscall uring)"; return 1 ;; esac
+		case $x in syscall | uring | sendfile | splice) ;; *) err "unknown engine '$x' (choose from syscall uring sendfile splice)"; return 1 ;; esac
 	done
 }
 check_rx() {
 	local x
-	[[ $# -gt 0 ]] || { err "no receive path given (choose from copy zerocopy)"; return 1; }
+	[[ $# -gt 0 ]] || { err "no receive path given (choose from copy zerocopy discard)"; return 1; }
 	for x in "$@"; do
-		case $x in copy | zerocopy) ;; *) err "unknown receive path '$x' (choose from copy zerocopy)"; return 1 ;; esac
+		case $x in copy | zerocopy | discard) ;; *) err "unknown receive path '$x' (choose from copy zerocopy discard)"; return 1 ;; esac
 	done
 }
 check_threads() {
@@ -1086,7 +1089,10 @@ find_plot_python() {
 			printf '%s\n' "$py"
 			return 0
 		fi
-	done < <(type -aP python3 || true)
+	done < <(
+		hash -d python3 2>/dev/null   # once python3 has run, bash's `type -aP` names only the hashed one
+		type -aP python3 || true
+	)
 	return 1
 }
 
@@ -1444,14 +1450,25 @@ shuffle() {
 # next round's number minus one); size in bytes. Profile groups are not counted.
 declare -A POINT_ROUNDS=()
 
+# engine_applies IMPL ENGINE: 0 when IMPL has ENGINE; else 1, and ENGINE_LEFT_OUT says why
+# (a1 sends with send() only; sendfile and splice are a3's).
+engine_applies() {
+	case $2 in
+	uring) [[ $1 != a1 ]] || { ENGINE_LEFT_OUT="a1 with engine uring: a1 sends with send() only (no io_uring engine)" && return 1; } ;;
+	sendfile | splice) [[ $1 == a3 ]] || { ENGINE_LEFT_OUT="$1 with engine $2: the page-cache engines are a3's" && return 1; } ;;
+	esac
+	return 0
+}
+ENGINE_LEFT_OUT=""
+
 # plan_group MODE SIZE THREADS ENGINE RX REPEAT PASS PROFILE: one point's strategies, back
-# to back in a random order (a1 has no io_uring engine: left out there, as the plan says).
+# to back in a random order (a strategy without that engine is left out, as the plan says).
 plan_group() {
 	local impl i
 	local -a group=()
 	for impl in "${IMPLS[@]}"; do
-		if [[ $impl == a1 && $4 == uring ]]; then
-			PLAN_LEFT_OUT["a1 with engine uring: a1 sends with send() only (no io_uring engine)"]=1
+		if ! engine_applies "$impl" "$4"; then
+			PLAN_LEFT_OUT["$ENGINE_LEFT_OUT"]=1
 			continue
 		fi
 		group+=("$impl")
@@ -2184,7 +2201,7 @@ point_name() {
 # the verdict. Sets OPEN_NOTE; returns 1 when nothing was added (every point decisive at +-P, or
 # no group fits in the budget left).
 plan_extra_pass() {
-	local elapsed_us=$1 key width rounds mode size threads engine rx k est plan_us=0 added=0 nopen widest line
+	local elapsed_us=$1 key width rounds mode size threads engine rx impl k est plan_us=0 added=0 nopen widest line
 	local -a opened
 	mapfile -t opened < <(open_points) || true
 	nopen=${#opened[@]}
@@ -2200,8 +2217,8 @@ plan_extra_pass() {
 	for line in "${opened[@]}"; do
 		IFS=$'\t' read -r key width rounds <<<"$line"
 		IFS=: read -r mode size threads engine rx <<<"$key"
-		k=${#IMPLS[@]}
-		if [[ $engine == uring && " ${IMPLS[*]} " == *" a1 "* ]]; then k=$((k - 1)); fi
+		k=0
+		for impl in "${IMPLS[@]}"; do if engine_applies "$impl" "$engine"; then k=$((k + 1)); fi; done
 		((elapsed_us + plan_us + k * est <= BUDGET_S * 1000000)) || continue
 		plan_us=$((plan_us + k * est))
 		plan_group "$mode" "$size" "$threads" "$engine" "$rx" $((${POINT_ROUNDS[$key]:-0} + 1)) extra "$PROFILE"

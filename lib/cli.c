@@ -76,16 +76,25 @@ static const struct cli_opt cli_opts[] = {
 	  "per iovec piece, x 1.5 + 2; at least the client's --buffers)" },
 	{ OPT_PER_FIELD, "per-field", NULL, FOR_CLIENT, STRAT_BIT(STRAT_A1), NULL,
 	  "server sends with one send() per field" },
-	{ OPT_ENGINE, "engine", "syscall|uring", FOR_CLIENT, STRAT_BIT(STRAT_A2) | STRAT_BIT(STRAT_A3), "syscall",
+	{ OPT_ENGINE, "engine", "syscall|uring|sendfile|splice", FOR_CLIENT, STRAT_BIT(STRAT_A2) | STRAT_BIT(STRAT_A3),
+	  "syscall",
 	  "how the server sends: sendmsg() calls, or io_uring\n"
-	  "(a2: IORING_OP_SENDMSG, a3: IORING_OP_SENDMSG_ZC)" },
+	  "(a2: IORING_OP_SENDMSG, a3: IORING_OP_SENDMSG_ZC); a3 only:\n"
+	  "sendfile() or vmsplice()+splice() from the page cache — a\n"
+	  "ring of N messages written once into a memfd and sent\n"
+	  "cyclically, N = max(--buffers, 4 MiB / size, 2), at most\n"
+	  "65536: sequence numbers repeat modulo N, and this client\n"
+	  "checks them modulo N" },
 	{ OPT_URING_DEPTH, "uring-depth", "N", FOR_CLIENT, STRAT_BIT(STRAT_A2) | STRAT_BIT(STRAT_A3),
 	  CLI_STR(URING_DEPTH_DEFAULT),
 	  "io_uring: requests submitted together as one linked\nchain, 1-" CLI_STR(URING_DEPTH_MAX) },
-	{ OPT_RX, "rx", "copy|zerocopy", FOR_CLIENT, ALL_STRATS, "copy",
+	{ OPT_RX, "rx", "copy|zerocopy|discard", FOR_CLIENT, ALL_STRATS, "copy",
 	  "how this client receives: recvmsg() into the 8 fields, or\n"
 	  "TCP_ZEROCOPY_RECEIVE (the stream mapped, checked in place;\n"
-	  "stream mode; only page-sized segments map)" },
+	  "stream mode; only page-sized segments map), or recvmsg()\n"
+	  "with MSG_TRUNC (discard: the kernel drops the bytes without\n"
+	  "copying them; only byte counts are checked, not sequence\n"
+	  "numbers: a control that shows the sender's cost alone)" },
 	{ OPT_FIXED_BUFFERS, "fixed-buffers", "on|off", FOR_CLIENT, STRAT_BIT(STRAT_A3), NULL,
 	  "io_uring: a3's pool as one registered buffer\n(default: on where the kernel has it, Linux 6.15+)" },
 	{ OPT_PERF_CTL, "perf-ctl", "CTL,ACK", FOR_BOTH, ALL_STRATS, NULL,
@@ -195,14 +204,23 @@ static bool cli_set_path(struct config *c, int id, const char *arg)
 {
 	switch (id) {
 	case OPT_ENGINE:
-		c->uring = cli_pick(arg, "engine", "syscall", "uring");
+		if (strcmp(arg, "syscall") && strcmp(arg, "uring") && strcmp(arg, "sendfile") && strcmp(arg, "splice"))
+			usage_error("bad engine '%s' (expected syscall, uring, sendfile or splice)", arg);
+		c->uring = strcmp(arg, "uring") == 0;
+		c->pagecache = !strcmp(arg, "sendfile") ? HELLO_F_SENDFILE :
+			       !strcmp(arg, "splice") ? HELLO_F_SPLICE : 0;
+		if (c->pagecache && c->strategy != STRAT_A3)
+			usage_error("--engine %s applies to a3 only (it sends from the page cache)", arg);
 		break;
 	case OPT_URING_DEPTH:
 		if (parse_uint_range(arg, 1, URING_DEPTH_MAX, &c->uring_depth))
 			usage_error("bad io_uring depth '%s' (expected 1-%d)", arg, URING_DEPTH_MAX);
 		break;
 	case OPT_RX:
-		c->rx_zc = cli_pick(arg, "receive mode", "copy", "zerocopy");
+		if (strcmp(arg, "copy") && strcmp(arg, "zerocopy") && strcmp(arg, "discard"))
+			usage_error("bad receive mode '%s' (expected copy, zerocopy or discard)", arg);
+		c->rx_zc = strcmp(arg, "zerocopy") == 0;
+		c->rx_discard = strcmp(arg, "discard") == 0;
 		break;
 	case OPT_FIXED_BUFFERS:
 		c->fixed = !cli_pick(arg, "fixed-buffers", "on", "off");
@@ -362,6 +380,8 @@ void parse_cli(int argc, char **argv, struct config *c)
 		usage_error("--fixed-buffers applies to --engine uring");
 	if (c->rx_zc && c->mode == MODE_RR)
 		usage_error("--rx zerocopy measures stream receive; it does not apply to --mode rr");
+	if (c->rx_discard && c->verify)
+		usage_error("--verify checks bytes, and --rx discard receives none");
 	if (c->fixed == -1)
 		c->fixed = c->uring && c->strategy == STRAT_A3 && uring_fixed_zc_supported();
 }

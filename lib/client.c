@@ -58,7 +58,7 @@ static int client_connect(struct client_thread *t)
 	struct hello h = { .magic = HELLO_MAGIC, .version = HELLO_VERSION,
 			   .strategy = (uint8_t)cfg->strategy, .mode = (uint8_t)cfg->mode,
 			   .flags = (cfg->per_field ? HELLO_F_PER_FIELD : 0) | (cfg->uring ? HELLO_F_URING : 0) |
-				    (cfg->fixed ? HELLO_F_FIXED : 0),
+				    (cfg->fixed ? HELLO_F_FIXED : 0) | cfg->pagecache,
 			   .uring_depth = (uint16_t)cfg->uring_depth, .msg_size = cfg->msg_size,
 			   .duration_ms = (uint32_t)ceil((cfg->warmup_s + cfg->duration_s) * 1000),
 			   .warmup_ms = (uint32_t)ceil(cfg->warmup_s * 1000), .buffers = (uint16_t)cfg->buffers };
@@ -93,7 +93,8 @@ static int client_recv_msg(struct client_thread *t, struct msg *m, uint64_t *seq
 	struct iovec iov[MSG_FIELDS];
 	char why[160];
 	msg_iov(m, iov);
-	int r = net_recvv_all(t->fd, iov, MSG_FIELDS);
+	bool discard = t->cl->cfg->rx_discard;
+	int r = (discard ? net_discardv_all : net_recvv_all)(t->fd, iov, MSG_FIELDS);
 	if (r < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			client_fail(t, "server sent nothing for %d s", CLIENT_STALL_S);
@@ -105,12 +106,19 @@ static int client_recv_msg(struct client_thread *t, struct msg *m, uint64_t *seq
 	}
 	if (r == 0)
 		return 0;
+	if (discard) {   /* nothing to check: the bytes never reached m */
+		t->bytes_total += m->size;
+		t->rx_discarded += m->size;
+		t->messages_total++;
+		return 1;
+	}
 	if (msg_verify(m, *seq, t->cl->cfg->verify, why, sizeof(why)) < 0) {
 		if (t->verify_errors++ < 3)
 			warning("connection %" PRIu64 ": %s", t->index, why);
 		*seq = msg_seq(m);   /* resynchronise so one loss counts once */
 	}
-	(*seq)++;
+	if (++*seq == t->seq_ring)   /* a page-cache ring: modulo its length */
+		*seq = 0;
 	t->bytes_total += m->size;
 	t->rx_copied += m->size;
 	t->messages_total++;
@@ -194,14 +202,14 @@ static void client_rr(struct client_thread *t, struct msg *m)
 {
 	struct client *cl = t->cl;
 	uint8_t req[RR_REQ_LEN];
-	uint64_t seq = 0;
+	uint64_t seq = 0, n = 0;   /* the stamp expected (modulo a ring), the request's number */
 
 	set_nodelay(t->fd);
 	for (;;) {
 		uint64_t t0 = now_ns();
 		if (t0 >= cl->end_ns || atomic_load_explicit(&cl->abort, memory_order_relaxed))
 			break;
-		put_le(req, seq, 8);
+		put_le(req, n++, 8);
 		if (net_send_all(t->fd, req, sizeof(req)) < 0) {
 			client_fail(t, "sending request: %s", strerror(errno));
 			return;
@@ -286,10 +294,10 @@ static void out_client_header(struct out *o, const struct config *cfg)
 	out_u64(o, "msg_size", cfg->msg_size);
 	out_u64(o, "threads", cfg->threads);
 	out_u64(o, "buffers", cfg->buffers);
-	out_str(o, "engine", cfg->uring ? "uring" : "syscall");
+	out_str(o, "engine", engine_name((cfg->uring ? HELLO_F_URING : 0) | cfg->pagecache));
 	out_u64(o, "uring_depth", cfg->uring ? cfg->uring_depth : 0);
 	out_bool(o, "fixed_buffers", cfg->fixed);
-	out_str(o, "rx", cfg->rx_zc ? "zerocopy" : "copy");
+	out_str(o, "rx", cfg->rx_zc ? "zerocopy" : cfg->rx_discard ? "discard" : "copy");
 }
 
 /* Nothing could start: say why, and with --json still print one object
@@ -346,6 +354,8 @@ static struct client_thread *client_start_threads(struct client *cl)
 		th[i].cl = cl;
 		th[i].index = i;
 		th[i].fd = -1;
+		if (cl->cfg->pagecache)
+			th[i].seq_ring = pc_ring_len(cl->cfg->msg_size, (uint32_t)cl->cfg->buffers);
 		hist_init(&th[i].rtt);
 		int e = pthread_create(&th[i].tid, NULL, client_thread_main, &th[i]);
 		if (e)
@@ -382,7 +392,7 @@ static bool client_measure(struct client *cl, struct client_thread *th, struct w
 /* Every thread's counters, summed after join. */
 struct client_totals {
 	uint64_t bytes, messages, bytes_total, messages_total, verify_errors, failed;
-	uint64_t rx_mapped, rx_copied, rx_win_mapped, rx_win_copied;
+	uint64_t rx_mapped, rx_copied, rx_win_mapped, rx_win_copied, rx_discarded;
 	struct tcp_totals tcp;
 	struct hist rtt;
 	const char *first_err;
@@ -401,6 +411,7 @@ static void client_sum(const struct client_thread *th, uint64_t n, struct client
 		tot->rx_copied += th[i].rx_copied;
 		tot->rx_win_mapped += th[i].rx_win_mapped;
 		tot->rx_win_copied += th[i].rx_win_copied;
+		tot->rx_discarded += th[i].rx_discarded;
 		tcp_totals_merge(&tot->tcp, &th[i].tcp);
 		hist_merge(&tot->rtt, &th[i].rtt);
 		if (th[i].failed) {
@@ -464,6 +475,7 @@ static void client_report(const struct config *cfg, const struct client_totals *
 	out_u64(&o, "rx_copied_bytes", tot->rx_copied);
 	out_u64(&o, "rx_win_mapped_bytes", tot->rx_win_mapped);
 	out_u64(&o, "rx_win_copied_bytes", tot->rx_win_copied);
+	out_u64(&o, "rx_discarded_bytes", tot->rx_discarded);
 	out_bool(&o, "verify", cfg->verify);
 	out_u64(&o, "verify_errors", tot->verify_errors);
 	out_window(&o, w, perf);

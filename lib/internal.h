@@ -25,6 +25,9 @@ uint64_t get_le(const uint8_t *p, int n);
 /* recvmsg() until iov is full: 1, 0 on EOF before any byte, -1 with errno
  * (EPIPE: EOF mid-way). */
 int net_recvv_all(int fd, struct iovec *iov, int cnt);
+/* The same with MSG_TRUNC (--rx discard): the bytes are dropped by the
+ * kernel, not copied; iov's memory is left untouched. */
+int net_discardv_all(int fd, struct iovec *iov, int cnt);
 /* recv() exactly len bytes before deadline_ns: 1, 0 on EOF before any byte,
  * -1 with errno (ETIMEDOUT; EPIPE: EOF mid-way). */
 int net_recv_by(int fd, void *buf, size_t len, uint64_t deadline_ns);
@@ -122,9 +125,11 @@ struct config {
 	uint64_t threads;
 	uint64_t buffers;          /* --buffers */
 	bool uring;                /* --engine uring */
+	uint32_t pagecache;        /* --engine sendfile|splice: HELLO_F_SENDFILE or _SPLICE; 0 none */
 	uint64_t uring_depth;      /* --uring-depth */
 	int fixed;                 /* --fixed-buffers: 1 on, 0 off, -1 default */
 	bool rx_zc;                /* --rx zerocopy */
+	bool rx_discard;           /* --rx discard: recv(MSG_TRUNC), nothing copied or checked */
 	double duration_s, warmup_s;
 	bool verify, per_field;
 	int mode;
@@ -159,8 +164,10 @@ struct client_thread {
 	struct tcp_totals tcp;
 	struct hist rtt;                       /* rr: round trips begun in the window */
 	struct zc_rx *zrx;                     /* --rx zerocopy; NULL: recvmsg() into the fields */
+	uint64_t seq_ring;                     /* sequence numbers repeat modulo this (0: never) */
 	uint64_t rx_mapped, rx_copied;         /* --rx zerocopy: bytes mapped / copied */
 	uint64_t rx_win_mapped, rx_win_copied; /* of those, inside the measured window */
+	uint64_t rx_discarded;                 /* --rx discard: bytes the kernel dropped uncopied */
 	bool connected, failed;
 	char err[200];
 };

@@ -235,7 +235,8 @@ uint64_t msg_reader_feed(struct msg_reader *r, const uint8_t *p, size_t n)
 		}
 		if (r->pos == r->size) {
 			r->pos = 0;
-			r->seq++;
+			if (++r->seq == r->ring)
+				r->seq = 0;
 			r->messages++;
 			done++;
 			r->bad = false;
@@ -323,6 +324,12 @@ int hello_decode(const uint8_t *buf, size_t len, struct hello *h, char *why, siz
 	}
 	if ((h->flags & HELLO_F_URING) && h->strategy == STRAT_A1) {
 		snprintf(why, whylen, "the io_uring engine applies to a2 and a3 only");
+		return -1;
+	}
+	if ((h->flags & HELLO_F_PAGECACHE) &&
+	    (h->strategy != STRAT_A3 || (h->flags & (HELLO_F_URING | HELLO_F_FIXED)) ||
+	     (h->flags & HELLO_F_PAGECACHE) == HELLO_F_PAGECACHE)) {
+		snprintf(why, whylen, "the sendfile and splice engines apply to a3 only, one engine at a time");
 		return -1;
 	}
 	if ((h->flags & HELLO_F_FIXED) && (h->strategy != STRAT_A3 || !(h->flags & HELLO_F_URING))) {

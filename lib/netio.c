@@ -68,15 +68,15 @@ int net_send_all(int fd, const void *buf, size_t len)
 	return net_sendv_all(fd, &iov, 1, 0, NULL, NULL, NULL, 0);
 }
 
-/* recvmsg() until iov is full: 1 full, 0 EOF before any byte, -1 error
- * (errno; EPIPE for EOF in the middle). */
-int net_recvv_all(int fd, struct iovec *iov, int cnt)
+/* recvmsg(flags) until iov is full: 1 full, 0 EOF before any byte, -1
+ * error (errno; EPIPE for EOF in the middle). */
+static int net_recvv_flags(int fd, struct iovec *iov, int cnt, int flags)
 {
 	bool started = false;
 	iov = iov_advance(iov, &cnt, 0);
 	while (cnt > 0) {
 		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)cnt };
-		ssize_t n = recvmsg(fd, &mh, 0);
+		ssize_t n = recvmsg(fd, &mh, flags);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -92,6 +92,18 @@ int net_recvv_all(int fd, struct iovec *iov, int cnt)
 		iov = iov_advance(iov, &cnt, (size_t)n);
 	}
 	return 1;
+}
+
+int net_recvv_all(int fd, struct iovec *iov, int cnt)
+{
+	return net_recvv_flags(fd, iov, cnt, 0);
+}
+
+/* TCP's MSG_TRUNC: the kernel frees the bytes without copying them (the
+ * iovec only gives the count; its memory is never written). */
+int net_discardv_all(int fd, struct iovec *iov, int cnt)
+{
+	return net_recvv_flags(fd, iov, cnt, MSG_TRUNC);
 }
 
 int net_recv_all(int fd, void *buf, size_t len)

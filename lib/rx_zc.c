@@ -50,6 +50,7 @@ int zc_rx_open(struct client_thread *t)
 		return client_fail(t, "mmap of the TCP socket for receive zero-copy: %s", strerror(errno));
 	}
 	msg_reader_init(&z->rd, cfg->msg_size, cfg->verify);
+	z->rd.ring = t->seq_ring;
 	long page = sysconf(_SC_PAGESIZE);
 	z->copybuf_len = (int32_t)page - 1;
 	/* SO_RCVLOWAT gathers pages before poll() wakes us (tcp_mmap.c's chunk),

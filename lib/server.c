@@ -52,7 +52,8 @@ struct server {
 	uint64_t active, served, rejected, failed, next_index;
 	uint64_t bytes_sent, messages_sent;
 	uint64_t mem_in_use, mem_budget;   /* message buffers of active connections (bytes) */
-	uint64_t msg_size, per_field_conns, rr_conns, uring_conns, fixed_conns;
+	uint64_t msg_size, per_field_conns, rr_conns, fixed_conns;
+	const char *engine;      /* the served connections' engine, "mixed"; NULL: none served */
 	struct zc_stats zc;
 	struct tcp_totals tcp;         /* each connection's whole life */
 	uint64_t buffers;
@@ -430,7 +431,8 @@ static void conn_account(struct server *srv, const struct conn *c, const struct 
 		srv->buffers = conn_buffers(c);
 		srv->msg_size = c->hello.msg_size;
 		srv->per_field_conns += (c->hello.flags & HELLO_F_PER_FIELD) != 0;
-		srv->uring_conns += (c->hello.flags & HELLO_F_URING) != 0;
+		const char *engine = engine_name(c->hello.flags);
+		srv->engine = !srv->engine || !strcmp(srv->engine, engine) ? engine : "mixed";
 		srv->fixed_conns += (c->hello.flags & HELLO_F_FIXED) != 0;
 		srv->rr_conns += c->hello.mode == MODE_RR;
 		zc_stats_add(&srv->zc, &c->zc);
@@ -545,7 +547,7 @@ static void server_report(struct server *srv, const struct cpu_usage *cpu0, uint
 	out_u64(&o, "rejected", srv->rejected);
 	out_u64(&o, "failed", srv->failed);
 	out_u64(&o, "buffers", srv->buffers);
-	out_str(&o, "engine", srv->uring_conns == 0 ? "syscall" : srv->uring_conns == srv->served ? "uring" : "mixed");
+	out_str(&o, "engine", srv->engine ? srv->engine : "syscall");
 	out_bool(&o, "fixed_buffers", srv->fixed_conns > 0);
 	out_u64(&o, "bytes_sent", srv->bytes_sent);
 	out_u64(&o, "messages_sent", srv->messages_sent);

@@ -582,6 +582,57 @@ static bool test_uring_zc_probe(void)
 	return true;
 }
 
+/* The page-cache engines: the ring length both sides compute, the hello's
+ * rules for the engine flags, and a stream reader that wraps with the ring. */
+static bool test_pagecache_ring(void)
+{
+	CHECK(pc_ring_len(64, 1) == PC_RING_MAX && pc_ring_len(65536, 1) == 64 &&
+	      pc_ring_len(1 << 20, 1) == 4 && pc_ring_len(64ull << 20, 1) == 2 && pc_ring_len(1000, 1) == 4195,
+	      "ring lengths %u %u %u %u %u", pc_ring_len(64, 1), pc_ring_len(65536, 1), pc_ring_len(1 << 20, 1),
+	      pc_ring_len(64ull << 20, 1), pc_ring_len(1000, 1));
+	CHECK(pc_ring_len(1 << 20, 100) == 100, "--buffers is the minimum: %u", pc_ring_len(1 << 20, 100));
+	CHECK(pc_mem_bytes(1000, 3) == 4096 && pc_mem_bytes(4096, 2) == 8192, "whole pages");
+	CHECK(!strcmp(engine_name(HELLO_F_SENDFILE), "sendfile") && !strcmp(engine_name(HELLO_F_SPLICE), "splice") &&
+	      !strcmp(engine_name(HELLO_F_URING | HELLO_F_FIXED), "uring") && !strcmp(engine_name(0), "syscall"),
+	      "engine names");
+	struct hello h = { .magic = HELLO_MAGIC, .version = HELLO_VERSION, .strategy = STRAT_A3,
+			   .mode = MODE_STREAM, .flags = HELLO_F_SENDFILE, .msg_size = 65536 }, g;
+	uint8_t buf[HELLO_LEN];
+	char w[REPLY_REASON_MAX];
+	static const struct { uint8_t strategy; uint32_t flags; bool ok; } cases[] = {
+		{ STRAT_A3, HELLO_F_SENDFILE, true }, { STRAT_A3, HELLO_F_SPLICE, true },
+		{ STRAT_A2, HELLO_F_SENDFILE, false }, { STRAT_A1, HELLO_F_SPLICE, false },
+		{ STRAT_A3, HELLO_F_SENDFILE | HELLO_F_SPLICE, false },
+		{ STRAT_A3, HELLO_F_SENDFILE | HELLO_F_URING, false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		h.strategy = cases[i].strategy;
+		h.flags = cases[i].flags;
+		hello_encode(&h, buf);
+		int r = hello_decode(buf, sizeof(buf), &g, w, sizeof(w));
+		CHECK((r == 0) == cases[i].ok && (r == 0 || strstr(w, "sendfile")), "case %zu: %d %s", i, r, w);
+	}
+	/* a ring of 3: the stream 0 1 2 0 1 is right, 0 1 2 3 is not */
+	uint64_t size = 71;
+	uint8_t *a = wire_messages(size, 0, 3), *b = wire_messages(size, 0, 2), *c = wire_messages(size, 3, 1);
+	CHECK(a && b && c, "alloc");
+	struct msg_reader r;
+	msg_reader_init(&r, size, true);
+	r.ring = 3;
+	msg_reader_feed(&r, a, size * 3);
+	msg_reader_feed(&r, b, size * 2);
+	CHECK(r.messages == 5 && r.errors == 0, "wrapped stream: %" PRIu64 " errors: %s", r.errors, r.why);
+	msg_reader_init(&r, size, true);
+	r.ring = 3;
+	msg_reader_feed(&r, a, size * 3);
+	msg_reader_feed(&r, c, size);
+	CHECK(r.errors == 1 && strstr(r.why, "sequence 3 where 0"), "no wrap: %" PRIu64 ": %s", r.errors, r.why);
+	free(a);
+	free(b);
+	free(c);
+	return true;
+}
+
 int main(void)
 {
 	run("size split places the remainder in the first fields", test_size_split);
@@ -604,5 +655,6 @@ int main(void)
 	run("receive zero-copy reads only the answer the kernel wrote", test_zc_rx_answer);
 	run("io_uring registers a region in pieces of at most 1 GiB", test_uring_fixed_pieces);
 	run("io_uring SENDMSG_ZC flags are asked of the kernel by a trial", test_uring_zc_probe);
+	run("page-cache ring: its length, the hello's engine rules, sequences modulo the ring", test_pagecache_ring);
 	return failures ? 1 : 0;
 }
