@@ -48,6 +48,7 @@ import cbstats  # noqa: E402
 from cbstats import (  # noqa: E402
     ALPHA, CI_LEVEL, DEFAULT_PRECISION, MIN_ROUNDS, POWER, judge, median_interval,
     order_stat_coverage, order_stat_k)
+import cbcompare  # noqa: E402  (--compare BASE NEW)
 
 SYSTEM_PYTHON = "/usr/bin/python3"          # Debian's python3-matplotlib serves this one
 REEXEC_GUARD = "COPYBENCH_PLOT_REEXECED"   # set on re-exec so we never loop
@@ -3092,7 +3093,20 @@ def parse_args(argv):
     p.add_argument("--precision", type=precision_arg, metavar="P",
                    help="±P of 'the same within ±P', e.g. 0.05 or 5%% (default: the CSV's "
                         "precision column, the run's plan; else 0.05)")
-    return p.parse_args(argv)
+    p.add_argument("--compare", nargs=2, metavar=("BASE", "NEW"),
+                   help="before and after instead of the report: compare.md, compare.json "
+                        "and compare.png in --out; each side is FILE, FILE@ID[,ID...] or "
+                        "ID[,ID...] (runs of the positional CSV) (docs/compare.md)")
+    p.add_argument("--allow-diff", action="append", choices=cbcompare.COMPARE_FIELDS,
+                   metavar="FIELD", help="with --compare: FIELD is the change, so BASE and "
+                   "NEW may differ in it (" + ", ".join(cbcompare.COMPARE_FIELDS) + "); "
+                   "repeatable")
+    args = p.parse_args(argv)
+    if args.allow_diff and not args.compare:
+        p.error("--allow-diff names the change between the sets of --compare BASE NEW")
+    if args.compare and args.run_id != "latest":
+        p.error("--compare chooses runs per side: FILE@ID[,ID...] or ID[,ID...]")
+    return args
 
 
 def die(message, status=1):
@@ -3105,6 +3119,8 @@ def main(argv=None):
     from_command_line = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
+    if args.compare:
+        return cbcompare.run(args, sys.modules[__name__], from_command_line, argv)
     try:
         rows, runs = select_runs(args.csv, load_rows(args.csv), args.run_id)
     except InputError as e:
