@@ -109,7 +109,8 @@ OPTIONAL_NUMERIC_COLUMNS = ("host_busy_cpus", "cpus_online", "srv_window_s", "cl
                             *(f"prof_{c}" for c, _, _ in PROFILE_CATEGORIES),
                             "prof_idle", "prof_foreign", "prof_samples",
                             "local_mtu", "local_speed_mbps", "remote_mtu", "remote_speed_mbps",
-                            "seed", "slot", "dsack_share", "precision")
+                            "seed", "slot", "dsack_share", "precision",
+                            "interval_s", "interval_cv", "interval_stall_s", "interval_drift")
 # Text columns of the planner (read from the row as they are): pass = first / extra
 # (extra rounds the adaptive planner gave a point).
 MACHINE_COLUMNS = ("kernel", "cpu_model", "link", "mtu")   # rows that differ are not pooled
@@ -718,6 +719,7 @@ def analyse(data):
         "partially_unavailable_counters": partially_unavailable_counters(data),
         "multiplexed_counters": multiplexed_counters(data),
         "perf_user_only_runs": sum(1 for r in data.ok if r.num["perf_user_only"] == 1),
+        "stability": stability(data),
     }
 
 
@@ -1144,6 +1146,60 @@ def retransmissions(data):
                     "dsack_share_median": statistics.median(shares) if shares else None,
                     "dsack_share_runs": len(shares)})
     return out
+
+
+STALL_FLAG_INTERVALS = 2   # a receiver stalled this many intervals in a row: flagged
+DRIFT_FLAG = 0.25          # last third's throughput over the first third's beyond ±this: flagged
+
+
+def stability(data):
+    """The ok runs' per-interval stability (interval_* columns, the receiver's): how many runs
+    recorded it, the median coefficient of variation of per-interval throughput, and every
+    run flagged unstable, with why: a stall of STALL_FLAG_INTERVALS intervals or more, or a
+    drift beyond ±DRIFT_FLAG."""
+    rows = [r for r in data.ok if r.num.get("interval_s")]
+    unstable = []
+    for r in rows:
+        why = []
+        stall, drift = r.num.get("interval_stall_s"), r.num.get("interval_drift")
+        if stall is not None and stall >= STALL_FLAG_INTERVALS * r.num["interval_s"] - 1e-9:
+            why.append(f"stalled {stall:g} s")
+        if drift is not None and not 1 / (1 + DRIFT_FLAG) <= drift <= 1 + DRIFT_FLAG:
+            why.append(f"drifted ×{drift:.2f}")
+        if why:
+            unstable.append(run_ref(r) | {"why": "; ".join(why), "interval_stall_s": stall,
+                                          "interval_drift": drift,
+                                          "interval_cv": r.num.get("interval_cv")})
+    cvs = [r.num["interval_cv"] for r in rows if r.num.get("interval_cv") is not None]
+    return {"runs": len(rows), "interval_s": sorted({r.num["interval_s"] for r in rows}),
+            "cv_median": statistics.median(cvs) if cvs else None, "unstable": unstable,
+            "stall_flag_intervals": STALL_FLAG_INTERVALS, "drift_flag": DRIFT_FLAG}
+
+
+def report_stability(a):
+    """'Stability over time': the flagged runs (nothing when no run recorded samples)."""
+    st = a["stability"]
+    if not st["runs"]:
+        return []
+    iv = ", ".join(f"{v:g}" for v in st["interval_s"])
+    out = ["## Stability over time", "",
+           f"{st['runs']} runs recorded per-interval samples ({iv} s; the receiver's, "
+           "docs/csv-and-json.md); the median coefficient of variation of their per-interval "
+           f"throughput is {fmt_num(st['cv_median'])}. A run is flagged when its receiver "
+           f"stalled {STALL_FLAG_INTERVALS} intervals in a row or more (each at or below 10% "
+           f"of its median) or its last third's throughput differs from its first third's by "
+           f"more than ±{fmt_pct(DRIFT_FLAG)}."]
+    if not st["unstable"]:
+        return out + ["", "No run was flagged.", ""]
+    out += ["", f"{len(st['unstable'])} flagged (each run's samples are in its raw "
+            "`*.cli.json` / `*.srv.json` under `results/<run_id>/`):", ""]
+    for u in st["unstable"][:FAILED_SHOWN]:
+        out.append(f"- run `{u['run_id']}` #{u['order']} (repeat {u['repeat']}): {u['mode']} "
+                   f"{u['strategy']} {fmt_size(u['msg_size'])} × {u['threads']}: {u['why']}")
+    if len(st["unstable"]) > FAILED_SHOWN:
+        out.append(f"- and {len(st['unstable']) - FAILED_SHOWN} more (summary.json "
+                   "`stability.unstable`)")
+    return out + [""]
 
 
 def write_retransmissions(data, path):
@@ -1996,6 +2052,7 @@ def write_report(a, data, path):
     lines += report_zc(a, data)
     lines += report_paths(a, data)
     lines += report_retrans(a)
+    lines += report_stability(a)
     lines += report_latency(a)
     lines += report_environment(a, data)
     lines += report_between_hosts(data)

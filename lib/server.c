@@ -116,6 +116,7 @@ struct conn_result {
 	bool tcp_opened, tcp_closed;         /* win_tcp's edges taken */
 	uint64_t retrans0;                   /* total_retrans at the window's start */
 	struct samples smp;                  /* --interval, from the window's anchoring */
+	bool smp_set;                        /* smp set up (or tried: once) */
 	uint64_t reserved;       /* bytes of the memory budget this connection holds */
 	bool served, failed;
 };
@@ -208,10 +209,12 @@ static void conn_tick(struct server *srv, struct conn *c, struct conn_result *re
 		res->win_tcp.retrans -= res->retrans0;
 		res->tcp_closed = true;
 	}
-	if (ws && !res->smp.s && srv->cfg->interval_s > 0 &&
-	    samples_init(&res->smp, ws, we, (uint64_t)(srv->cfg->interval_s * 1e9)) < 0)
-		warning("per-interval samples: a window of more than %d intervals, or no memory",
-			SAMPLES_MAX - 1);
+	if (ws && !res->smp_set && srv->cfg->interval_s > 0) {
+		res->smp_set = true;
+		if (samples_init(&res->smp, ws, we, (uint64_t)(srv->cfg->interval_s * 1e9)) < 0)
+			warning("per-interval samples: a window of more than %d intervals, or no memory",
+				SAMPLES_MAX - 1);
+	}
 	if (ending && res->smp.s)
 		conn_sample(c, res, now, true);
 	else if (samples_due(&res->smp, now))

@@ -1897,6 +1897,52 @@ class TestCompare(unittest.TestCase):
         self.assertIn("too few runs", c["reason"])
 
 
+# ---- per-interval stability (interval_* columns) -------------------------------------------
+
+STAB_ID = "20260103T000000Z-902"
+STAB_EXTRA = ("interval_s", "interval_cv", "interval_stall_s", "interval_drift")
+
+
+def stability_sweep():
+    """Six rounds of a1 and a2 at 64 KiB with the receiver's stability recorded: round 3's a2
+    run stalled 0.3 s (three 0.1 s intervals), round 5's a1 drifted to 0.6 of its start, and
+    round 2's a1 stalled one interval only (below the flag)."""
+    sw = Sweep(run_id=STAB_ID)
+    for rep in range(1, 7):
+        for strategy in ("a1", "a2"):
+            stall = {(3, "a2"): 0.3, (2, "a1"): 0.1}.get((rep, strategy), 0.0)
+            drift = 0.6 if (rep, strategy) == (5, "a1") else 1.02
+            sw.add(strategy, 64 * KIB, 1, rep, 10.0, interval_s=0.1, interval_cv=0.05,
+                   interval_stall_s=stall, interval_drift=drift)
+    return sw
+
+
+class TestStability(unittest.TestCase):
+    """The report flags runs whose per-interval samples show a stall or a drift."""
+
+    def test_stall_and_drift_flagged(self):
+        tmp = tempfile.mkdtemp(prefix="test_stability.")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = os.path.join(tmp, "results.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(stability_sweep().text(extra=STAB_EXTRA))
+        out, summary, report, _ = Outputs.of(path)
+        st = summary["stability"]
+        self.assertEqual((st["runs"], st["interval_s"], st["cv_median"]), (12, [0.1], 0.05))
+        flagged = {(u["repeat"], u["strategy"]): u["why"] for u in st["unstable"]}
+        self.assertEqual(flagged, {("3", "a2"): "stalled 0.3 s", ("5", "a1"): "drifted ×0.60"})
+        text = section(report, "Stability over time")
+        self.assertIn("2 flagged", text)
+        self.assertIn("(repeat 3): stream a2 64 KiB × 1: stalled 0.3 s", text)
+        self.assertIn("(repeat 5): stream a1 64 KiB × 1: drifted ×0.60", text)
+        self.assertNotIn("repeat 2)", text)
+
+    def test_no_samples_no_section(self):
+        _, summary, report, _ = Outputs.of("verdicts.csv")
+        self.assertEqual(summary["stability"]["runs"], 0)
+        self.assertNotIn("## Stability over time", report)
+
+
 class ProtocolResult(unittest.TestResult):
     """Prints 'PASS: name' / 'FAIL: name — why' / 'SKIP: name — why', one line per test."""
 
@@ -1950,7 +1996,7 @@ def main(argv):
     for case in (TestContract, TestCrossover, TestInterval, TestStatistics, TestVerdicts,
                  TestMultiplicity, TestPlanned, TestTaskClock, TestMachines, TestData,
                  TestRuns, TestCpuSources, TestFigures, TestBadInput, TestReportLength,
-                 TestCompare):
+                 TestCompare, TestStability):
         suite.addTests(loader.loadTestsFromTestCase(case))
     result = ProtocolResult()
     try:
