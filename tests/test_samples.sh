@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/test_samples.sh — per-interval samples (--interval): they sum to the
 # run's totals within one interval on both sides, and a receiver paused for
-# 0.35 s shows as a stall of at least two 0.1 s intervals.
+# 0.35 s shows in its samples as a stall of at least two 0.1 s intervals.
 set -uo pipefail
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -59,7 +59,7 @@ test_sums() {
 }
 
 test_stall() {
-	local name="a2 receiver paused 0.35 s mid-window: a stall of >= 0.2 s on both sides"
+	local name="a2 receiver paused 0.35 s mid-window: the receiver's samples stall >= 0.2 s"
 	local port cpid stall_c stall_s
 	port=$(free_port)
 	if ! start_server a2_server "$port" -n 1 --interval 0.1; then
@@ -80,7 +80,9 @@ test_stall() {
 	fi
 	stall_c=$(json_get "$T_TMP/cli.json" interval_stall_s)
 	stall_s=$(json_get "$T_TMP/srv.json" interval_stall_s)
-	if awk -v c="$stall_c" -v s="$stall_s" 'BEGIN { exit !(c >= 0.2 && s >= 0.2 && c <= 0.5) }'; then
+	# The sender stalls too unless the socket buffers absorb the pause (a slow sanitizer
+	# build's rate): its figure is reported, not held to a bound.
+	if awk -v c="$stall_c" -v s="$stall_s" 'BEGIN { exit !(c >= 0.2 && c <= 0.5 && s >= 0) }'; then
 		pass "$name (client $stall_c s, server $stall_s s)"
 	else
 		fail "$name" "interval_stall_s client $stall_c, server $stall_s"

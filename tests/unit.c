@@ -580,6 +580,7 @@ static bool test_samples(void)
 	struct samples d;
 	CHECK(samples_init(&d, start, start + 500 * ms, 100 * ms) == 0, "init d");
 	CHECK(samples_merge(&d, &c) < 0, "merged samples of another window");
+	samples_free(&d);
 	CHECK(samples_init(&d, start, start + 1000 * ms, 0) == 0 && !d.n && !samples_due(&d, start),
 	      "interval 0 is off");
 	CHECK(samples_init(&d, 0, 1000 * 1000 * ms, ms / 100) < 0, "too many boundaries accepted");
