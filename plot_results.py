@@ -5,7 +5,8 @@ Reads the CSV written by run_experiments.sh (one row per run, columns as listed 
 docs/csv-and-json.md, "CSV columns") and writes into the output directory:
 
   throughput, ratios, time_per_msg, latency, latency_threads, cache_misses, cpu_per_byte,
-  scaling, context_switches, zc_copied, summary, profile (with profile rows)
+  scaling, context_switches, zc_copied, summary, profile (with profile rows), timeline
+  (runs flagged unstable that kept their per-interval samples, or --timeline RUN)
                        each as .png and .svg
   report.md            the answers, in prose, with the numbers behind them
   summary.json         the same answers for scripts
@@ -49,6 +50,7 @@ from cbstats import (  # noqa: E402
     ALPHA, CI_LEVEL, DEFAULT_PRECISION, MIN_ROUNDS, POWER, judge, median_interval,
     order_stat_coverage, order_stat_k)
 import cbcompare  # noqa: E402  (--compare BASE NEW)
+import cbtimeline  # noqa: E402  (--timeline RUN)
 
 SYSTEM_PYTHON = "/usr/bin/python3"          # Debian's python3-matplotlib serves this one
 REEXEC_GUARD = "COPYBENCH_PLOT_REEXECED"   # set on re-exec so we never loop
@@ -3158,6 +3160,9 @@ def parse_args(argv):
                    metavar="FIELD", help="with --compare: FIELD is the change, so BASE and "
                    "NEW may differ in it (" + ", ".join(cbcompare.COMPARE_FIELDS) + "); "
                    "repeatable")
+    p.add_argument("--timeline", action="append", metavar="RUN",
+                   help="draw timeline.png of this run's per-interval samples (RUN_ID:ORDER, "
+                        "or ORDER; repeatable; default: the runs flagged unstable)")
     args = p.parse_args(argv)
     if args.allow_diff and not args.compare:
         p.error("--allow-diff names the change between the sets of --compare BASE NEW")
@@ -3189,6 +3194,10 @@ def main(argv=None):
     data = Data(args.csv, rows, args.threads, args.size, runs, args.precision)
     analysis = analyse(data)
     try:
+        timeline_runs = cbtimeline.runs_to_draw(args, data, analysis, sys.modules[__name__])
+    except cbtimeline.TimelineError as e:
+        return die(str(e))
+    try:
         os.makedirs(args.out, exist_ok=True)
         written = [fig(data, args.out) for fig in FIGURES]
         written += [fig(data, args.out, analysis) for fig in FIGURES_OF_ANSWERS]
@@ -3196,6 +3205,10 @@ def main(argv=None):
         profile = plot_profile(data, args.out, analysis)
         if profile:
             written.append(profile)
+        timeline = cbtimeline.draw(timeline_runs, bool(args.timeline), args.out,
+                                   sys.modules[__name__])
+        if timeline:
+            written.append(timeline)
         report = os.path.join(args.out, "report.md")
         summary = os.path.join(args.out, "summary.json")
         write_report(analysis, data, report)

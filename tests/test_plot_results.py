@@ -1942,6 +1942,34 @@ class TestStability(unittest.TestCase):
         self.assertEqual(summary["stability"]["runs"], 0)
         self.assertNotIn("## Stability over time", report)
 
+    def test_timeline_of_flagged_and_chosen_runs(self):
+        tmp = tempfile.mkdtemp(prefix="test_timeline.")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = os.path.join(tmp, "results.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(stability_sweep().text(extra=STAB_EXTRA))
+        raw = os.path.join(tmp, "results", STAB_ID)
+        os.makedirs(raw)
+        per = [10, 10, 0, 0, 0, 10, 10, 10, 10, 10]       # MB per 0.1 s; round 3's a2 stalled
+        samples = [{"t_s": k / 10, "len_s": 0.1, "bytes": b * 10 ** 6, "messages": b * 15,
+                    "cpu_s": 0.08 if b else 0.0, "retrans": 0} for k, b in enumerate(per)]
+        for side in ("cli", "srv"):                       # order 6: round 3's a2
+            with open(os.path.join(raw, f"0006-a2-default-64K-t1-r3.{side}.json"), "w") as f:
+                json.dump({"status": "ok", "samples": samples}, f)
+        out = os.path.join(tmp, "out")
+        proc = run_script(path, "--out", out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("timeline", proc.stdout)          # the flagged run kept its samples
+        self.assertGreater(os.path.getsize(os.path.join(out, "timeline.png")), 10000)
+        proc = run_script(path, "--out", out + "2", "--timeline", f"{STAB_ID}:6")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTrue(os.path.exists(os.path.join(out + "2", "timeline.png")))
+        proc = run_script(path, "--out", out + "3", "--timeline", "7")
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(proc.stderr, f"fatal: --timeline {STAB_ID}:7: no samples in "
+                         f"results/{STAB_ID}/0007-*.cli.json or .srv.json (the run predates "
+                         "--interval, or its files were archived)\n")
+
 
 class ProtocolResult(unittest.TestResult):
     """Prints 'PASS: name' / 'FAIL: name — why' / 'SKIP: name — why', one line per test."""
