@@ -13,7 +13,7 @@ BINS := a1_server a1_client a2_server a2_client a3_server a3_client
 # the binaries, tests/unit and bench/memcpy_bw; build/asan, build/tsan and
 # build/fuzz* for the sanitizer and fuzz builds.  Every file of it includes
 # both headers, so a change to either rebuilds all of it.
-LIB_SRCS := common.c lib/msg.c lib/netio.c lib/conn.c lib/zc_pool.c lib/uring.c lib/report.c lib/window.c lib/cli.c lib/server.c lib/client.c lib/rx_zc.c lib/pagecache.c
+LIB_SRCS := common.c lib/msg.c lib/netio.c lib/conn.c lib/zc_pool.c lib/uring.c lib/report.c lib/window.c lib/cli.c lib/server.c lib/client.c lib/rx_zc.c lib/pagecache.c lib/samples.c
 LIB_HDRS := common.h lib/internal.h
 LIB      := build/libcopybench.a
 

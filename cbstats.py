@@ -9,7 +9,10 @@ plot_results.py (the report and figures) and run_experiments.sh (which rounds to
 next). No I/O, no matplotlib: it runs under any python3.
 """
 
+import bisect
+import functools
 import math
+import random
 import statistics
 
 # A distribution-free interval for a median.
@@ -208,7 +211,7 @@ def bh_adjust(ps):
     return q
 
 
-def correct_family(comps, alpha=ALPHA):
+def correct_family(comps, alpha=ALPHA, detectable=None):
     """Apply Benjamini–Hochberg to one family of judge() results (in place; returns them).
 
     Each gets q (for 'differs') and q_same (for 'the same within ±P', corrected separately:
@@ -217,7 +220,9 @@ def correct_family(comps, alpha=ALPHA):
     else cannot tell with the reason. mdd: the smallest difference the point would have
     resolved with POWER chance, at the threshold the correction left for one more verdict in
     this family, alpha (R + 1) / m, R = the family's resolved differences (math.inf, with
-    mdd_possible False, when no outcome of the point's rounds could pass it)."""
+    mdd_possible False, when no outcome of the point's rounds could pass it). detectable(c,
+    level): that figure for one comparison at a level (default: the paired sign test's,
+    smallest_detectable of c's n and sd_log; unpaired sets use unpaired_detectable)."""
     m = len(comps)
     if not m:
         return comps
@@ -237,9 +242,12 @@ def correct_family(comps, alpha=ALPHA):
                            f"correction for {m} comparisons")
     resolved = sum(1 for c in comps if c["verdict"] in ("faster", "slower"))
     threshold = alpha * (resolved + 1) / m
+    if detectable is None:
+        def detectable(c, level):
+            return smallest_detectable(c["n"], c["sd_log"], level)
     for c in comps:
         c["family_size"] = m
-        c["mdd"] = smallest_detectable(c["n"], c["sd_log"], min(alpha, threshold))
+        c["mdd"] = detectable(c, min(alpha, threshold))
         c["mdd_possible"] = c["mdd"] != math.inf
     return comps
 
@@ -336,6 +344,192 @@ def pairing_gain(xs, ys):
     diff = statistics.variance([a - b for a, b in zip(la, lb)])
     return statistics.correlation(la, lb), diff / (va + vb)
 
+
+
+# ---- two unpaired sets (plot_results.py --compare) ------------------------------------------
+#
+# Before and after a change (a kernel, a sysctl) the runs cannot be paired by round: they were
+# made at different times. Each point then has m runs in BASE and n runs in NEW, and the
+# question is by what factor NEW differs from BASE. On log values the factor is a shift, and
+# the Hodges–Lehmann estimate of a shift is the median of the m n differences
+# log(new_j) - log(base_i). Its distribution-free interval comes from the Mann–Whitney
+# statistic U (the number of differences below the true shift): if the two sets differ only
+# by that shift (same shape and spread on the log scale) and every run is independent, U has
+# the same exact distribution as with no shift, so [D_(k), D_(mn+1-k)] of the sorted
+# differences misses the shift with probability 2 P(U <= k - 1): exact, not asymptotic.
+# With m = n = 3 even [min, max] covers only 90% (2/20 outside); 4 and 4 reach 97.1%.
+# The interval read as a test is the exact two-sided Mann–Whitney test, ties counted
+# against, exactly as the sign test above: p <= ALPHA exactly when the interval excludes 0.
+
+
+def mann_whitney_counts(m, n):
+    """Exact null distribution of the Mann–Whitney U of samples of m and n continuous
+    values, as counts: entry u is the number of the C(m+n, m) orderings with U = u (the
+    coefficients of the Gaussian binomial coefficient [m+n choose m] in q)."""
+    size = m * n + 1
+    c = [1] + [0] * (size - 1)
+    for i in range(1, m + 1):       # times (1 - q^(n+i)) / (1 - q^i), exactly in integers
+        for u in range(size - 1, n + i - 1, -1):
+            c[u] -= c[u - n - i]
+        for u in range(i, size):
+            c[u] += c[u - i]
+    return c
+
+
+def mann_whitney_cdf(m, n, u):
+    """P(U <= u) for the Mann–Whitney U of m and n continuous values with no shift;
+    0 for u < 0."""
+    if u < 0:
+        return 0.0
+    counts = mann_whitney_counts(m, n)
+    return sum(counts[:min(u, m * n) + 1]) / math.comb(m + n, m)
+
+
+def shift_coverage(m, n, k):
+    """Exact probability that [D_(k), D_(mn+1-k)] of the m n sorted differences covers
+    the shift: 1 - 2 P(U <= k - 1)."""
+    if m < 1 or n < 1 or k < 1 or 2 * k > m * n + 1:
+        return 0.0
+    return 1 - 2 * mann_whitney_cdf(m, n, k - 1)
+
+
+def shift_interval(xs, ys, level=CI_LEVEL):
+    """(estimate, lo, hi, coverage) of the shift ys - xs: the Hodges–Lehmann estimate (the
+    median of every y - x) and the Mann–Whitney interval [D_(k), D_(mn+1-k)] with the
+    largest k whose coverage reaches level, else [min, max] with the coverage it has."""
+    diffs = sorted(y - x for x in xs for y in ys)
+    m, n = len(xs), len(ys)
+    k = 1
+    while shift_coverage(m, n, k + 1) >= level:
+        k += 1
+    return statistics.median(diffs), diffs[k - 1], diffs[m * n - k], shift_coverage(m, n, k)
+
+
+def mann_whitney_p(xs, ys, center=0.0):
+    """Exact two-sided Mann–Whitney p for 'the shift ys - xs is center', ties counted
+    against: min(1, 2 P(U <= min(below, above) + ties)) over the m n differences. p <=
+    ALPHA exactly when the CI_LEVEL shift_interval excludes center."""
+    if not xs or not ys:
+        return 1.0
+    below, above, ties = sign_counts([y - x for x in xs for y in ys], center)
+    return min(1.0, 2 * mann_whitney_cdf(len(xs), len(ys), min(below, above) + ties))
+
+
+def mann_whitney_equivalence_p(xs, ys, low, high):
+    """p of 'the shift ys - xs lies inside (low, high)': both one-sided Mann–Whitney tests
+    (a difference on a bound counts against), the larger p doubled. p <= ALPHA exactly
+    when the CI_LEVEL shift_interval lies strictly inside."""
+    if not xs or not ys:
+        return 1.0
+    diffs = [y - x for x in xs for y in ys]
+    outside = max(sum(1 for d in diffs if d <= low), sum(1 for d in diffs if d >= high))
+    return min(1.0, 2 * mann_whitney_cdf(len(xs), len(ys), outside))
+
+
+def mann_whitney_critical(m, n, alpha=ALPHA):
+    """Largest c with 2 P(U <= c) <= alpha; -1 when no outcome of m and n runs reaches it."""
+    counts, total = mann_whitney_counts(m, n), math.comb(m + n, m)
+    c, below = -1, 0
+    for u in range(m * n + 1):
+        below += counts[u]
+        if 2 * below / total > alpha:
+            break
+        c = u
+    return c
+
+
+def pooled_log_sd(xs, ys):
+    """Pooled standard deviation of log values within the two sets (positive values); None
+    without at least 2 values in one set and 3 in all."""
+    parts = [[math.log(v) for v in s] for s in (xs, ys)]
+    dof = sum(len(p) - 1 for p in parts if len(p) > 1)
+    if dof < 1 or len(xs) + len(ys) < 3:
+        return None
+    ss = sum((len(p) - 1) * statistics.variance(p) for p in parts if len(p) > 1)
+    return math.sqrt(ss / dof)
+
+
+def unpaired_detectable(m, n, sd_log, alpha=ALPHA, power=POWER):
+    """Smallest true factor (a fraction: 0.04 = 4%) that the Mann–Whitney test of m and n
+    runs at level alpha would resolve with probability power, if log values were normal
+    with standard deviation sd_log in both sets. math.inf when no outcome of m and n runs
+    reaches alpha; None when the spread is unknown. A planning figure, never a verdict:
+    the normal model is used only here (shift_power_sd)."""
+    c = mann_whitney_critical(m, n, alpha)
+    if c < 0:
+        return math.inf
+    if sd_log is None:
+        return None
+    return math.expm1(sd_log * shift_power_sd(m, n, c, power))
+
+
+@functools.lru_cache(maxsize=None)
+def shift_power_sd(m, n, c, power=POWER, trials=1000):
+    """Smallest shift d, in standard deviations, at which at most c of the m n differences
+    y - x fall below 0 (the Mann–Whitney test's rejection of no shift) with probability
+    power, for x ~ N(0, 1) and y ~ N(d, 1): found by bisection over one fixed set of trials
+    simulated with a seed of m and n (deterministic; the power is exact to about 1.5%)."""
+    rnd = random.Random(f"mann-whitney {m} {n}")
+    sets = [(sorted(rnd.gauss(0, 1) for _ in range(m)), [rnd.gauss(0, 1) for _ in range(n)])
+            for _ in range(trials)]
+
+    def detects(d):
+        hits = sum(1 for xs, ys in sets
+                   if sum(len(xs) - bisect.bisect_left(xs, y + d) for y in ys) <= c)
+        return hits >= power * trials
+    lo, hi = 0.0, 1.0
+    while not detects(hi):
+        lo, hi = hi, hi * 2
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if detects(mid) else (mid, hi)
+    return hi
+
+
+def judge_unpaired(base, new, higher_is_better, precision=None):
+    """Verdict on NEW vs BASE from unpaired positive values of one point, before any
+    correction; the same keys and answers as judge(), on the factor new/base: ratio = the
+    Hodges–Lehmann estimate exp(median of log new - log base), [ci_low, ci_high] its
+    Mann–Whitney interval, p and p_same the exact Mann–Whitney tests (ties against),
+    below/above/ties the m n differences against 1, n_base/n_new the runs, n = the fewer of
+    them, sd_log the pooled spread of log values. faster: NEW is better by the metric's
+    direction (interval wholly above 1 for higher_is_better, below 1 otherwise)."""
+    lb, ln = [math.log(v) for v in base], [math.log(v) for v in new]
+    est, lo, hi, cov = shift_interval(lb, ln)
+    ratio, ci_low, ci_high = math.exp(est), math.exp(lo), math.exp(hi)
+    below, above, ties = sign_counts([y - x for x in lb for y in ln], 0.0)
+    reason = ""
+    if cov < CI_LEVEL:
+        verdict = "cannot tell"
+        reason = (f"too few runs ({len(base)} and {len(new)}; [min, max] of the differences "
+                  f"covers {cov:.1%}, a {CI_LEVEL:.0%} interval needs more)")
+    elif ci_low > 1 or ci_high < 1:
+        verdict = "faster" if (ci_low > 1) == higher_is_better else "slower"
+    elif precision and band(precision)[0] < ci_low and ci_high < band(precision)[1]:
+        verdict = "same"
+    else:
+        verdict = "cannot tell"
+        reason = "the interval includes 1" + (
+            f" and reaches beyond ±{precision:.0%}" if precision else "")
+    p_same = None
+    if precision:
+        low, high = band(precision)
+        p_same = mann_whitney_equivalence_p(lb, ln, math.log(low), math.log(high))
+    return {"ratio": ratio, "ci_low": ci_low, "ci_high": ci_high,
+            "n": min(len(base), len(new)), "n_base": len(base), "n_new": len(new),
+            "coverage": cov, "verdict": verdict, "reason": reason,
+            "p": mann_whitney_p(lb, ln), "p_same": p_same, "precision": precision,
+            "below": below, "above": above, "ties": ties, "sd_log": pooled_log_sd(base, new)}
+
+
+def judge_unpaired_detectable(c, level):
+    """correct_family's detectable for judge_unpaired results (unpaired_detectable)."""
+    return unpaired_detectable(c["n_base"], c["n_new"], c["sd_log"], level)
+
+
+def geometric_mean(values):
+    """exp(mean(log v)) of positive values; None for none."""
+    return math.exp(statistics.fmean(math.log(v) for v in values)) if values else None
 
 
 # ---- Rounds where the question needs them (run_experiments.sh --budget/--precision) ----

@@ -29,6 +29,7 @@
  *   lib/rx_zc.c    receive zero-copy: the stream mapped, checked in place
  *   lib/pagecache.c a3's sends from the page cache: sendfile, vmsplice+splice
  *   lib/window.c   the measured window: perf control, CPU/host/TCP samples
+ *   lib/samples.c  --interval: per-interval samples, stability, their list
  *   lib/report.c   latency histogram; output: one JSON object or key lines
  *
  * Where to look: a byte is sent by the strategy's send() (aN_server.c),
@@ -252,6 +253,54 @@ void hist_record(struct hist *h, uint64_t ns);
 void hist_merge(struct hist *into, const struct hist *h);
 /* The value at quantile q (0..1], in ns; 0 when empty. */
 double hist_quantile(const struct hist *h, double q);
+
+/* ---- per-interval samples, --interval (lib/samples.c) ------------------ */
+
+/* The measured window [start, end) cut at boundaries start + k * interval
+ * (k = 0 .. n-1, the last one end).  Each thread keeps its own samples: at
+ * the first check at or after a boundary it stores its cumulative counters
+ * (samples_take), so interval k is sample k+1 minus sample k, exact to the
+ * thread's check granularity; a thread that ends early repeats its last
+ * counters (samples_finish).  Merged after join.  Pure but for allocation. */
+#define SAMPLES_MAX     100000   /* boundaries a window may have */
+#define STALL_SHARE     0.1      /* an interval below this share of the median rate stalled */
+struct sample {
+	uint64_t t_ns;            /* when taken (CLOCK_MONOTONIC) */
+	uint64_t bytes, messages; /* cumulative, sent or received */
+	uint64_t cpu_ns;          /* the thread's CPU time (CLOCK_THREAD_CPUTIME_ID) */
+	uint64_t retrans;         /* TCP_INFO total_retrans of its socket */
+	uint64_t zc_completions, zc_copied;   /* a3's sender */
+};
+struct samples {
+	uint64_t start_ns, end_ns, interval_ns;
+	uint32_t n, taken;        /* boundaries; boundaries filled so far */
+	struct sample *s;         /* n of them; NULL when off */
+};
+/* interval_ns 0 (or an empty window): off, nothing allocated.  -1 when
+ * the window has more than SAMPLES_MAX boundaries or memory runs out. */
+int samples_init(struct samples *s, uint64_t start_ns, uint64_t end_ns, uint64_t interval_ns);
+void samples_free(struct samples *s);
+uint64_t samples_boundary(const struct samples *s, uint32_t k);
+/* Is a boundary due at now?  The hot paths' only cost: one comparison. */
+static inline bool samples_due(const struct samples *s, uint64_t now_ns)
+{
+	return s->taken < s->n && now_ns >= samples_boundary(s, s->taken);
+}
+void samples_take(struct samples *s, const struct sample *cum);    /* every due boundary */
+void samples_finish(struct samples *s, const struct sample *cum);  /* every boundary left */
+/* Add from's counters per boundary into into (set up from from when empty);
+ * -1 when their boundaries differ. */
+int samples_merge(struct samples *into, const struct samples *from);
+/* Over the full intervals' rates (bytes / nominal length; a last interval
+ * shorter than half is left out): cv = their coefficient of variation;
+ * stall_s = the longest run of intervals at or below STALL_SHARE of their
+ * median, in seconds; drift = the last third's mean over the first
+ * third's.  NaN where undefined (too few intervals, samples incomplete). */
+struct stability {
+	uint32_t intervals;
+	double cv, stall_s, drift;
+};
+void samples_stability(const struct samples *s, struct stability *st);
 
 /* ---- the server (lib/server.c) ---------------------------------------- */
 

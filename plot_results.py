@@ -5,7 +5,8 @@ Reads the CSV written by run_experiments.sh (one row per run, columns as listed 
 docs/csv-and-json.md, "CSV columns") and writes into the output directory:
 
   throughput, ratios, time_per_msg, latency, latency_threads, cache_misses, cpu_per_byte,
-  scaling, context_switches, zc_copied, summary, profile (with profile rows)
+  scaling, context_switches, zc_copied, summary, profile (with profile rows), timeline
+  (runs flagged unstable that kept their per-interval samples, or --timeline RUN)
                        each as .png and .svg
   report.md            the answers, in prose, with the numbers behind them
   summary.json         the same answers for scripts
@@ -48,6 +49,8 @@ import cbstats  # noqa: E402
 from cbstats import (  # noqa: E402
     ALPHA, CI_LEVEL, DEFAULT_PRECISION, MIN_ROUNDS, POWER, judge, median_interval,
     order_stat_coverage, order_stat_k)
+import cbcompare  # noqa: E402  (--compare BASE NEW)
+import cbtimeline  # noqa: E402  (--timeline RUN)
 
 SYSTEM_PYTHON = "/usr/bin/python3"          # Debian's python3-matplotlib serves this one
 REEXEC_GUARD = "COPYBENCH_PLOT_REEXECED"   # set on re-exec so we never loop
@@ -108,7 +111,8 @@ OPTIONAL_NUMERIC_COLUMNS = ("host_busy_cpus", "cpus_online", "srv_window_s", "cl
                             *(f"prof_{c}" for c, _, _ in PROFILE_CATEGORIES),
                             "prof_idle", "prof_foreign", "prof_samples",
                             "local_mtu", "local_speed_mbps", "remote_mtu", "remote_speed_mbps",
-                            "seed", "slot", "dsack_share", "precision")
+                            "seed", "slot", "dsack_share", "precision",
+                            "interval_s", "interval_cv", "interval_stall_s", "interval_drift")
 # Text columns of the planner (read from the row as they are): pass = first / extra
 # (extra rounds the adaptive planner gave a point).
 MACHINE_COLUMNS = ("kernel", "cpu_model", "link", "mtu")   # rows that differ are not pooled
@@ -717,6 +721,7 @@ def analyse(data):
         "partially_unavailable_counters": partially_unavailable_counters(data),
         "multiplexed_counters": multiplexed_counters(data),
         "perf_user_only_runs": sum(1 for r in data.ok if r.num["perf_user_only"] == 1),
+        "stability": stability(data),
     }
 
 
@@ -1143,6 +1148,60 @@ def retransmissions(data):
                     "dsack_share_median": statistics.median(shares) if shares else None,
                     "dsack_share_runs": len(shares)})
     return out
+
+
+STALL_FLAG_INTERVALS = 2   # a receiver stalled this many intervals in a row: flagged
+DRIFT_FLAG = 0.25          # last third's throughput over the first third's beyond ±this: flagged
+
+
+def stability(data):
+    """The ok runs' per-interval stability (interval_* columns, the receiver's): how many runs
+    recorded it, the median coefficient of variation of per-interval throughput, and every
+    run flagged unstable, with why: a stall of STALL_FLAG_INTERVALS intervals or more, or a
+    drift beyond ±DRIFT_FLAG."""
+    rows = [r for r in data.ok if r.num.get("interval_s")]
+    unstable = []
+    for r in rows:
+        why = []
+        stall, drift = r.num.get("interval_stall_s"), r.num.get("interval_drift")
+        if stall is not None and stall >= STALL_FLAG_INTERVALS * r.num["interval_s"] - 1e-9:
+            why.append(f"stalled {stall:g} s")
+        if drift is not None and not 1 / (1 + DRIFT_FLAG) <= drift <= 1 + DRIFT_FLAG:
+            why.append(f"drifted ×{drift:.2f}")
+        if why:
+            unstable.append(run_ref(r) | {"why": "; ".join(why), "interval_stall_s": stall,
+                                          "interval_drift": drift,
+                                          "interval_cv": r.num.get("interval_cv")})
+    cvs = [r.num["interval_cv"] for r in rows if r.num.get("interval_cv") is not None]
+    return {"runs": len(rows), "interval_s": sorted({r.num["interval_s"] for r in rows}),
+            "cv_median": statistics.median(cvs) if cvs else None, "unstable": unstable,
+            "stall_flag_intervals": STALL_FLAG_INTERVALS, "drift_flag": DRIFT_FLAG}
+
+
+def report_stability(a):
+    """'Stability over time': the flagged runs (nothing when no run recorded samples)."""
+    st = a["stability"]
+    if not st["runs"]:
+        return []
+    iv = ", ".join(f"{v:g}" for v in st["interval_s"])
+    out = ["## Stability over time", "",
+           f"{st['runs']} runs recorded per-interval samples ({iv} s; the receiver's, "
+           "docs/csv-and-json.md); the median coefficient of variation of their per-interval "
+           f"throughput is {fmt_num(st['cv_median'])}. A run is flagged when its receiver "
+           f"stalled {STALL_FLAG_INTERVALS} intervals in a row or more (each at or below 10% "
+           f"of its median) or its last third's throughput differs from its first third's by "
+           f"more than ±{fmt_pct(DRIFT_FLAG)}."]
+    if not st["unstable"]:
+        return out + ["", "No run was flagged.", ""]
+    out += ["", f"{len(st['unstable'])} flagged (each run's samples are in its raw "
+            "`*.cli.json` / `*.srv.json` under `results/<run_id>/`):", ""]
+    for u in st["unstable"][:FAILED_SHOWN]:
+        out.append(f"- run `{u['run_id']}` #{u['order']} (repeat {u['repeat']}): {u['mode']} "
+                   f"{u['strategy']} {fmt_size(u['msg_size'])} × {u['threads']}: {u['why']}")
+    if len(st["unstable"]) > FAILED_SHOWN:
+        out.append(f"- and {len(st['unstable']) - FAILED_SHOWN} more (summary.json "
+                   "`stability.unstable`)")
+    return out + [""]
 
 
 def write_retransmissions(data, path):
@@ -2000,6 +2059,7 @@ def write_report(a, data, path):
     lines += report_zc(a, data)
     lines += report_paths(a, data)
     lines += report_retrans(a)
+    lines += report_stability(a)
     lines += report_latency(a)
     lines += report_environment(a, data)
     lines += report_between_hosts(data)
@@ -3155,7 +3215,23 @@ def parse_args(argv):
     p.add_argument("--precision", type=precision_arg, metavar="P",
                    help="±P of 'the same within ±P', e.g. 0.05 or 5%% (default: the CSV's "
                         "precision column, the run's plan; else 0.05)")
-    return p.parse_args(argv)
+    p.add_argument("--compare", nargs=2, metavar=("BASE", "NEW"),
+                   help="before and after instead of the report: compare.md, compare.json "
+                        "and compare.png in --out; each side is FILE, FILE@ID[,ID...] or "
+                        "ID[,ID...] (runs of the positional CSV) (docs/compare.md)")
+    p.add_argument("--allow-diff", action="append", choices=cbcompare.COMPARE_FIELDS,
+                   metavar="FIELD", help="with --compare: FIELD is the change, so BASE and "
+                   "NEW may differ in it (" + ", ".join(cbcompare.COMPARE_FIELDS) + "); "
+                   "repeatable")
+    p.add_argument("--timeline", action="append", metavar="RUN",
+                   help="draw timeline.png of this run's per-interval samples (RUN_ID:ORDER, "
+                        "or ORDER; repeatable; default: the runs flagged unstable)")
+    args = p.parse_args(argv)
+    if args.allow_diff and not args.compare:
+        p.error("--allow-diff names the change between the sets of --compare BASE NEW")
+    if args.compare and args.run_id != "latest":
+        p.error("--compare chooses runs per side: FILE@ID[,ID...] or ID[,ID...]")
+    return args
 
 
 def die(message, status=1):
@@ -3168,6 +3244,8 @@ def main(argv=None):
     from_command_line = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
+    if args.compare:
+        return cbcompare.run(args, sys.modules[__name__], from_command_line, argv)
     try:
         rows, runs = select_runs(args.csv, load_rows(args.csv), args.run_id)
     except InputError as e:
@@ -3179,6 +3257,10 @@ def main(argv=None):
     data = Data(args.csv, rows, args.threads, args.size, runs, args.precision)
     analysis = analyse(data)
     try:
+        timeline_runs = cbtimeline.runs_to_draw(args, data, analysis, sys.modules[__name__])
+    except cbtimeline.TimelineError as e:
+        return die(str(e))
+    try:
         os.makedirs(args.out, exist_ok=True)
         written = [fig(data, args.out) for fig in FIGURES]
         written += [fig(data, args.out, analysis) for fig in FIGURES_OF_ANSWERS]
@@ -3186,6 +3268,10 @@ def main(argv=None):
         profile = plot_profile(data, args.out, analysis)
         if profile:
             written.append(profile)
+        timeline = cbtimeline.draw(timeline_runs, bool(args.timeline), args.out,
+                                   sys.modules[__name__])
+        if timeline:
+            written.append(timeline)
         report = os.path.join(args.out, "report.md")
         summary = os.path.join(args.out, "summary.json")
         write_report(analysis, data, report)

@@ -81,6 +81,7 @@ readonly READY_POLL_S=0.01
 readonly READY_TIMEOUT_S=5    # server readiness
 readonly EXIT_TIMEOUT_S=5     # server exit after the client finished
 readonly STOP_GRACE_S=2       # SIGTERM grace before SIGKILL
+readonly INTERVAL_S=0.1       # --interval of both binaries: per-interval samples, stability
 readonly CLIENT_SLACK_S=15    # client timeout = duration + warmup + this
 readonly SERVER_SLACK_S=30    # server timeout = duration + warmup + this (outlives the client)
 
@@ -1347,6 +1348,8 @@ build_columns() {
 	# The plan's record (docs/sweep.md "Rounds where the question needs them") and the run's
 	# DSACK'd share of its retransmissions.
 	CSV_COLS+=(seed pass slot dsack_share precision)
+	# The receiver's per-interval stability (row_stability).
+	CSV_COLS+=(interval_s interval_cv interval_stall_s interval_drift)
 	CSV_HEADER=$(IFS=,; printf '%s' "${CSV_COLS[*]}")
 }
 
@@ -1737,6 +1740,7 @@ run_one() {
 	fill_row "$order" "$rep" "$status" "$reason" "$impl" "$variant" "$mode" "$size" "$threads" \
 		"$timestamp" "$base" "$engine" "$rx"
 	ROW[seed]=$SEED ROW[pass]=${PLAN_PASS[idx]} ROW[slot]=${PLAN_SLOT[idx]} ROW[precision]=$PRECISION
+	row_stability
 	write_row
 	[[ -z $REMOTE ]] || remote_after_row "$order"
 	[[ $status == ok ]]
@@ -1763,10 +1767,11 @@ run_cmds() {
 		perf_srv+=(--) perf_cli+=(--)
 	fi
 	_srv_cmd=("${perf_srv[@]}" "$SCRIPT_DIR/${impl}_server" -p "$port" -B "$SRV_ADDR" -n "$threads" --json
-		"${ctl_srv[@]}")
+		--interval "$INTERVAL_S" "${ctl_srv[@]}")
 	if [[ -n $SRV_CPUS ]]; then _srv_cmd+=(-A "$SRV_CPUS"); fi
 	_cli_cmd=("${perf_cli[@]}" "$SCRIPT_DIR/${impl}_client" -H "$SRV_ADDR" -p "$port" -s "$size" -t "$threads"
-		-d "$DURATION_S" --warmup "$WARMUP_S" --mode "$mode" --buffers "$BUFFERS" --json "${ctl_cli[@]}")
+		-d "$DURATION_S" --warmup "$WARMUP_S" --mode "$mode" --buffers "$BUFFERS" --json
+		--interval "$INTERVAL_S" "${ctl_cli[@]}")
 	if [[ $engine != syscall ]]; then _cli_cmd+=(--engine "$engine"); fi
 	if [[ $rx != copy ]]; then _cli_cmd+=(--rx "$rx"); fi
 	if [[ $variant == per-field ]]; then _cli_cmd+=(--per-field); fi
@@ -2104,6 +2109,17 @@ row_sender() {
 		ROW[$k]=$(num_or_na "${SRV[$k]-}")
 	done
 	dsack_share_of "ROW[dsack_share]" "${ROW[tcp_dsack_recv_segs]}" "${ROW[tcp_retrans]}"
+}
+
+# row_stability: the receiver's (the client's) per-interval figures over its window: the
+# interval, the coefficient of variation of per-interval throughput, the longest stall and
+# the drift (docs/csv-and-json.md). Each interval's samples stay in the raw BASE.cli.json
+# and BASE.srv.json beside the row's other raw files.
+row_stability() {
+	local k
+	for k in interval_s interval_cv interval_stall_s interval_drift; do
+		ROW[$k]=$(num_or_na "${CLI[$k]-}")
+	done
 }
 
 # dsack_share_of VAR DSACK_SEGS RETRANS: VAR = DSACK_SEGS / RETRANS with 4 decimals: of the

@@ -22,6 +22,7 @@
 enum {
 	OPT_VERSION = 1000, OPT_JSON, OPT_WARMUP, OPT_VERIFY, OPT_MODE, OPT_PER_FIELD, OPT_ZC_POOL,
 	OPT_MEM_BUDGET, OPT_BUFFERS, OPT_PERF_CTL, OPT_ENGINE, OPT_URING_DEPTH, OPT_FIXED_BUFFERS, OPT_RX,
+	OPT_INTERVAL,
 };
 
 #define FOR_SERVER  ROLE_SERVER
@@ -102,6 +103,10 @@ static const struct cli_opt cli_opts[] = {
 	  "(perf stat --control fifo:CTL,ACK -D -1): its counters are\n"
 	  "enabled at the measured window's start, disabled at its end;\n"
 	  "twice for two perf processes" },
+	{ OPT_INTERVAL, "interval", "SECONDS", FOR_BOTH, ALL_STRATS, NULL,
+	  "per-interval samples over the measured window (e.g. 0.1):\n"
+	  "bytes, messages, thread CPU, retransmissions (a3's sender:\n"
+	  "completions, copied); --json lists them (default: none)" },
 	{ OPT_JSON, "json", NULL, FOR_BOTH, ALL_STRATS, NULL, "print one JSON object on stdout at exit" },
 	{ 'h', "help", NULL, FOR_BOTH, ALL_STRATS, NULL, "this help" },
 	{ OPT_VERSION, "version", NULL, FOR_BOTH, ALL_STRATS, NULL, "print the version" },
@@ -309,6 +314,10 @@ static void cli_set(struct config *c, int id, const char *arg)
 		if (parse_seconds(arg, &c->warmup_s))
 			usage_error("bad warmup '%s' (expected seconds >= 0, at most %g)", arg, DURATION_MAX_S);
 		break;
+	case OPT_INTERVAL:
+		if (parse_seconds(arg, &c->interval_s) || c->interval_s < 0.001)
+			usage_error("bad interval '%s' (expected seconds >= 0.001)", arg);
+		break;
 	case OPT_VERIFY:
 		c->verify = true;
 		break;
@@ -382,6 +391,10 @@ void parse_cli(int argc, char **argv, struct config *c)
 		usage_error("--rx zerocopy measures stream receive; it does not apply to --mode rr");
 	if (c->rx_discard && c->verify)
 		usage_error("--verify checks bytes, and --rx discard receives none");
+	if (c->role == ROLE_CLIENT && c->interval_s > 0 &&
+	    c->duration_s / c->interval_s >= SAMPLES_MAX)
+		usage_error("--interval %g cuts a %g s window into more than %d intervals",
+			    c->interval_s, c->duration_s, SAMPLES_MAX - 1);
 	if (c->fixed == -1)
 		c->fixed = c->uring && c->strategy == STRAT_A3 && uring_fixed_zc_supported();
 }

@@ -137,6 +137,21 @@ static int client_rx(struct client_thread *t, struct msg *m, uint64_t *seq, uint
 	return r;
 }
 
+/* --interval: this thread's cumulative counters at every boundary due at
+ * now (or, ending, at every boundary left). */
+static void client_sample(struct client_thread *t, uint64_t now, bool ending)
+{
+	struct sample cum = { .t_ns = now, .bytes = t->bytes_total, .messages = t->messages_total };
+	struct tcp_totals tcp = { 0 };
+	sample_thread_cpu(&cum);
+	tcp_totals_add(&tcp, t->fd);
+	cum.retrans = tcp.retrans;
+	if (ending)
+		samples_finish(&t->smp, &cum);
+	else
+		samples_take(&t->smp, &cum);
+}
+
 static void client_stream(struct client_thread *t, struct msg *m)
 {
 	struct client *cl = t->cl;
@@ -178,6 +193,8 @@ static void client_stream(struct client_thread *t, struct msg *m)
 			t->messages += pending_m;
 		}
 		pending_b = pending_m = 0;
+		if (samples_due(&t->smp, now))
+			client_sample(t, now, false);
 		if (now >= cl->end_ns || atomic_load_explicit(&cl->abort, memory_order_relaxed))
 			break;
 	}
@@ -227,6 +244,8 @@ static void client_rr(struct client_thread *t, struct msg *m)
 			t->bytes += m->size;
 			t->messages++;
 		}
+		if (samples_due(&t->smp, t1))
+			client_sample(t, t1, false);
 	}
 	put_le(req, RR_BYE, 8);
 	if (net_send_all(t->fd, req, sizeof(req)) < 0) {
@@ -271,6 +290,8 @@ static void *client_thread_main(void *arg)
 			atomic_store(&cl->abort, true);
 	}
 	if (t->fd >= 0) {
+		if (t->smp.n)   /* a boundary never reached: the counters stopped here */
+			client_sample(t, now_ns(), true);
 		if (t->connected)
 			tcp_totals_add(&t->tcp, t->fd);
 		close(t->fd);
@@ -376,6 +397,10 @@ static bool client_measure(struct client *cl, struct client_thread *th, struct w
 	cl->warm_ns = cl->start_ns + (uint64_t)(cfg->warmup_s * 1e9);
 	cl->end_ns = cl->warm_ns + (uint64_t)(cfg->duration_s * 1e9);
 	bool aborted = atomic_load(&cl->abort);
+	for (uint64_t i = 0; i < cfg->threads; i++)   /* before the barrier: theirs after it */
+		if (samples_init(&th[i].smp, cl->warm_ns, cl->end_ns,
+				 (uint64_t)(cfg->interval_s * 1e9)) < 0)
+			die(1, ENOMEM, "per-interval samples");
 	pthread_barrier_wait(&cl->barrier);
 	if (!aborted) {
 		sleep_until_ns(cl->warm_ns);
@@ -395,10 +420,11 @@ struct client_totals {
 	uint64_t rx_mapped, rx_copied, rx_win_mapped, rx_win_copied, rx_discarded;
 	struct tcp_totals tcp;
 	struct hist rtt;
+	struct samples smp;
 	const char *first_err;
 };
 
-static void client_sum(const struct client_thread *th, uint64_t n, struct client_totals *tot)
+static void client_sum(struct client_thread *th, uint64_t n, struct client_totals *tot)
 {
 	hist_init(&tot->rtt);
 	for (uint64_t i = 0; i < n; i++) {
@@ -414,6 +440,9 @@ static void client_sum(const struct client_thread *th, uint64_t n, struct client
 		tot->rx_discarded += th[i].rx_discarded;
 		tcp_totals_merge(&tot->tcp, &th[i].tcp);
 		hist_merge(&tot->rtt, &th[i].rtt);
+		if (samples_merge(&tot->smp, &th[i].smp) < 0)
+			die(1, ENOMEM, "per-interval samples");
+		samples_free(&th[i].smp);
 		if (th[i].failed) {
 			tot->failed++;
 			if (!tot->first_err)
@@ -483,6 +512,8 @@ static void client_report(const struct config *cfg, const struct client_totals *
 	out_str(&o, "cpus", cfg->cpus_text);
 	out_str(&o, "status", reason[0] ? "failed" : "ok");
 	out_str(&o, "reason", reason);
+	if (cfg->interval_s > 0)
+		out_samples(&o, &tot->smp, false);
 	out_end(&o);
 }
 

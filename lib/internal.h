@@ -101,6 +101,14 @@ void window_close(struct window *w, struct perf_ctl *p);
  * when there was no window). */
 void out_window(struct out *o, const struct window *w, const struct perf_ctl *p);
 
+/* ---- lib/samples.c ------------------------------------------------------ */
+/* cum->cpu_ns = the calling thread's CPU time. */
+void sample_thread_cpu(struct sample *cum);
+/* interval_s, intervals, interval_cv, interval_stall_s, interval_drift; with
+ * JSON then "samples": one object per interval (zc: a3's counters too).
+ * Must come last: the driver's reader of flat objects stops at a list. */
+void out_samples(struct out *o, const struct samples *s, bool zc);
+
 /* ---- lib/cli.c --------------------------------------------------------- */
 enum role { ROLE_SERVER = 1, ROLE_CLIENT = 2 };
 
@@ -131,6 +139,7 @@ struct config {
 	bool rx_zc;                /* --rx zerocopy */
 	bool rx_discard;           /* --rx discard: recv(MSG_TRUNC), nothing copied or checked */
 	double duration_s, warmup_s;
+	double interval_s;         /* --interval: per-interval samples; 0 = none */
 	bool verify, per_field;
 	int mode;
 };
@@ -168,6 +177,7 @@ struct client_thread {
 	uint64_t rx_mapped, rx_copied;         /* --rx zerocopy: bytes mapped / copied */
 	uint64_t rx_win_mapped, rx_win_copied; /* of those, inside the measured window */
 	uint64_t rx_discarded;                 /* --rx discard: bytes the kernel dropped uncopied */
+	struct samples smp;                    /* --interval: over the window */
 	bool connected, failed;
 	char err[200];
 };

@@ -69,6 +69,7 @@ struct server {
 	struct window win;
 	uint64_t win_bytes, win_messages;
 	struct tcp_totals win_tcp;
+	struct samples smp;            /* --interval: every connection's, merged */
 };
 
 struct conn_thread {
@@ -117,6 +118,8 @@ struct conn_result {
 	struct tcp_totals tcp, win_tcp;      /* TCP_INFO: the whole connection / the window */
 	bool tcp_opened, tcp_closed;         /* win_tcp's edges taken */
 	uint64_t retrans0;                   /* total_retrans at the window's start */
+	struct samples smp;                  /* --interval, from the window's anchoring */
+	bool smp_set;                        /* smp set up (or tried: once) */
 	uint64_t reserved;       /* bytes of the memory budget this connection holds */
 	bool served, failed;
 };
@@ -175,6 +178,20 @@ static uint64_t tcp_total_retrans(int fd)
 	return t.retrans;
 }
 
+/* --interval: this connection's cumulative counters at every boundary due
+ * at now (ending: at every boundary left).  Its own thread's counters. */
+static void conn_sample(struct conn *c, struct conn_result *res, uint64_t now, bool ending)
+{
+	struct sample cum = { .t_ns = now, .bytes = res->bytes, .messages = res->messages,
+			      .retrans = tcp_total_retrans(c->fd),
+			      .zc_completions = c->zc.completions, .zc_copied = c->zc.copied };
+	sample_thread_cpu(&cum);
+	if (ending)
+		samples_finish(&res->smp, &cum);
+	else
+		samples_take(&res->smp, &cum);
+}
+
 /* Called by the connection's thread every few messages: the bytes sent
  * since the last call count in the window when now is inside it; TCP_INFO
  * is taken when the window opens and when it closes (or at the end). */
@@ -197,6 +214,16 @@ static void conn_tick(struct server *srv, struct conn *c, struct conn_result *re
 		res->win_tcp.retrans -= res->retrans0;
 		res->tcp_closed = true;
 	}
+	if (ws && !res->smp_set && srv->cfg->interval_s > 0) {
+		res->smp_set = true;
+		if (samples_init(&res->smp, ws, we, (uint64_t)(srv->cfg->interval_s * 1e9)) < 0)
+			warning("per-interval samples: a window of more than %d intervals, or no memory",
+				SAMPLES_MAX - 1);
+	}
+	if (ending && res->smp.s)
+		conn_sample(c, res, now, true);
+	else if (samples_due(&res->smp, now))
+		conn_sample(c, res, now, false);
 }
 
 /* Stream messages until the client stops us.  Returns 0, or -1 with
@@ -414,9 +441,12 @@ static bool conn_serve(struct server *srv, struct conn *c, struct conn_result *r
 }
 
 /* Add a finished connection into the server's totals. */
-static void conn_account(struct server *srv, const struct conn *c, const struct conn_result *res)
+static void conn_account(struct server *srv, const struct conn *c, struct conn_result *res)
 {
 	pthread_mutex_lock(&srv->lock);
+	if (res->served && samples_merge(&srv->smp, &res->smp) < 0)
+		warning("per-interval samples of a connection left out: no memory");
+	samples_free(&res->smp);
 	srv->active--;
 	/* a3 may have leaked a pool the kernel still holds: keep it counted */
 	if (!c->zc.missing)
@@ -564,6 +594,8 @@ static void server_report(struct server *srv, const struct cpu_usage *cpu0, uint
 		out_zc(&o, &srv->zc);
 	out_str(&o, "status", srv->failed ? "failed" : "ok");
 	out_str(&o, "reason", srv->failed ? srv->last_error : "");
+	if (cfg->interval_s > 0)
+		out_samples(&o, &srv->smp, srv->strat->has_zc_stats);
 	out_end(&o);
 	if (srv->strat->has_zc_stats && srv->zc.completions)
 		fprintf(stderr, "%s: the kernel reported %" PRIu64 " of %" PRIu64

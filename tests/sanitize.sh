@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/sanitize.sh — run the unit tests and the integration tests
-# (test_core, test_hostile, test_window, test_zc_paths, test_pagecache, test_cli) against sanitizer builds, then
+# (test_core, test_hostile, test_window, test_zc_paths, test_pagecache, test_cli, test_samples) against sanitizer builds, then
 # tests/valgrind.sh against the normal build (`make sanitize`).
 #
 #   bash tests/sanitize.sh build/asan build/tsan
@@ -17,7 +17,8 @@ set -uo pipefail
 
 TOP="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly TOP
-readonly SUITES=(tests/test_core.sh tests/test_hostile.sh tests/test_window.sh tests/test_zc_paths.sh tests/test_pagecache.sh tests/test_cli.sh)
+readonly SUITES=(tests/test_core.sh tests/test_hostile.sh tests/test_window.sh tests/test_zc_paths.sh tests/test_pagecache.sh
+	tests/test_cli.sh tests/test_samples.sh)
 WORK="$(mktemp -d)"
 readonly WORK
 trap 'rm -rf "$WORK"' EXIT

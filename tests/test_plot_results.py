@@ -1702,6 +1702,278 @@ class TestReportLength(unittest.TestCase):
 
 # ---- the PASS/FAIL protocol -----------------------------------------------------------
 
+# ---- before and after: plot_results.py --compare (cbcompare.py) ------------------------------
+
+# Two crafted result sets, six runs a point in each. NEW/BASE is a known factor at some
+# points and 1 at others; within a set every run carries a small noise factor (BASE and NEW
+# with different ones), so the runs are unpaired and the answers are known.
+CMP_BASE_ID, CMP_NEW_ID = "20260101T000000Z-900", "20260102T000000Z-901"
+CMP_NOISE_BASE = [1.0, 1.01, 0.99, 1.005, 0.995, 1.002]
+CMP_NOISE_NEW = [0.997, 1.008, 1.0, 0.992, 1.004, 0.99]
+CMP_WIDE_BASE = [0.7, 1.3, 0.9, 1.1, 0.8, 1.2]         # noise far beyond ±5%
+CMP_WIDE_NEW = [1.25, 0.75, 1.15, 0.85, 1.05, 0.95]
+# (strategy, size): (BASE Gbit/s, NEW/BASE factor, wide noise?)
+CMP_STREAM = {("a1", 64): (1.0, 1.5, False), ("a1", 64 * KIB): (20.0, 1.0, False),
+              ("a2", 64): (1.2, 0.6, False), ("a2", 64 * KIB): (22.0, 1.0, False),
+              ("a3", 64 * KIB): (10.0, 1.0, True)}
+CMP_RR_P50 = {"a1": (20.0, 0.8), "a2": (19.0, 1.0)}   # (BASE p50 µs, NEW/BASE factor)
+
+
+def compare_sets(new_kernel="6.18.0-test", new_placement="unpinned"):
+    """(BASE, NEW) sweeps per the tables above; NEW on new_kernel with new_placement."""
+    base = Sweep(kernel="6.18.0-test", run_id=CMP_BASE_ID, hour=0)
+    new = Sweep(kernel=new_kernel, run_id=CMP_NEW_ID, hour=1)
+    new.env["placement"] = new_placement
+    for rep in range(6):
+        for sw, is_new in ((base, False), (new, True)):
+            for (strategy, size), (gbps, factor, wide) in CMP_STREAM.items():
+                noise = (CMP_WIDE_NEW if is_new else CMP_WIDE_BASE) if wide else \
+                    (CMP_NOISE_NEW if is_new else CMP_NOISE_BASE)
+                sw.add(strategy, size, 1, rep + 1,
+                       round(gbps * (factor if is_new else 1.0) * noise[rep], 6))
+            for strategy, (p50, factor) in CMP_RR_P50.items():
+                noise = CMP_NOISE_NEW if is_new else CMP_NOISE_BASE
+                v = round(p50 * (factor if is_new else 1.0) * noise[rep], 4)
+                sw.add(strategy, 64, 1, rep + 1, 0.5, mode="rr", transactions=100000,
+                       transactions_per_sec=50000, rtt_p50_us=v, rtt_p99_us=round(v * 3, 4))
+    return base, new
+
+
+class TestCompare(unittest.TestCase):
+    """--compare BASE NEW: unpaired Hodges–Lehmann / Mann–Whitney answers per point, the
+    correction per metric, and the refusal of a difference not named as the change."""
+
+    def run_compare(self, *args):
+        tmp = tempfile.mkdtemp(prefix="test_compare.")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        out = os.path.join(tmp, "out")
+        return tmp, out, (lambda *a: run_script(*a, "--out", out))
+
+    def two_files(self, tmp, **kw):
+        base, new = compare_sets(**kw)
+        paths = []
+        for name, sw in (("base.csv", base), ("new.csv", new)):
+            paths.append(os.path.join(tmp, name))
+            with open(paths[-1], "w", encoding="utf-8") as f:
+                f.write(sw.text())
+        return paths
+
+    def compared(self, *extra, **kw):
+        tmp, out, run = self.run_compare()
+        b, n = self.two_files(tmp, **kw)
+        proc = run("--compare", b, n, *extra)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(os.path.join(out, "compare.json"), encoding="utf-8") as f:
+            a = json.load(f, parse_constant=strict_json)
+        with open(os.path.join(out, "compare.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertTrue(os.path.getsize(os.path.join(out, "compare.png")) > 10000)
+        return a, md, proc
+
+    @staticmethod
+    def comp(a, metric, series, size, mode="stream"):
+        found = [c for c in a["comparisons"] if (c["metric"], c["series"], c["msg_size"],
+                                                 c["mode"]) == (metric, series, size, mode)]
+        assert len(found) == 1, (metric, series, size, found)
+        return found[0]
+
+    def test_known_factors_give_the_right_answers(self):
+        a, md, _ = self.compared("--allow-diff", "kernel", new_kernel="6.19.0-test")
+        expect = {("a1", 64): "faster", ("a1", 64 * KIB): "same",
+                  ("a2", 64): "slower", ("a2", 64 * KIB): "same",
+                  ("a3", 64 * KIB): "cannot tell"}
+        for (s, size), verdict in expect.items():
+            c = self.comp(a, "throughput_gbps", s, size)
+            self.assertEqual(c["verdict"], verdict, c)
+            factor = CMP_STREAM[(s, size)][1]
+            self.assertLess(c["ci_low"], c["ci_high"])
+            self.assertTrue(c["ci_low"] <= factor * 1.02 and factor / 1.02 <= c["ci_high"], c)
+            self.assertAlmostEqual(c["ratio"], factor, delta=0.02 * factor)
+            self.assertEqual((c["n_base"], c["n_new"], c["family_size"]), (6, 6, 5))
+            # the driver's CPU per byte is 3.1e9 / bytes: its answers mirror throughput's
+            cpu = self.comp(a, "host_cpu_ns_per_byte", s, size)
+            self.assertEqual(cpu["verdict"], verdict, cpu)
+            self.assertAlmostEqual(cpu["ratio"], 1 / factor, delta=0.02 / factor)
+        # all 36 differences on one side: p = 2 / C(12, 6); five in the family
+        c = self.comp(a, "throughput_gbps", "a1", 64)
+        self.assertAlmostEqual(c["p"], 2 / 924)
+        self.assertAlmostEqual(c["coverage"], 1 - 2 * 19 / 924)
+        self.assertEqual(self.comp(a, "rtt_p50_us", "a1", 64, "rr")["verdict"], "faster")
+        self.assertEqual(self.comp(a, "rtt_p50_us", "a2", 64, "rr")["verdict"], "same")
+        thr = next(m for m in a["metrics"] if m["metric"] == "throughput_gbps")
+        self.assertEqual((thr["faster"], thr["slower"], thr["same"], thr["cannot tell"]),
+                         (1, 1, 2, 1))
+        geo = math.exp(statistics.fmean(math.log(c["ratio"]) for c in a["comparisons"]
+                                        if c["metric"] == "throughput_gbps"))
+        self.assertAlmostEqual(thr["geomean"], geo)
+        self.assertAlmostEqual(thr["geomean"], (1.5 * 0.6) ** 0.2, delta=0.02)
+        # the report says it in words, the change first
+        self.assertEqual(md.split("\n")[2],
+                         "**Compared: kernel 6.18.0-test → 6.19.0-test.**")
+        line = next(x for x in md.split("\n") if x.startswith("- **throughput**"))
+        self.assertIn("faster at 1 (×1.50)", line)
+        self.assertIn("slower at 1 (×0.60)", line)
+        self.assertIn("the same within ±5% at 2", line)
+        self.assertIn("cannot tell at 1", line)
+        self.assertIn("| stream a1 64 KiB × 1 |", md)
+        self.assertIn("same within ±5% |", md)
+
+    def test_mismatched_kernel_refused_unless_allowed(self):
+        tmp, out, run = self.run_compare()
+        b, n = self.two_files(tmp, new_kernel="6.19.0-test")
+        proc = run("--compare", b, n)
+        self.assertEqual((proc.returncode, proc.stdout), (2, ""), proc.stderr)
+        self.assertEqual(proc.stderr,
+                         "fatal: BASE and NEW differ in kernel (6.18.0-test → 6.19.0-test), "
+                         "which is not named as the change: add --allow-diff kernel if it is\n")
+        self.assertFalse(os.path.exists(out))
+        # naming another field does not allow this one
+        proc = run("--compare", b, n, "--allow-diff", "mtu")
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("differ in kernel", proc.stderr)
+        proc = run("--compare", b, n, "--allow-diff", "kernel")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("compared: kernel 6.18.0-test → 6.19.0-test", proc.stdout)
+
+    def test_placement_as_the_change_matches_points_across_it(self):
+        tmp, out, run = self.run_compare()
+        b, n = self.two_files(tmp, new_placement="pinned")
+        proc = run("--compare", b, n)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("differ in placement (unpinned → pinned)", proc.stderr)
+        a, md, _ = self.compared("--allow-diff", "placement", new_placement="pinned")
+        self.assertEqual(len([c for c in a["comparisons"]
+                              if c["metric"] == "throughput_gbps"]), 5)
+        self.assertIn("**Compared: placement unpinned → pinned.**", md)
+
+    def test_two_run_ids_of_one_csv(self):
+        tmp, out, run = self.run_compare()
+        base, new = compare_sets()
+        path = os.path.join(tmp, "results.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(base.text(new))
+        proc = run(path, "--compare", CMP_BASE_ID, CMP_NEW_ID)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(os.path.join(out, "compare.json"), encoding="utf-8") as f:
+            a = json.load(f)
+        self.assertEqual((a["base"]["run_ids"], a["new"]["run_ids"]), ([CMP_BASE_ID],
+                                                                        [CMP_NEW_ID]))
+        self.assertEqual(a["differences"], [])
+        self.assertEqual(self.comp(a, "throughput_gbps", "a2", 64)["verdict"], "slower")
+        with open(os.path.join(out, "compare.md"), encoding="utf-8") as f:
+            self.assertIn("no recorded field differs", f.read())
+        # FILE@ID names the same runs; the same runs on both sides are refused
+        proc = run("--compare", f"{path}@{CMP_BASE_ID}", f"{path}@{CMP_BASE_ID}")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("the same runs", proc.stderr)
+        proc = run(path, "--compare", CMP_BASE_ID, "20990101T000000Z-1")
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("no such run_id", proc.stderr)
+
+    def test_mann_whitney_pieces(self):
+        for m, n in ((1, 1), (2, 3), (3, 3), (4, 4), (3, 5)):
+            brute = [0] * (m * n + 1)
+            for pos in itertools.combinations(range(m + n), m):
+                brute[sum(1 for i in pos for j in range(i) if j not in pos)] += 1
+            self.assertEqual(cbstats.mann_whitney_counts(m, n), brute)
+        self.assertAlmostEqual(cbstats.shift_coverage(3, 3, 1), 0.9)      # no 95% interval
+        self.assertAlmostEqual(cbstats.shift_coverage(4, 4, 1), 1 - 2 / 70)
+        self.assertEqual(cbstats.mann_whitney_critical(3, 3), -1)
+        self.assertEqual(cbstats.unpaired_detectable(3, 3, 0.1), math.inf)
+        est, lo, hi, cov = cbstats.shift_interval([0, 1, 2, 3], [10, 11, 12, 13])
+        self.assertEqual((est, lo, hi), (10, 7, 13))
+        # the interval read as a test: p <= 0.05 exactly when it excludes 0 (and the
+        # equivalence p exactly when it lies inside the band), ties included
+        rnd = random.Random(5)
+        for _ in range(300):
+            m, n = rnd.randint(4, 7), rnd.randint(4, 7)
+            xs = [round(rnd.gauss(0, 1), 1) for _ in range(m)]
+            ys = [round(rnd.gauss(rnd.choice((0, 1, 2)), 1), 1) for _ in range(n)]
+            _, lo, hi, cov = cbstats.shift_interval(xs, ys)
+            if cov < cbstats.CI_LEVEL:
+                continue
+            self.assertEqual(cbstats.mann_whitney_p(xs, ys) <= 0.05, lo > 0 or hi < 0)
+            self.assertEqual(cbstats.mann_whitney_equivalence_p(xs, ys, -0.5, 0.5) <= 0.05,
+                             -0.5 < lo and hi < 0.5)
+        c = cbstats.judge_unpaired([1, 1.1, 0.9], [2, 2.2, 1.8], True, 0.05)
+        self.assertEqual(c["verdict"], "cannot tell")       # 3 and 3: too few runs
+        self.assertIn("too few runs", c["reason"])
+
+
+# ---- per-interval stability (interval_* columns) -------------------------------------------
+
+STAB_ID = "20260103T000000Z-902"
+STAB_EXTRA = ("interval_s", "interval_cv", "interval_stall_s", "interval_drift")
+
+
+def stability_sweep():
+    """Six rounds of a1 and a2 at 64 KiB with the receiver's stability recorded: round 3's a2
+    run stalled 0.3 s (three 0.1 s intervals), round 5's a1 drifted to 0.6 of its start, and
+    round 2's a1 stalled one interval only (below the flag)."""
+    sw = Sweep(run_id=STAB_ID)
+    for rep in range(1, 7):
+        for strategy in ("a1", "a2"):
+            stall = {(3, "a2"): 0.3, (2, "a1"): 0.1}.get((rep, strategy), 0.0)
+            drift = 0.6 if (rep, strategy) == (5, "a1") else 1.02
+            sw.add(strategy, 64 * KIB, 1, rep, 10.0, interval_s=0.1, interval_cv=0.05,
+                   interval_stall_s=stall, interval_drift=drift)
+    return sw
+
+
+class TestStability(unittest.TestCase):
+    """The report flags runs whose per-interval samples show a stall or a drift."""
+
+    def test_stall_and_drift_flagged(self):
+        tmp = tempfile.mkdtemp(prefix="test_stability.")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = os.path.join(tmp, "results.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(stability_sweep().text(extra=STAB_EXTRA))
+        out, summary, report, _ = Outputs.of(path)
+        st = summary["stability"]
+        self.assertEqual((st["runs"], st["interval_s"], st["cv_median"]), (12, [0.1], 0.05))
+        flagged = {(u["repeat"], u["strategy"]): u["why"] for u in st["unstable"]}
+        self.assertEqual(flagged, {("3", "a2"): "stalled 0.3 s", ("5", "a1"): "drifted ×0.60"})
+        text = section(report, "Stability over time")
+        self.assertIn("2 flagged", text)
+        self.assertIn("(repeat 3): stream a2 64 KiB × 1: stalled 0.3 s", text)
+        self.assertIn("(repeat 5): stream a1 64 KiB × 1: drifted ×0.60", text)
+        self.assertNotIn("repeat 2)", text)
+
+    def test_no_samples_no_section(self):
+        _, summary, report, _ = Outputs.of("verdicts.csv")
+        self.assertEqual(summary["stability"]["runs"], 0)
+        self.assertNotIn("## Stability over time", report)
+
+    def test_timeline_of_flagged_and_chosen_runs(self):
+        tmp = tempfile.mkdtemp(prefix="test_timeline.")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = os.path.join(tmp, "results.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(stability_sweep().text(extra=STAB_EXTRA))
+        raw = os.path.join(tmp, "results", STAB_ID)
+        os.makedirs(raw)
+        per = [10, 10, 0, 0, 0, 10, 10, 10, 10, 10]       # MB per 0.1 s; round 3's a2 stalled
+        samples = [{"t_s": k / 10, "len_s": 0.1, "bytes": b * 10 ** 6, "messages": b * 15,
+                    "cpu_s": 0.08 if b else 0.0, "retrans": 0} for k, b in enumerate(per)]
+        for side in ("cli", "srv"):                       # order 6: round 3's a2
+            with open(os.path.join(raw, f"0006-a2-default-64K-t1-r3.{side}.json"), "w") as f:
+                json.dump({"status": "ok", "samples": samples}, f)
+        out = os.path.join(tmp, "out")
+        proc = run_script(path, "--out", out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("timeline", proc.stdout)          # the flagged run kept its samples
+        self.assertGreater(os.path.getsize(os.path.join(out, "timeline.png")), 10000)
+        proc = run_script(path, "--out", out + "2", "--timeline", f"{STAB_ID}:6")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTrue(os.path.exists(os.path.join(out + "2", "timeline.png")))
+        proc = run_script(path, "--out", out + "3", "--timeline", "7")
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(proc.stderr, f"fatal: --timeline {STAB_ID}:7: no samples in "
+                         f"results/{STAB_ID}/0007-*.cli.json or .srv.json (the run predates "
+                         "--interval, or its files were archived)\n")
+
+
 class ProtocolResult(unittest.TestResult):
     """Prints 'PASS: name' / 'FAIL: name — why' / 'SKIP: name — why', one line per test."""
 
@@ -1754,7 +2026,8 @@ def main(argv):
     loader = unittest.defaultTestLoader
     for case in (TestContract, TestCrossover, TestInterval, TestStatistics, TestVerdicts,
                  TestMultiplicity, TestPlanned, TestTaskClock, TestMachines, TestData,
-                 TestRuns, TestCpuSources, TestFigures, TestBadInput, TestReportLength):
+                 TestRuns, TestCpuSources, TestFigures, TestBadInput, TestReportLength,
+                 TestCompare, TestStability):
         suite.addTests(loader.loadTestsFromTestCase(case))
     result = ProtocolResult()
     try:

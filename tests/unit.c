@@ -633,6 +633,65 @@ static bool test_pagecache_ring(void)
 	return true;
 }
 
+/* Per-interval samples: a thread's checks fill the boundaries they pass,
+ * two threads merge per boundary, and a run of empty intervals is a stall. */
+static bool test_samples(void)
+{
+	const uint64_t ms = 1000000ull, start = 1000 * ms;
+	struct samples a, b, sum = { 0 };
+	struct stability st;
+	CHECK(samples_init(&a, start, start + 1000 * ms, 100 * ms) == 0 && a.n == 11, "n %u", a.n);
+	CHECK(samples_init(&b, start, start + 1000 * ms, 100 * ms) == 0, "init b");
+	CHECK(samples_boundary(&a, 10) == start + 1000 * ms, "last boundary");
+	CHECK(!samples_due(&a, start - 1) && samples_due(&a, start), "due at the start");
+	/* a checks every 10 ms and gets 1000 bytes a check, none after 300 until 600 ms */
+	uint64_t bytes = 0;
+	for (uint64_t t = 0; t <= 1000; t += 10) {
+		if (t <= 300 || t > 600)
+			bytes += 1000;
+		struct sample cum = { .t_ns = start + t * ms, .bytes = bytes, .messages = bytes / 100 };
+		if (samples_due(&a, cum.t_ns))
+			samples_take(&a, &cum);
+	}
+	CHECK(a.taken == a.n, "taken %u of %u", a.taken, a.n);
+	CHECK(a.s[3].bytes == a.s[6].bytes && a.s[3].bytes == 31000, "stalled intervals moved bytes");
+	samples_stability(&a, &st);
+	CHECK(st.intervals == 10, "intervals %u", st.intervals);
+	CHECK(fabs(st.stall_s - 0.3) < 1e-9, "stall %g, want 0.3", st.stall_s);
+	CHECK(st.cv > 0.5, "cv %g", st.cv);
+	/* b checks once, late (a thread blocked the whole window), then ends early */
+	struct sample late = { .t_ns = start + 450 * ms, .bytes = 5000 };
+	samples_take(&b, &late);
+	CHECK(b.taken == 5, "late check filled %u boundaries, want 5", b.taken);
+	late.bytes = 7000;
+	samples_finish(&b, &late);
+	CHECK(b.taken == b.n && b.s[10].bytes == 7000, "finish");
+	CHECK(samples_merge(&sum, &a) == 0 && samples_merge(&sum, &b) == 0, "merge");
+	CHECK(sum.s[10].bytes - sum.s[0].bytes == (a.s[10].bytes - a.s[0].bytes) + 2000,
+	      "merged total %" PRIu64, sum.s[10].bytes - sum.s[0].bytes);
+	/* steady: no stall, cv 0, no drift */
+	struct samples c;
+	CHECK(samples_init(&c, start, start + 1000 * ms, 100 * ms) == 0, "init c");
+	for (uint32_t k = 0; k < c.n; k++)
+		c.s[k] = (struct sample){ .t_ns = samples_boundary(&c, k), .bytes = 5000ull * k };
+	c.taken = c.n;
+	samples_stability(&c, &st);
+	CHECK(st.stall_s == 0 && st.cv < 1e-12 && fabs(st.drift - 1) < 1e-12,
+	      "steady: stall %g cv %g drift %g", st.stall_s, st.cv, st.drift);
+	struct samples d;
+	CHECK(samples_init(&d, start, start + 500 * ms, 100 * ms) == 0, "init d");
+	CHECK(samples_merge(&d, &c) < 0, "merged samples of another window");
+	samples_free(&d);
+	CHECK(samples_init(&d, start, start + 1000 * ms, 0) == 0 && !d.n && !samples_due(&d, start),
+	      "interval 0 is off");
+	CHECK(samples_init(&d, 0, 1000 * 1000 * ms, ms / 100) < 0, "too many boundaries accepted");
+	samples_free(&a);
+	samples_free(&b);
+	samples_free(&c);
+	samples_free(&sum);
+	return true;
+}
+
 int main(void)
 {
 	run("size split places the remainder in the first fields", test_size_split);
@@ -656,5 +715,6 @@ int main(void)
 	run("io_uring registers a region in pieces of at most 1 GiB", test_uring_fixed_pieces);
 	run("io_uring SENDMSG_ZC flags are asked of the kernel by a trial", test_uring_zc_probe);
 	run("page-cache ring: its length, the hello's engine rules, sequences modulo the ring", test_pagecache_ring);
+	run("per-interval samples: boundaries, merge, stall", test_samples);
 	return failures ? 1 : 0;
 }
