@@ -2009,7 +2009,10 @@ row_paths() {
 	ROW[engine]=$(cell "${SRV[engine]-${CLI[engine]-$2}}")
 	ROW[rx]=$(cell "${CLI[rx]-$3}")
 	if [[ $3 == zerocopy ]]; then
-		ROW[rx_mapped_share]=$(per_byte 1 "${CLI[bytes_total]-}" "${CLI[rx_mapped_bytes]-x}")
+		# the measured window's share (issue 22: warm-up and drain left out)
+		local wm=${CLI[rx_win_mapped_bytes]-x} wc=${CLI[rx_win_copied_bytes]-x}
+		ROW[rx_mapped_share]=$(per_byte 1 "$(awk -v a="$wm" -v b="$wc" 'BEGIN {
+			if (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/) print a + b; else print "x" }')" "$wm")
 	else
 		ROW[rx_mapped_share]=""
 	fi
