@@ -275,13 +275,17 @@ size_bytes() {
 # split_list STRING: words separated by commas and/or blanks, one per line.
 split_list() { printf '%s\n' "${1//,/ }" | tr -s ' \t' '\n' | sed '/^$/d'; }
 
-check_impls() {
-	local x
-	[[ $# -gt 0 ]] || { err "no strategy given (choose from a1 a2 a3)"; return 1; }
+# check_choice WHAT CHOICES VALUE...: every VALUE is one of the blank-separated CHOICES
+# ("no WHAT given" / "unknown WHAT 'x' (choose from ...)" on stderr and 1 otherwise).
+check_choice() {
+	local what=$1 choices=$2 x
+	shift 2
+	[[ $# -gt 0 ]] || { err "no $what given (choose from $choices)"; return 1; }
 	for x in "$@"; do
-		case $x in a1 | a2 | a3) ;; *) err "unknown strategy '$x' (choose from a1 a2 a3)"; return 1 ;; esac
+		[[ " $choices " == *" $x "* ]] || { err "unknown $what '$x' (choose from $choices)"; return 1; }
 	done
 }
+check_impls() { check_choice strategy "a1 a2 a3" "$@"; }
 check_sizes() {
 	local x b
 	[[ $# -gt 0 ]] || { err "no message size given"; return 1; }
@@ -292,20 +296,8 @@ check_sizes() {
 		fi
 	done
 }
-check_engines() {
-	local x
-	[[ $# -gt 0 ]] || { err "no engine given (choose from syscall uring sendfile splice)"; return 1; }
-	for x in "$@"; do
-		case $x in syscall | uring | sendfile | splice) ;; *) err "unknown engine '$x' (choose from syscall uring sendfile splice)"; return 1 ;; esac
-	done
-}
-check_rx() {
-	local x
-	[[ $# -gt 0 ]] || { err "no receive path given (choose from copy zerocopy discard)"; return 1; }
-	for x in "$@"; do
-		case $x in copy | zerocopy | discard) ;; *) err "unknown receive path '$x' (choose from copy zerocopy discard)"; return 1 ;; esac
-	done
-}
+check_engines() { check_choice engine "syscall uring sendfile splice" "$@"; }
+check_rx() { check_choice "receive path" "copy zerocopy discard" "$@"; }
 check_threads() {
 	local x
 	[[ $# -gt 0 ]] || { err "no thread count given"; return 1; }
