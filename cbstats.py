@@ -161,6 +161,21 @@ def smallest_detectable(n, sd_log, alpha=ALPHA, power=POWER):
 
 # ---- one comparison ----------------------------------------------------------------------
 
+def interval_verdict(lo, hi, coverage, higher_is_better, precision, too_few):
+    """(verdict, reason) of a ratio's interval [lo, hi] with its coverage, before any
+    correction: faster/slower where it lies wholly above or below 1 (by the metric's
+    direction), same where it lies strictly inside [1/(1+P), 1+P], else cannot tell;
+    too_few is the reason when the coverage is below CI_LEVEL."""
+    if coverage < CI_LEVEL:
+        return "cannot tell", too_few
+    if lo > 1 or hi < 1:
+        return ("faster" if (lo > 1) == higher_is_better else "slower"), ""
+    if precision and band(precision)[0] < lo and hi < band(precision)[1]:
+        return "same", ""
+    return "cannot tell", "the interval includes 1" + (
+        f" and reaches beyond ±{precision:.0%}" if precision else "")
+
+
 def judge(ratios, higher_is_better, precision=None):
     """Verdict on a vs b from the paired ratios a/b, before any correction for the family.
 
@@ -174,19 +189,10 @@ def judge(ratios, higher_is_better, precision=None):
     n = len(ratios)
     med, lo, hi, cov = median_interval(ratios)
     below, above, ties = sign_counts(ratios)
-    reason = ""
-    if cov < CI_LEVEL:
-        verdict = "cannot tell"
-        reason = (f"too few rounds ({n}; a {CI_LEVEL:.0%} interval needs {MIN_ROUNDS}, "
-                  f"[min, max] covers {cov:.1%})")
-    elif lo > 1 or hi < 1:
-        verdict = "faster" if (lo > 1) == higher_is_better else "slower"
-    elif precision and band(precision)[0] < lo and hi < band(precision)[1]:
-        verdict = "same"
-    else:
-        verdict = "cannot tell"
-        reason = "the interval includes 1" + (
-            f" and reaches beyond ±{precision:.0%}" if precision else "")
+    verdict, reason = interval_verdict(
+        lo, hi, cov, higher_is_better, precision,
+        f"too few rounds ({n}; a {CI_LEVEL:.0%} interval needs {MIN_ROUNDS}, "
+        f"[min, max] covers {cov:.1%})")
     return {"ratio": med, "ci_low": lo, "ci_high": hi, "n": n, "coverage": cov,
             "verdict": verdict, "reason": reason, "p": sign_test_p(ratios),
             "p_same": equivalence_p(ratios, precision) if precision else None,
@@ -498,19 +504,10 @@ def judge_unpaired(base, new, higher_is_better, precision=None):
     est, lo, hi, cov = shift_interval(lb, ln)
     ratio, ci_low, ci_high = math.exp(est), math.exp(lo), math.exp(hi)
     below, above, ties = sign_counts([y - x for x in lb for y in ln], 0.0)
-    reason = ""
-    if cov < CI_LEVEL:
-        verdict = "cannot tell"
-        reason = (f"too few runs ({len(base)} and {len(new)}; [min, max] of the differences "
-                  f"covers {cov:.1%}, a {CI_LEVEL:.0%} interval needs more)")
-    elif ci_low > 1 or ci_high < 1:
-        verdict = "faster" if (ci_low > 1) == higher_is_better else "slower"
-    elif precision and band(precision)[0] < ci_low and ci_high < band(precision)[1]:
-        verdict = "same"
-    else:
-        verdict = "cannot tell"
-        reason = "the interval includes 1" + (
-            f" and reaches beyond ±{precision:.0%}" if precision else "")
+    verdict, reason = interval_verdict(
+        ci_low, ci_high, cov, higher_is_better, precision,
+        f"too few runs ({len(base)} and {len(new)}; [min, max] of the differences "
+        f"covers {cov:.1%}, a {CI_LEVEL:.0%} interval needs more)")
     p_same = None
     if precision:
         low, high = band(precision)

@@ -784,7 +784,7 @@ class TestData(unittest.TestCase):
         self.assertIn("| stream | a2 one-copy | 1 of 25 | 7.00 | 7.00 | not recorded |", text)
         # the series without a retransmission are named on one line, not given table rows
         self.assertNotIn("| stream | a1 two-copy |", text)
-        self.assertIn("No retransmission in any run of: stream a1 two-copy (25)", text)
+        self.assertIn("No retransmission in any run of: stream a1 two-copy (24), stream a3 zero-copy (25).", text)
 
     def test_cpu_softirq_a3_vs_a2(self):
         # paired and corrected, not median counts: a3's softirq per byte is above a2's in
