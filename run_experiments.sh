@@ -1790,10 +1790,11 @@ perf_fifos() {
 readonly PROF_FREQ=999
 readonly -a PROF_CATS=(user_copy send_copy zc_overhead deferred_copy recv_copy stack user_other idle foreign)
 
-# profile_classify PERF_DATA: "category<TAB>samples" for every PROF_CATS category. Each
-# sample's call chain goes to the first category it matches:
+# profile_classify PERF_DATA [PIDS]: "category<TAB>samples" for every PROF_CATS category.
+# Each sample's call chain goes to the first category it matches:
 #   foreign       a process that is not ours (not aN_server/aN_client, ksoftirqd, kworker or
-#                 the idle task): another load on the machine, left out of the split
+#                 the idle task; with PIDS, "pid pid", also an aN_ process of another run:
+#                 another copybench on the same machine): left out of the split
 #   idle          the idle task (swapper), or a chain in the idle loop
 #   deferred_copy skb_copy_ubufs and kin: the kernel copying zero-copy pages after all
 #   zc_overhead   pinning pages for a zero-copy send (zerocopy_sg_from_iter, pin/get_user_pages,
@@ -1806,10 +1807,11 @@ readonly -a PROF_CATS=(user_copy send_copy zc_overhead deferred_copy recv_copy s
 #   stack         the rest of the kernel: TCP/IP, veth, softirq, scheduling, syscalls
 #   user_other    the rest of user space (loops, checks, libc)
 profile_classify() {
-	perf_chains "$1" | awk -F'\t' '
+	perf_chains "$1" | awk -F'\t' -v pids=" ${2:-} " '
 		{
-			comm = $1; kernel = $2; leaf = $3; chain = $4
+			comm = $1; kernel = $2; leaf = $3; chain = $4; pid = $5
 			if (comm !~ /^(a[123]_(server|client)|ksoftirqd|kworker|swapper)/) c = "foreign"
+			else if (pids != "  " && comm ~ /^a[123]_/ && index(pids, " " pid " ") == 0) c = "foreign"
 			else if (comm ~ /^swapper/ || chain ~ / (do_idle|cpuidle_enter[a-z_]*|default_idle[a-z_]*|pv_native_safe_halt|acpi_safe_halt|native_safe_halt|cpu_startup_entry) /) c = "idle"
 			else if (chain ~ / (skb_copy_ubufs|skb_orphan_frags_rx|skb_zerocopy_clone) /) c = "deferred_copy"
 			else if (chain ~ / ([a-z_]*zerocopy_sg_from_iter|pin_user_pages[a-z_]*|get_user_pages[a-z_]*|iov_iter_get_pages[a-z0-9_]*|iov_iter_extract_pages|skb_zerocopy_iter_stream|msg_zerocopy_[a-z_]*|ip_recv_error|ipv6_recv_error|sock_recv_errqueue|io_notif_[a-z_]*|io_tx_ubuf_complete|io_sg_from_iter[a-z_]*|io_send_zc_[a-z_]*|io_sendmsg_zc) /) c = "zc_overhead"
@@ -1828,15 +1830,15 @@ profile_classify() {
 
 # perf_chains PERF_DATA: one line per sample of a 'perf record -g' file, tab-separated: the
 # task's comm, 1 when the sampled instruction was in the kernel (else 0), that leaf symbol,
-# and the call chain as " sym sym ... " (leaf first). The one parser of perf's call chains:
+# the call chain as " sym sym ... " (leaf first), and the process ID. The one parser of perf's call chains:
 # profile_classify and bench/where_time_goes.sh sort these lines into their categories.
 perf_chains() {
-	perf script -i "$1" -F comm,ip,sym 2>/dev/null | awk '
+	perf script -i "$1" -F comm,pid,ip,sym 2>/dev/null | awk '
 		function flush() {
-			if (have) printf "%s\t%d\t%s\t%s\n", comm, kernel, leaf, chain
+			if (have) printf "%s\t%d\t%s\t%s\t%s\n", comm, kernel, leaf, chain, pid
 			have = 0
 		}
-		/^[^ \t]/ { flush(); have = 1; chain = " "; leaf = ""; kernel = -1; comm = $1; next }
+		/^[^ \t]/ { flush(); have = 1; chain = " "; leaf = ""; kernel = -1; pid = $NF; comm = $0; sub(/[ \t]+[0-9]+[ \t]*$/, "", comm); next }
 		/^[ \t]+[0-9a-f]+ / {
 			sym = $2; sub(/\+0x[0-9a-f]+$/, "", sym)
 			chain = chain sym " "
@@ -1870,7 +1872,7 @@ row_profile() {
 	((RUN_PROF)) || return 0
 	ROW[prof_samples]=0
 	[[ -s $1.prof.data ]] || return 0
-	profile_classify "$1.prof.data" >"$1.prof.txt"
+	profile_classify "$1.prof.data" "$(printf '%s %s' "${SRV[pid]-}" "${CLI[pid]-}" | xargs)" >"$1.prof.txt"
 	while IFS=$'\t' read -r cat n; do
 		count[$cat]=$n
 		total=$((total + n))

@@ -307,6 +307,7 @@ static void out_client_header(struct out *o, const struct config *cfg)
 {
 	out_str(o, "version", COPYBENCH_VERSION);
 	out_str(o, "role", "client");
+	out_u64(o, "pid", (uint64_t)getpid());
 	out_str(o, "strategy", strategy_name(cfg->strategy));
 	out_str(o, "variant", cfg->per_field ? "per-field" : "default");
 	out_str(o, "mode", mode_name(cfg->mode));

@@ -567,6 +567,7 @@ static void server_report(struct server *srv, const struct cpu_usage *cpu0, uint
 	out_begin(&o, cfg->json);
 	out_str(&o, "version", COPYBENCH_VERSION);
 	out_str(&o, "role", "server");
+	out_u64(&o, "pid", (uint64_t)getpid());
 	out_str(&o, "bind", cfg->bind_addr);
 	out_str(&o, "strategy", strategy_name(srv->strat->id));
 	out_str(&o, "variant", variant);
