@@ -1193,15 +1193,30 @@ def report_stability(a):
            f"more than ±{fmt_pct(DRIFT_FLAG)}."]
     if not st["unstable"]:
         return out + ["", "No run was flagged.", ""]
-    out += ["", f"{len(st['unstable'])} flagged (each run's samples are in its raw "
-            "`*.cli.json` / `*.srv.json` under `results/<run_id>/`):", ""]
-    for u in st["unstable"][:FAILED_SHOWN]:
+    per = defaultdict(int)
+    for u in st["unstable"]:
+        per[(u["mode"], u["strategy"])] += 1
+    counts = ", ".join(f"{mode} {strategy} {n}" for (mode, strategy), n in sorted(per.items()))
+    worst = sorted(st["unstable"], key=instability)[:UNSTABLE_SHOWN]
+    out += ["", f"{len(st['unstable'])} of {st['runs']} flagged ({counts}); the "
+            f"{len(worst)} most unstable below, every one in summary.json "
+            "`stability.unstable` (each run's samples are in its raw `*.cli.json` / "
+            "`*.srv.json` under `results/<run_id>/`; `plot_results.py --timeline` draws them):",
+            ""]
+    for u in worst:
         out.append(f"- run `{u['run_id']}` #{u['order']} (repeat {u['repeat']}): {u['mode']} "
                    f"{u['strategy']} {fmt_size(u['msg_size'])} × {u['threads']}: {u['why']}")
-    if len(st["unstable"]) > FAILED_SHOWN:
-        out.append(f"- and {len(st['unstable']) - FAILED_SHOWN} more (summary.json "
-                   "`stability.unstable`)")
     return out + [""]
+
+
+UNSTABLE_SHOWN = 3
+
+
+def instability(u):
+    """Sort key, most unstable first: the longest stall, then the largest drift either way."""
+    drift = u.get("interval_drift")
+    return (-(u.get("interval_stall_s") or 0),
+            -abs(math.log(drift)) if drift and drift > 0 else 0)
 
 
 def write_retransmissions(data, path):
