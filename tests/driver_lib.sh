@@ -11,3 +11,13 @@ eval "$t_opts"
 unset LC_ALL
 eval "$t_lc"
 unset t_opts t_lc
+
+# sigint_ignored: 0 when this shell started with SIGINT ignored (SigIgn bit 2), as every
+# command started in the background by a non-interactive shell is (`make test &`): the
+# driver then cannot trap SIGINT either (bash cannot trap a signal ignored on entry), so
+# a SIGINT test would measure how the tests were started, not the driver.
+sigint_ignored() {
+	local mask
+	mask=$(awk '/^SigIgn:/ { print $2 }' "/proc/$$/status" 2>/dev/null) || return 1
+	[[ -n $mask ]] && ((16#$mask & 2))
+}
