@@ -615,7 +615,7 @@ phase_reached() {
 	case $1 in
 	setup) [[ -f $3 ]] ;;
 	sweep) [[ -f $3 && $(wc -l <"$3") -ge 2 ]] ;;
-	plot) grep -q ': done: ' "$4" ;;
+	plot) grep -qs ': done: ' "$4" || return 1 ;; # not yet written: 1 (grep's 2 would read as gone)
 	esac
 }
 
