@@ -24,6 +24,28 @@ pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1 — $2"; T_FAILED=1; }
 skip() { echo "SKIP: $1 — $2"; }
 
+# jq_py EXPR — EXPR (Python) over s/c, the server's and client's JSON objects in
+# $T_TMP/srv.json and $T_TMP/cli.json; exit status = truth
+jq_py() {
+	python3 - "$T_TMP/srv.json" "$T_TMP/cli.json" "$1" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); c = json.load(open(sys.argv[2]))
+sys.exit(0 if eval(sys.argv[3], {"s": s, "c": c}) else 1)
+PY
+}
+
+# profile_unavailable: prints why a profiled sweep cannot run here (not root, or perf
+# record -a does not work) and returns 0; returns 1 when it can.
+profile_unavailable() {
+	if ((EUID != 0)); then
+		echo "needs root (network namespaces, perf record -a)"
+	elif ! command -v perf >/dev/null || ! perf record -q -a -e cpu-clock -o /dev/null -- true >/dev/null 2>&1; then
+		echo "perf record -a does not work here"
+	else
+		return 1
+	fi
+}
+
 # json_get FILE KEY — a value from a flat JSON object (strings unquoted).
 json_get() {
 	sed -n "s/.*\"$2\": \\(\"[^\"]*\"\\|[^,}]*\\).*/\\1/p" "$1" | head -n 1 | tr -d '"'

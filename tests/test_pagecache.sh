@@ -9,15 +9,6 @@ set -uo pipefail
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# jq_py EXPR — EXPR over s/c (server/client JSON); exit status = truth
-jq_py() {
-	python3 - "$T_TMP/srv.json" "$T_TMP/cli.json" "$1" <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1])); c = json.load(open(sys.argv[2]))
-sys.exit(0 if eval(sys.argv[3], {"s": s, "c": c}) else 1)
-PY
-}
-
 # keys — the figures a failure shows
 keys() {
 	grep -o '"\(rx\|engine\|status\|reason\|bytes_total\|bytes_sent\|rx_[a-z_]*\|verify_errors\|zc_pool_depth\)": \("[^"]*"\|[0-9]*\)' \
@@ -133,12 +124,9 @@ physics() {
 		skip "page-cache physics" "the sanitizer build ($BIN_DIR) runs the pairs only"
 		return
 	fi
-	if ((EUID != 0)); then
-		skip "page-cache physics" "needs root (network namespaces, perf record -a)"
-		return
-	fi
-	if ! command -v perf >/dev/null || ! perf record -q -a -e cpu-clock -o /dev/null -- true >/dev/null 2>&1; then
-		skip "page-cache physics" "perf record -a does not work here"
+	local why
+	if why=$(profile_unavailable); then
+		skip "page-cache physics" "$why"
 		return
 	fi
 	if ! CB_NO_APT=1 "$TOP/run_experiments.sh" --profile --impls a2,a3 --engines syscall,sendfile,splice \

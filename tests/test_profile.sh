@@ -7,12 +7,8 @@ set -uo pipefail
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if ((EUID != 0)); then
-	skip "profile physics" "needs root (network namespaces, perf record -a)"
-	t_done
-fi
-if ! command -v perf >/dev/null || ! perf record -q -a -e cpu-clock -o /dev/null -- true >/dev/null 2>&1; then
-	skip "profile physics" "perf record -a does not work here"
+if why=$(profile_unavailable); then
+	skip "profile physics" "$why"
 	t_done
 fi
 

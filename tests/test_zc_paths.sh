@@ -10,15 +10,6 @@ set -uo pipefail
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# jq_py EXPR — EXPR over s/c (server/client JSON); exit status = truth
-jq_py() {
-	python3 - "$T_TMP/srv.json" "$T_TMP/cli.json" "$1" <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1])); c = json.load(open(sys.argv[2]))
-sys.exit(0 if eval(sys.argv[3], {"s": s, "c": c}) else 1)
-PY
-}
-
 # bytes_sent_by PORT — for wait_until: 0 once the connection from PORT has
 # sent over 16 MiB (the stream is well under way), 1 not yet
 # shellcheck disable=SC2317 # called by wait_until
