@@ -1,4 +1,4 @@
-# copybench — `make` builds the six binaries; `make test` runs every test.
+# copybench — `make` builds the six binaries (and the sweep's tools/cb_idle_poll); `make test` runs every test.
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 # `override`: `make CFLAGS=...` adds to these instead of dropping them
@@ -28,12 +28,16 @@ $(1)/libcopybench.a: $$(patsubst %.c,$(1)/obj/%.o,$$(LIB_SRCS))
 endef
 
 .PHONY: all test bench clean
-all: $(BINS)
+all: $(BINS) tools/cb_idle_poll
 
 $(eval $(call lib_rules,build,$$(CC) $$(CFLAGS)))
 
 $(BINS): %: %.c $(LIB) common.h
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+# the sweep's --idle-poll helper (tools/cb_idle_poll.c)
+tools/cb_idle_poll: tools/cb_idle_poll.c $(LIB) common.h
+	$(CC) $(CFLAGS) -I. -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 tests/unit: tests/unit.c $(LIB) common.h
 	$(CC) $(CFLAGS) -I. -o $@ tests/unit.c $(LIB) $(LDFLAGS) $(LDLIBS)
@@ -47,7 +51,7 @@ bench/memcpy_bw: bench/memcpy_bw.c $(LIB) common.h
 	$(CC) $(CFLAGS) -I. -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 clean:
-	rm -f $(BINS) tests/unit bench/memcpy_bw
+	rm -f $(BINS) tests/unit bench/memcpy_bw tools/cb_idle_poll
 	rm -rf build
 
 # ---- sanitizers, valgrind, fuzzing (issue 8) -------------------------------

@@ -225,7 +225,7 @@ struct cpu_usage {
 };
 void cpu_usage_now(struct cpu_usage *u);
 struct host_cpu {
-	double user_s, sys_s, irq_s, softirq_s;  /* all CPUs, /proc/stat */
+	double user_s, nice_s, sys_s, irq_s, softirq_s, steal_s;  /* all CPUs, /proc/stat */
 	bool ok;
 };
 void host_cpu_now(struct host_cpu *h);

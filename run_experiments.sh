@@ -53,6 +53,11 @@ readonly -a DEFAULT_PROFILE_SIZES=(4K 64K 1M)
 # (receiver) threads on the second half; steering: the receiving veth's RPS sends one
 # flow's packets to one CPU's backlog (bench/noise.sh measured both; docs/sweep.md: "Placement and steering").
 readonly DEFAULT_PIN=split DEFAULT_STEER=both
+# Idle polling (idle CPUs spin instead of halting) is off by default: on a 2-vCPU KVM guest
+# it lowered the spread of the paired ratios by about a third but raised the CPU cost of a
+# byte by about a third (a never-halted vCPU slows the other: shared cores?), and that
+# cost is the quantity under test; docs/sweep.md, "Idle polling".
+readonly DEFAULT_IDLE_POLL=off
 # The default job's request-response rounds: latency vs size at 1 thread, and latency vs
 # thread count at one size (RR_THREADS_SIZE; its 1-thread point is in the size axis).
 readonly -a DEFAULT_RR_SIZES=(64 1K 16K 64K 1M)
@@ -96,7 +101,7 @@ IMPLS=() SIZES=() THREADS=() MODES=() ENGINES=() RXS=() RR_SIZES=() RR_THREADS=(
 # MODE_SET: standard (stream grid + rr rounds, the default job), or the --mode given
 # (stream, rr, both: every mode over the whole grid).
 MODE_SET="" RR_SIZE="" BUFFERS=""
-REPEATS="" DURATION_S="" WARMUP_S="" MTU="" OUT="" OUT_DEFAULT=0 PIN="" STEER="" QUICK=0 NO_PLOT=0 NO_NETNS=0
+REPEATS="" DURATION_S="" WARMUP_S="" MTU="" OUT="" OUT_DEFAULT=0 PIN="" STEER="" IDLE_POLL="" QUICK=0 NO_PLOT=0 NO_NETNS=0
 # SEED: the plan's random orders come from it; BUDGET_S: seconds the runs may take ('' =
 # the first pass only); PRECISION: the +-P, a fraction; PROFILE_SIZES: the profile rounds'
 # sizes (1 thread, stream; none with --profile, which profiles every run).
@@ -196,8 +201,15 @@ Sweep:
                      the first CPU; unpinned = the scheduler decides
   --steer off|data|both  RPS on the veth pair so that one flow's packets take one CPU's
                      backlog, in order (no spurious retransmissions): data = the data to the
-                     client's CPUs (default); both = and the ACKs to the server's; off = none.
+                     client's CPUs; both = and the ACKs to the server's (default); off = none.
                      Devices of this run's namespaces only (loopback, --remote: off)
+  --idle-poll on|off  on: idle CPUs spin instead of halting, so that no wake-up waits for a
+                     halted (virtual) CPU: tools/cb_idle_poll, one SCHED_IDLE thread at nice 19
+                     per CPU of the placement (all allowed CPUs unpinned), which any other
+                     task preempts; its time is nice time, which the host CPU columns leave
+                     out, and a profile counts it as idle. Less spread, but on the KVM guest
+                     measured a byte cost about a third more CPU (docs/sweep.md, "Idle
+                     polling") (default: off; this host only)
   --quick            smoke sweep: a1 a2 a3, sizes 1K 64K, threads 1 2, 1 repeat, 1 s,
                      warmup 0.2 s (under a minute); explicit options override it
 Network:
@@ -324,7 +336,7 @@ parse_args() {
 		case $opt in
 		--impls | --sizes | --threads | --repeats | --duration | --warmup | --mtu | --out | --mode | --parse-perf | \
 			--engines | --rx | --buffers | --rr-sizes | --rr-threads | --rr-size | --steer | --seed | --budget | \
-			--precision | --profile-sizes)
+			--precision | --profile-sizes | --idle-poll)
 			(($# >= 2)) || die_usage "option $opt needs a value"
 			val=$2
 			shift 2
@@ -352,6 +364,9 @@ parse_args() {
 		--profile-sizes) OPT_PROFILE_SIZES=$val ;;
 		--steer)
 			case $val in off | data | both) STEER=$val ;; *) die_usage "--steer: unknown steering '$val' (off, data or both)" ;; esac
+			;;
+		--idle-poll)
+			case $val in on | off) IDLE_POLL=$val ;; *) die_usage "--idle-poll: '$val' is not on or off" ;; esac
 			;;
 		--out) OUT=$val ;;
 		--mode)
@@ -561,6 +576,7 @@ resolve_placement() {
 		PIN=$DEFAULT_PIN
 	fi
 	[[ -n $STEER ]] || STEER=$DEFAULT_STEER
+	[[ -n $IDLE_POLL ]] || IDLE_POLL=$DEFAULT_IDLE_POLL
 }
 
 # ---------------------------------------------------------------------------------------
@@ -917,6 +933,7 @@ cleanup() {
 		err "removed namespaces ${NETNS_CREATED[*]}"
 	fi
 	NETNS_CREATED=()
+	stop_idle_poll
 	if [[ -n $FIFO_DIR ]]; then rm -rf -- "$FIFO_DIR" 2>/dev/null || true; fi
 	FIFO_DIR=""
 	CLEANED=1
@@ -1297,6 +1314,63 @@ steer_link() {
 	PLACEMENT+=";rps=$STEER"
 }
 
+# start_idle_poll: --idle-poll on: tools/cb_idle_poll on the CPUs the two sides run on
+# (every allowed CPU when unpinned), in the background for the whole sweep, until cleanup
+# stops it (it also leaves when this shell dies, and after a bound: three times the
+# budget or the estimate, plus 30 minutes). Idle CPUs then spin in the idle class instead
+# of halting: a halted vCPU takes tens of microseconds to come back for a wake-up, at
+# random moments in a run. Appends ";idlepoll=CPUS" to PLACEMENT. check_idle_poll first.
+IDLE_POLL_PID=""
+start_idle_poll() {
+	local -a cpus
+	local list limit
+	[[ $IDLE_POLL == on ]] || return 0
+	if [[ -n $SRV_CPUS ]]; then
+		IFS=, read -r -a cpus <<<"$SRV_CPUS,$CLI_CPUS"
+		mapfile -t cpus < <(printf '%s\n' "${cpus[@]}" | sort -nu)
+	else
+		mapfile -t cpus < <(first_cpus 100000)
+	fi
+	list=$(IFS=,; printf '%s' "${cpus[*]}")
+	limit=$(estimate_s)
+	[[ -z $BUDGET_S ]] || ((BUDGET_S <= limit)) || limit=$BUDGET_S
+	limit=$((3 * limit + 1800))
+	"$SCRIPT_DIR/tools/cb_idle_poll" --cpus "$list" --max-seconds "$limit" 2>>"$RAW_DIR/idle_poll.err" &
+	IDLE_POLL_PID=$!
+	sleep 0.1
+	idle_poll_alive || die "tools/cb_idle_poll did not start: $(tail -n 1 "$RAW_DIR/idle_poll.err" 2>/dev/null) (or use --idle-poll off)"
+	PLACEMENT+=";idlepoll=$(cpu_ranges "${cpus[@]}")"
+}
+
+# check_idle_poll: before anything is set up, what --idle-poll on needs. The poller's time
+# is nice time in /proc/stat, which the binaries' host CPU columns leave out: a sweep that
+# itself runs niced would lose its own time there, so that is refused.
+check_idle_poll() {
+	local nice_now
+	[[ $IDLE_POLL == on ]] || return 0
+	nice_now=$(nice)
+	((nice_now <= 0)) || die "--idle-poll on: this sweep runs at nice $nice_now, and the host CPU columns leave niced time out (the poller's): run it at nice 0, or with --idle-poll off"
+	[[ -x $SCRIPT_DIR/tools/cb_idle_poll ]] || die "tools/cb_idle_poll missing in $SCRIPT_DIR (run make), or use --idle-poll off"
+}
+
+# idle_poll_alive: 0 while the poller this sweep started runs (or none was started); a
+# poller that has exited and is not yet reaped (a zombie, state Z) has stopped.
+idle_poll_alive() {
+	local stat
+	[[ -n $IDLE_POLL_PID ]] || return 0
+	stat=$(cat "/proc/$IDLE_POLL_PID/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != Z ]]
+}
+
+# stop_idle_poll: stop the poller (cleanup). Idempotent.
+stop_idle_poll() {
+	[[ -n $IDLE_POLL_PID ]] || return 0
+	kill -TERM "$IDLE_POLL_PID" 2>/dev/null || true
+	wait "$IDLE_POLL_PID" 2>/dev/null || true
+	IDLE_POLL_PID=""
+}
+
 # rps_set NS CPULIST: RPS of NS's veth0 to those CPUs; 1 with a note when this kernel has
 # no RPS (no rps_cpus file) or the write fails.
 rps_set() {
@@ -1342,6 +1416,9 @@ build_columns() {
 	CSV_COLS+=(seed pass slot dsack_share precision)
 	# The receiver's per-interval stability (row_stability).
 	CSV_COLS+=(interval_s interval_cv interval_stall_s interval_drift)
+	# All CPUs' niced time (the idle poller's, --idle-poll), kept out of the other host_cpu_*
+	# columns, and steal time (what a hypervisor gave to others while we waited).
+	CSV_COLS+=(host_cpu_nice_s host_cpu_steal_s)
 	CSV_HEADER=$(IFS=,; printf '%s' "${CSV_COLS[*]}")
 }
 
@@ -1615,6 +1692,12 @@ plan_placement() {
 		printf 'steering: %s: RPS on the client'"'"'s veth keeps each flow'"'"'s data on one CPU (the client'"'"'s)%s: no reordering, no spurious retransmission\n' \
 			"$STEER" "$([[ $STEER == both ]] && echo ", and on the server's the ACKs (the server's)")"
 	fi
+	if [[ $IDLE_POLL == on ]]; then
+		printf 'idle polling: on: the placement'"'"'s CPUs%s spin in the idle class (tools/cb_idle_poll) instead of halting while idle, so no wake-up waits for a halted CPU\n' \
+			"$([[ -n $REMOTE ]] && echo " on this host")"
+	else
+		printf 'idle polling: off: idle CPUs halt (a wake-up may wait for one to come back)\n'
+	fi
 }
 
 # plan_rounds: the order, budget, precision and profile lines of the plan.
@@ -1705,6 +1788,7 @@ run_one() {
 	CLI=() SRV=()
 	cli_limit=$(awk -v d="$DURATION_S" -v w="$WARMUP_S" -v s="$CLIENT_SLACK_S" 'BEGIN { print d + w + s }')
 	srv_limit=$(awk -v d="$DURATION_S" -v w="$WARMUP_S" -v s="$SERVER_SLACK_S" 'BEGIN { print d + w + s }')
+	idle_poll_alive || die "the idle poller (tools/cb_idle_poll) stopped before run $order: $(tail -n 1 "$RAW_DIR/idle_poll.err" 2>/dev/null)"
 	if ! port=$(pick_port "$order"); then
 		reason="no free port near $((PORT_BASE + (order - 1) % 5000))"
 	else
@@ -1795,7 +1879,8 @@ readonly -a PROF_CATS=(user_copy send_copy zc_overhead deferred_copy recv_copy s
 #   foreign       a process that is not ours (not aN_server/aN_client, ksoftirqd, kworker or
 #                 the idle task; with PIDS, "pid pid", also an aN_ process of another run:
 #                 another copybench on the same machine): left out of the split
-#   idle          the idle task (swapper), or a chain in the idle loop
+#   idle          the idle task (swapper), a chain in the idle loop, or the idle poller
+#                 (cb_idle_poll, --idle-poll: it runs only where the CPU would idle)
 #   deferred_copy skb_copy_ubufs and kin: the kernel copying zero-copy pages after all
 #   zc_overhead   pinning pages for a zero-copy send (zerocopy_sg_from_iter, pin/get_user_pages,
 #                 iov_iter_get/extract_pages, skb_zerocopy_iter_stream), notifications and
@@ -1810,7 +1895,8 @@ profile_classify() {
 	perf_chains "$1" | awk -F'\t' -v pids=" ${2:-} " '
 		{
 			comm = $1; kernel = $2; leaf = $3; chain = $4; pid = $5
-			if (comm !~ /^(a[123]_(server|client)|ksoftirqd|kworker|swapper)/) c = "foreign"
+			if (comm ~ /^cb_idle_poll/) c = "idle"
+			else if (comm !~ /^(a[123]_(server|client)|ksoftirqd|kworker|swapper)/) c = "foreign"
 			else if (pids != "  " && comm ~ /^a[123]_/ && index(pids, " " pid " ") == 0) c = "foreign"
 			else if (comm ~ /^swapper/ || chain ~ / (do_idle|cpuidle_enter[a-z_]*|default_idle[a-z_]*|pv_native_safe_halt|acpi_safe_halt|native_safe_halt|cpu_startup_entry) /) c = "idle"
 			else if (chain ~ / (skb_copy_ubufs|skb_orphan_frags_rx|skb_zerocopy_clone) /) c = "deferred_copy"
@@ -2083,7 +2169,7 @@ row_cpu() {
 	ROW[cli_cycles_per_byte]=$(per_byte 1 "$den_c" "${ROW[cli_cycles]}")
 	# Host-wide: all CPUs over the client's window (the server samples the same host over
 	# its own window; on one host the two agree), divided by the client's window bytes.
-	for k in host_cpu_user_s host_cpu_sys_s host_cpu_irq_s host_cpu_softirq_s host_busy_cpus cpus_online; do
+	for k in host_cpu_user_s host_cpu_sys_s host_cpu_irq_s host_cpu_softirq_s host_cpu_nice_s host_cpu_steal_s host_busy_cpus cpus_online; do
 		ROW[$k]=$(num_or_na "${CLI[$k]-}")
 	done
 	ROW[host_cpu_ns_per_byte]=$(per_byte 1e9 "${CLI[bytes]-}" "${CLI[host_cpu_user_s]-x}" \
@@ -2848,9 +2934,11 @@ execute() {
 		build_plan
 	fi
 	build_binaries
+	check_idle_poll
 	prepare_output
 	setup_link
 	steer_link
+	start_idle_poll
 	run_sweep || rc=1
 	cleanup
 	plot

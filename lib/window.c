@@ -102,18 +102,22 @@ void cpu_usage_now(struct cpu_usage *u)
 
 void host_cpu_now(struct host_cpu *h)
 {
-	unsigned long long user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
+	unsigned long long user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0,
+			   steal = 0;
 	memset(h, 0, sizeof(*h));
 	FILE *f = fopen("/proc/stat", "r");
 	if (!f)
 		return;
-	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu",
-		   &user, &nice, &sys, &idle, &iowait, &irq, &softirq) == 7) {
+	/* steal (the 8th) since Linux 2.6.11: time a hypervisor ran something else */
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+		   &user, &nice, &sys, &idle, &iowait, &irq, &softirq, &steal) == 8) {
 		double hz = (double)sysconf(_SC_CLK_TCK);
-		h->user_s = (double)(user + nice) / hz;
+		h->user_s = (double)user / hz;   /* niced time apart: the idle poller's */
+		h->nice_s = (double)nice / hz;
 		h->sys_s = (double)sys / hz;
 		h->irq_s = (double)irq / hz;
 		h->softirq_s = (double)softirq / hz;
+		h->steal_s = (double)steal / hz;
 		h->ok = true;
 	}
 	fclose(f);
@@ -131,6 +135,8 @@ static void out_host(struct out *o, const struct host_cpu *a, const struct host_
 {
 	bool ok = a->ok && b->ok;
 	out_dbl(o, "host_cpu_user_s", ok ? b->user_s - a->user_s : NAN);
+	out_dbl(o, "host_cpu_nice_s", ok ? b->nice_s - a->nice_s : NAN);
+	out_dbl(o, "host_cpu_steal_s", ok ? b->steal_s - a->steal_s : NAN);
 	out_dbl(o, "host_cpu_sys_s", ok ? b->sys_s - a->sys_s : NAN);
 	out_dbl(o, "host_cpu_irq_s", ok ? b->irq_s - a->irq_s : NAN);
 	out_dbl(o, "host_cpu_softirq_s", ok ? b->softirq_s - a->softirq_s : NAN);
@@ -172,8 +178,8 @@ void out_window(struct out *o, const struct window *w, const struct perf_ctl *p)
 		out_host(o, &a->host, &b->host);
 	} else {   /* nothing sampled: NA, never a difference of zeros */
 		static const char *const keys[] = { "cpu_user_s", "cpu_sys_s", "ctx_switches_vol",
-			"ctx_switches_invol", "host_cpu_user_s", "host_cpu_sys_s", "host_cpu_irq_s",
-			"host_cpu_softirq_s" };
+			"ctx_switches_invol", "host_cpu_user_s", "host_cpu_nice_s", "host_cpu_sys_s",
+			"host_cpu_irq_s", "host_cpu_softirq_s", "host_cpu_steal_s" };
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 			out_dbl(o, keys[i], NAN);
 	}

@@ -134,7 +134,7 @@ rc=$?
 unnamed=""
 for o in --mtu --dry-run --impls --sizes --threads --duration --repeats --warmup --out \
 	--no-netns --pin --quick --no-plot --per-field --interactive --parse-perf --help --mode --cleanup \
-	--engines --rx --buffers --rr-sizes --rr-threads --rr-size --seed --budget --precision --steer --profile-sizes; do
+	--engines --rx --buffers --rr-sizes --rr-threads --rr-size --seed --budget --precision --steer --profile-sizes --idle-poll; do
 	grep -q -- "$o" <<<"$out" || unnamed+=" $o"
 done
 if ((rc != 0)); then
@@ -155,7 +155,7 @@ bad_cases=(
 	"--repeats 1.5" "--mtu 10" "--mtu 70000" "--impls a4" "--impls ''" "--mode bogus" "--out"
 	"--pin bogus" "--engines bogus" "--engines ''" "--rx mmap" "--buffers 0" "--buffers 4097" "--buffers x"
 	"--rr-sizes 10" "--rr-threads 0" "--rr-size 1Q" "--seed x" "--seed -1" "--seed 2147483648" "--budget 0"
-	"--budget x" "--budget -1" "--precision 0" "--precision 1.5" "--precision x" "--precision 150%" "--steer x"
+	"--budget x" "--budget -1" "--precision 0" "--precision 1.5" "--precision x" "--precision 150%" "--steer x" "--idle-poll x" "--idle-poll"
 	"--profile-sizes 10" "--profile --profile-sizes 4K" "--mode rr --profile-sizes 4K"
 )
 bad_fail=""
@@ -385,6 +385,72 @@ else
 	pass "driver_plan_pairs_seeded_order ($(awk -F: '{ split($2, x, " "); print x[1] x[2] x[3] }' <<<"$groups" | sort -u | wc -l) distinct orders in 24 groups)"
 fi
 
+# Idle polling: off by default, said in the plan; on when asked.
+"$DRIVER" --dry-run --quick --idle-poll on --out "$TMP/none.csv" >"$TMP/iplan" 2>&1
+"$DRIVER" --dry-run --quick --out "$TMP/none.csv" >"$TMP/iplan2" 2>&1
+if ! grep -q "^idle polling: on: the placement's CPUs spin in the idle class" "$TMP/iplan" ||
+	! grep -q '^idle polling: off: idle CPUs halt' "$TMP/iplan2"; then
+	fail driver_plan_idle_poll "$(grep -h '^idle polling' "$TMP/iplan" "$TMP/iplan2" | tr '\n' ';')"
+else
+	pass driver_plan_idle_poll
+fi
+
+# tools/cb_idle_poll, the poller itself: usage errors exit 2 with one line, a CPU that is
+# not there exits 1; running, every polling thread is SCHED_IDLE (policy 5 in
+# /proc/PID/task/TID/stat) at nice 19 on its own CPU; it leaves when its parent is killed
+# (PR_SET_PDEATHSIG) and at --max-seconds.
+IP=$ROOT/tools/cb_idle_poll
+if [[ ! -x $IP ]]; then
+	skip idle_poll_tool "tools/cb_idle_poll not built"
+else
+	bad=""
+	"$IP" --help >/dev/null 2>&1 || bad+="--help failed; "
+	for c in "" "--cpus x" "--cpus 0 --max-seconds 0" "--cpus 0 extra" "--bogus"; do
+		rc=0
+		eval "args=($c)"
+		"$IP" "${args[@]}" >/dev/null 2>"$TMP/ip.err" || rc=$?
+		((rc == 2 && $(wc -l <"$TMP/ip.err") == 1)) || bad+="'$c': exit $rc, $(wc -l <"$TMP/ip.err") lines; "
+	done
+	rc=0 nocpu=$(($(nproc --all) + 1))
+	if ((nocpu < 1024)); then
+		"$IP" --cpus "$nocpu" --max-seconds 1 >/dev/null 2>"$TMP/ip.err" || rc=$?
+		((rc == 1)) && grep -q "CPU $nocpu: no such CPU" "$TMP/ip.err" || bad+="CPU $nocpu: exit $rc, $(head -n 1 "$TMP/ip.err"); "
+	fi
+	cpu0=$(first_cpus 1)
+	# the parent: a shell that starts the poller and waits; killed with SIGKILL below
+	bash -c '"$1" --cpus "$2" --max-seconds 20 & echo $! >"$3"; wait' _ "$IP" "$cpu0" "$TMP/ip.pid" &
+	parent=$!
+	T_PIDS+=("$parent")
+	sleep 0.5
+	ipid=$(cat "$TMP/ip.pid" 2>/dev/null)
+	[[ -n $ipid ]] && T_PIDS+=("$ipid")
+	threads=0
+	for st in /proc/"$ipid"/task/*/stat; do
+		[[ $st == "/proc/$ipid/task/$ipid/stat" ]] && continue
+		# after the ")" of comm: field 3 state ... 19 nice, 39 processor, 41 policy
+		read -r -a fld <<<"$(sed 's/.*) //' "$st")"
+		threads=$((threads + 1))
+		[[ ${fld[16]} == 19 && ${fld[36]} == "$cpu0" && ${fld[38]} == 5 ]] || bad+="thread $st: nice ${fld[16]} cpu ${fld[36]} policy ${fld[38]}; "
+	done
+	((threads == 1)) || bad+="$threads polling threads for one CPU; "
+	kill -KILL "$parent"
+	wait "$parent" 2>/dev/null
+	gone=0
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		# gone, or a zombie (exited; whoever adopted it may not reap it at once)
+		st=$(cat "/proc/$ipid/stat" 2>/dev/null) || { gone=1; break; }
+		st=${st##*) }
+		[[ ${st%% *} != Z ]] || { gone=1; break; }
+		sleep 0.1
+	done
+	((gone)) || bad+="still running 1 s after its parent was killed; "
+	start=$(date +%s%N)
+	"$IP" --cpus "$cpu0" --max-seconds 0.3 2>/dev/null || bad+="--max-seconds 0.3: exit $?; "
+	ms=$((($(date +%s%N) - start) / 1000000))
+	((ms >= 250 && ms < 2000)) || bad+="--max-seconds 0.3 took $ms ms; "
+	if [[ -n $bad ]]; then fail idle_poll_tool "$bad"; else pass idle_poll_tool; fi
+fi
+
 # The plan states the placement: split by default (sender and receiver on their own CPUs;
 # with more threads than CPUs, round-robin), and the steering; --pin unpinned stays.
 "$DRIVER" --dry-run --quick --threads 1,8 --out "$TMP/none.csv" >"$TMP/plan" 2>&1
@@ -518,6 +584,34 @@ if ((!have_binaries)) && ! make -C "$ROOT" >/dev/null 2>&1; then
 	exit
 fi
 
+# --idle-poll on: a sweep that runs niced is refused before anything is set up (the
+# poller's niced time is left out of the host CPU columns, and so would be the sweep's
+# own); running, the rows say where it polled (placement ...;idlepoll=CPUS), no CPU idled
+# over the window — busy + nice (the poller's) + steal covers the CPUs, which a 1-thread
+# stream keeping about 1.5 of 2 CPUs busy does not without it — and the poller is gone
+# after the sweep (no process left with the test's tag).
+rc=0
+nice -n 5 env CB_TEST_TAG="$TAG" "$DRIVER" --quick --idle-poll on --no-plot --out "$TMP/niced.csv" >/dev/null 2>"$TMP/niced.err" || rc=$?
+if ((rc != 1)) || ! grep -q 'runs at nice 5' "$TMP/niced.err" || [[ -n $(namespaces_of "$TMP/niced.err") ]] ||
+	[[ -s $TMP/niced.csv && $(wc -l <"$TMP/niced.csv") -gt 1 ]]; then
+	fail driver_idle_poll_refuses_niced "exit $rc: $(tail -n 1 "$TMP/niced.err")"
+else
+	pass driver_idle_poll_refuses_niced
+fi
+rc=0
+driver --impls a1,a2 --sizes 64K --threads 1 --repeats 1 --duration 0.5 --warmup 0.05 --profile-sizes none \
+	--idle-poll on --no-plot --out "$TMP/poll.csv" >/dev/null 2>"$TMP/poll.err" || rc=$?
+if ((rc != 0)); then
+	fail driver_idle_poll_on "exit $rc: $(tail -n 1 "$TMP/poll.err")"
+elif check_csv driver_idle_poll_on "$TMP/poll.csv" 2 '^ok$'; then
+	bad=$(awk -F, -v allowed="$(first_cpus 100000 | wc -l)" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		{ if ($c["placement"] !~ /;idlepoll=[0-9+-]+$/) print "placement " $c["placement"]
+		  covered = $c["host_busy_cpus"] + ($c["host_cpu_nice_s"] + $c["host_cpu_steal_s"]) / $c["cli_window_s"]
+		  if (covered < 0.85 * allowed) print "busy + nice + steal " covered " of " allowed " CPUs" }' "$TMP/poll.csv")
+	left=$(leftovers "$TMP/poll.err")
+	if [[ -n $bad || -n $left ]]; then fail driver_idle_poll_on "$bad $left"; else pass driver_idle_poll_on; fi
+fi
+
 # --quick in namespaces, then plot_results.py on its CSV: 12 ok rows, every column, raw
 # files kept, nothing left behind, plots and report beside the CSV.
 rc=0
@@ -557,6 +651,7 @@ elif check_csv driver_quick_netns "$TMP/quick/out.csv" 12 '^ok$'; then
 		  # the plan'"'"'s record and the DSACK'"'"'d share of the run'"'"'s own window
 		  if ($c["seed"] !~ /^[0-9]+$/ || $c["pass"] != "first" || $c["slot"] !~ /^[123]$/ || $c["precision"] != 0.05) bad("seed/pass/slot/precision " $c["seed"] "/" $c["pass"] "/" $c["slot"] "/" $c["precision"])
 		  if ($c["placement"] !~ /^srv=[0-9+-]+;cli=[0-9+-]+;rps=(data|both)$/) bad("placement " $c["placement"])
+		  if ($c["host_cpu_nice_s"] !~ num || $c["host_cpu_steal_s"] !~ num) bad("host_cpu_nice_s/steal_s " $c["host_cpu_nice_s"] "/" $c["host_cpu_steal_s"])
 		  r = $c["tcp_retrans"]; d = $c["tcp_dsack_recv_segs"]
 		  want = (r == 0) ? "" : sprintf("%.4f", d / r)
 		  if ($c["dsack_share"] != want) bad("dsack_share " $c["dsack_share"] " for " d "/" r)

@@ -1,0 +1,199 @@
+/* cb_idle_poll.c — keeps idle CPUs polling instead of halting, for the
+ * sweep's --idle-poll.
+ *
+ * On a virtual machine an idle vCPU halts and leaves to the hypervisor; the
+ * next wake-up (a packet's IPI, a woken receiver) has to bring it back, tens
+ * of microseconds that land at random inside a run: the sender then waits
+ * and its throughput moves from run to run (bench/README.md, "Idle polling").
+ * A CPU that is never idle never halts.  This program runs one thread per
+ * CPU of --cpus, each pinned there, under SCHED_IDLE at nice 19, spinning on
+ * the pause instruction (what the kernel's own poll_idle does): any other
+ * task preempts it at once, and pause leaves a hyper-thread sibling the
+ * core's resources.  Its CPU time is "nice" in /proc/stat, which the
+ * binaries' host CPU columns leave out, and a profile counts its samples as
+ * idle (comm cb_idle_poll).
+ *
+ * It stops on SIGTERM/SIGINT, when its parent exits (PR_SET_PDEATHSIG), and
+ * after --max-seconds at the latest: it can never outlive the sweep for long.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"   /* parse_cpu_list, parse_seconds, now_ns */
+
+#define CPUS_MAX 1024
+#define DEFAULT_MAX_S 3600.0
+
+static const char *prog = "cb_idle_poll";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s --cpus LIST [--max-seconds S]\n"
+		"\n"
+		"Keeps the CPUs of LIST from halting while they are idle: one thread per CPU,\n"
+		"pinned there, under SCHED_IDLE at nice 19, spinning on the pause instruction.\n"
+		"Any other task preempts it at once. run_experiments.sh --idle-poll starts it\n"
+		"for the sweep (docs/measurement.md, \"Idle polling\").\n"
+		"\n"
+		"  --cpus LIST        CPUs, e.g. 0,2-3\n"
+		"  --max-seconds S    exit after S seconds at the latest, > 0 (default %.0f)\n"
+		"  -h, --help         this text\n"
+		"\n"
+		"It also exits on SIGTERM or SIGINT and when its parent process exits.\n"
+		"Its CPU time counts as nice time in /proc/stat.\n"
+		"Exit status: 0 stopped, 1 runtime failure (SCHED_IDLE, affinity), 2 usage error.\n",
+		prog, DEFAULT_MAX_S);
+}
+
+static _Noreturn void usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "%s: %s '%s' (see --help)\n", prog, what, arg);
+	exit(2);
+}
+
+static volatile sig_atomic_t stop;
+static uint64_t deadline_ns;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* The pause instruction: a spin-wait hint that frees the core for a
+ * hyper-thread sibling (what the kernel's cpu_relax issues). */
+static inline void cpu_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+static volatile sig_atomic_t failed;
+
+/* One CPU's poller (pinned from its creation): switches itself to SCHED_IDLE
+ * (sched_setscheduler on the calling thread: glibc's attributes refuse the
+ * idle class), then checks the stop flag and the clock every 2^16 pauses
+ * (well under a millisecond). */
+static void *poll_cpu(void *arg)
+{
+	struct sched_param sp = { 0 };
+	if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0) {
+		fprintf(stderr, "%s: cannot switch to SCHED_IDLE on CPU %d: %s\n", prog,
+			*(const int *)arg, strerror(errno));
+		failed = 1;
+		stop = 1;
+		return NULL;
+	}
+	while (!stop && now_ns() < deadline_ns) {
+		for (int i = 0; i < (1 << 16); i++)
+			cpu_pause();
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cpus", required_argument, NULL, 'A' },
+		{ "max-seconds", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	static int cpus[CPUS_MAX];
+	int ncpus = 0, c;
+	double max_s = DEFAULT_MAX_S;
+	const char *cpu_arg = NULL;
+	opterr = 0;   /* one line of our own instead of getopt's */
+	while ((c = getopt_long(argc, argv, ":A:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'A': cpu_arg = optarg; break;
+		case 'm':
+			if (parse_seconds(optarg, &max_s) || !(max_s > 0))
+				usage_error("--max-seconds: not a positive number of seconds", optarg);
+			break;
+		case 'h': usage(stdout); return 0;
+		case ':': usage_error("option needs a value", argv[optind - 1]);
+		default: usage_error("unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument", argv[optind]);
+	if (!cpu_arg) {
+		fprintf(stderr, "%s: --cpus LIST is required (see --help)\n", prog);
+		return 2;
+	}
+	ncpus = parse_cpu_list(cpu_arg, cpus, CPUS_MAX);
+	if (ncpus <= 0)
+		usage_error("--cpus: not a CPU list", cpu_arg);
+
+	/* Leave with the parent: a killed sweep leaves no spinning CPUs. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() == 1)
+		return 0;
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (setpriority(PRIO_PROCESS, 0, 19) != 0) {
+		fprintf(stderr, "%s: cannot set nice 19: %s\n", prog, strerror(errno));
+		return 1;
+	}
+	deadline_ns = now_ns() + (uint64_t)(max_s * 1e9);
+
+	/* Each thread is born pinned (its attributes). */
+	pthread_t *tid = calloc((size_t)ncpus, sizeof(*tid));
+	if (!tid) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return 1;
+	}
+	sigset_t block, old;
+	sigfillset(&block);
+	pthread_sigmask(SIG_BLOCK, &block, &old);   /* signals go to main */
+	int started = 0, rc = 0;
+	for (int i = 0; i < ncpus; i++) {
+		pthread_attr_t attr;
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(cpus[i], &set);
+		pthread_attr_init(&attr);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		int e = pthread_create(&tid[i], &attr, poll_cpu, &cpus[i]);
+		pthread_attr_destroy(&attr);
+		if (e) {
+			fprintf(stderr, "%s: cannot start a poller on CPU %d: %s\n", prog, cpus[i],
+				e == EINVAL ? "no such CPU online (or not allowed here)" : strerror(e));
+			stop = 1;
+			rc = 1;
+			break;
+		}
+		started++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* main sleeps until a signal, the deadline or a failed start */
+	while (!stop && now_ns() < deadline_ns) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	stop = 1;
+	for (int i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	free(tid);
+	return rc || failed ? 1 : 0;
+}
