@@ -70,21 +70,22 @@ FUZZ_LIB_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-reco
 FUZZ_TIME  ?= 20
 FUZZERS    := fuzz_hello fuzz_parse
 
-ASAN_BINS := $(addprefix build/asan/,$(BINS) unit)
-TSAN_BINS := $(addprefix build/tsan/,$(BINS) unit)
+ASAN_BINS := $(addprefix build/asan/,$(BINS) unit tools/cb_idle_poll)
+TSAN_BINS := $(addprefix build/tsan/,$(BINS) unit tools/cb_idle_poll)
 
 .PHONY: sanitize fuzz
 sanitize: all $(ASAN_BINS) $(TSAN_BINS)
 	bash tests/sanitize.sh build/asan build/tsan
 
-# $(call san_rules,KIND,FLAGS): the library, the unit tests and the six
-# binaries of one sanitizer build in build/KIND
+# $(call san_rules,KIND,FLAGS): the library, the unit tests, the six
+# binaries and tools/cb_idle_poll of one sanitizer build in build/KIND
 define san_rules
 $(call lib_rules,build/$(1),$$(SAN_CC) $$(SAN_CFLAGS) $(2))
 build/$(1)/unit: tests/unit.c build/$(1)/libcopybench.a common.h
 	$$(SAN_CC) $$(SAN_CFLAGS) $(2) -I. -o $$@ tests/unit.c build/$(1)/libcopybench.a $$(LDFLAGS) $$(LDLIBS)
 build/$(1)/%: %.c build/$(1)/libcopybench.a common.h
-	$$(SAN_CC) $$(SAN_CFLAGS) $(2) -o $$@ $$< build/$(1)/libcopybench.a $$(LDFLAGS) $$(LDLIBS)
+	@mkdir -p $$(@D)
+	$$(SAN_CC) $$(SAN_CFLAGS) $(2) -I. -o $$@ $$< build/$(1)/libcopybench.a $$(LDFLAGS) $$(LDLIBS)
 endef
 $(eval $(call san_rules,asan,$(ASAN_FLAGS)))
 $(eval $(call san_rules,tsan,$(TSAN_FLAGS)))

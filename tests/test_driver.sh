@@ -395,62 +395,6 @@ else
 	pass driver_plan_idle_poll
 fi
 
-# tools/cb_idle_poll, the poller itself: usage errors exit 2 with one line, a CPU that is
-# not there exits 1; running, every polling thread is SCHED_IDLE (policy 5 in
-# /proc/PID/task/TID/stat) at nice 19 on its own CPU; it leaves when its parent is killed
-# (PR_SET_PDEATHSIG) and at --max-seconds.
-IP=$ROOT/tools/cb_idle_poll
-if [[ ! -x $IP ]]; then
-	skip idle_poll_tool "tools/cb_idle_poll not built"
-else
-	bad=""
-	"$IP" --help >/dev/null 2>&1 || bad+="--help failed; "
-	for c in "" "--cpus x" "--cpus 0 --max-seconds 0" "--cpus 0 extra" "--bogus"; do
-		rc=0
-		eval "args=($c)"
-		"$IP" "${args[@]}" >/dev/null 2>"$TMP/ip.err" || rc=$?
-		((rc == 2 && $(wc -l <"$TMP/ip.err") == 1)) || bad+="'$c': exit $rc, $(wc -l <"$TMP/ip.err") lines; "
-	done
-	rc=0 nocpu=$(($(nproc --all) + 1))
-	if ((nocpu < 1024)); then
-		"$IP" --cpus "$nocpu" --max-seconds 1 >/dev/null 2>"$TMP/ip.err" || rc=$?
-		((rc == 1)) && grep -q "CPU $nocpu: no such CPU" "$TMP/ip.err" || bad+="CPU $nocpu: exit $rc, $(head -n 1 "$TMP/ip.err"); "
-	fi
-	cpu0=$(first_cpus 1)
-	# the parent: a shell that starts the poller and waits; killed with SIGKILL below
-	bash -c '"$1" --cpus "$2" --max-seconds 20 & echo $! >"$3"; wait' _ "$IP" "$cpu0" "$TMP/ip.pid" &
-	parent=$!
-	T_PIDS+=("$parent")
-	sleep 0.5
-	ipid=$(cat "$TMP/ip.pid" 2>/dev/null)
-	[[ -n $ipid ]] && T_PIDS+=("$ipid")
-	threads=0
-	for st in /proc/"$ipid"/task/*/stat; do
-		[[ $st == "/proc/$ipid/task/$ipid/stat" ]] && continue
-		# after the ")" of comm: field 3 state ... 19 nice, 39 processor, 41 policy
-		read -r -a fld <<<"$(sed 's/.*) //' "$st")"
-		threads=$((threads + 1))
-		[[ ${fld[16]} == 19 && ${fld[36]} == "$cpu0" && ${fld[38]} == 5 ]] || bad+="thread $st: nice ${fld[16]} cpu ${fld[36]} policy ${fld[38]}; "
-	done
-	((threads == 1)) || bad+="$threads polling threads for one CPU; "
-	kill -KILL "$parent"
-	wait "$parent" 2>/dev/null
-	gone=0
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		# gone, or a zombie (exited; whoever adopted it may not reap it at once)
-		st=$(cat "/proc/$ipid/stat" 2>/dev/null) || { gone=1; break; }
-		st=${st##*) }
-		[[ ${st%% *} != Z ]] || { gone=1; break; }
-		sleep 0.1
-	done
-	((gone)) || bad+="still running 1 s after its parent was killed; "
-	start=$(date +%s%N)
-	"$IP" --cpus "$cpu0" --max-seconds 0.3 2>/dev/null || bad+="--max-seconds 0.3: exit $?; "
-	ms=$((($(date +%s%N) - start) / 1000000))
-	((ms >= 250 && ms < 2000)) || bad+="--max-seconds 0.3 took $ms ms; "
-	if [[ -n $bad ]]; then fail idle_poll_tool "$bad"; else pass idle_poll_tool; fi
-fi
-
 # The plan states the placement: split by default (sender and receiver on their own CPUs;
 # with more threads than CPUs, round-robin), and the steering; --pin unpinned stays.
 "$DRIVER" --dry-run --quick --threads 1,8 --out "$TMP/none.csv" >"$TMP/plan" 2>&1

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,13 +64,14 @@ static _Noreturn void usage_error(const char *what, const char *arg)
 	exit(2);
 }
 
-static volatile sig_atomic_t stop;
+/* set by the signal handler, read by every poller: lock-free atomics */
+static atomic_bool stop;
 static uint64_t deadline_ns;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop = 1;
+	atomic_store_explicit(&stop, true, memory_order_relaxed);
 }
 
 /* The pause instruction: a spin-wait hint that frees the core for a
@@ -85,7 +87,7 @@ static inline void cpu_pause(void)
 #endif
 }
 
-static volatile sig_atomic_t failed;
+static atomic_bool failed;
 
 /* One CPU's poller (pinned from its creation): switches itself to SCHED_IDLE
  * (sched_setscheduler on the calling thread: glibc's attributes refuse the
@@ -97,11 +99,11 @@ static void *poll_cpu(void *arg)
 	if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0) {
 		fprintf(stderr, "%s: cannot switch to SCHED_IDLE on CPU %d: %s\n", prog,
 			*(const int *)arg, strerror(errno));
-		failed = 1;
-		stop = 1;
+		atomic_store(&failed, true);
+		atomic_store(&stop, true);
 		return NULL;
 	}
-	while (!stop && now_ns() < deadline_ns) {
+	while (!atomic_load_explicit(&stop, memory_order_relaxed) && now_ns() < deadline_ns) {
 		for (int i = 0; i < (1 << 16); i++)
 			cpu_pause();
 	}
@@ -179,7 +181,7 @@ int main(int argc, char **argv)
 		if (e) {
 			fprintf(stderr, "%s: cannot start a poller on CPU %d: %s\n", prog, cpus[i],
 				e == EINVAL ? "no such CPU online (or not allowed here)" : strerror(e));
-			stop = 1;
+			atomic_store(&stop, true);
 			rc = 1;
 			break;
 		}
@@ -187,13 +189,13 @@ int main(int argc, char **argv)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	/* main sleeps until a signal, the deadline or a failed start */
-	while (!stop && now_ns() < deadline_ns) {
+	while (!atomic_load_explicit(&stop, memory_order_relaxed) && now_ns() < deadline_ns) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
-	stop = 1;
+	atomic_store(&stop, true);
 	for (int i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
 	free(tid);
-	return rc || failed ? 1 : 0;
+	return rc || atomic_load(&failed) ? 1 : 0;
 }
