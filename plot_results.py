@@ -112,7 +112,8 @@ OPTIONAL_NUMERIC_COLUMNS = ("host_busy_cpus", "cpus_online", "srv_window_s", "cl
                             "prof_idle", "prof_foreign", "prof_samples",
                             "local_mtu", "local_speed_mbps", "remote_mtu", "remote_speed_mbps",
                             "seed", "slot", "dsack_share", "precision",
-                            "interval_s", "interval_cv", "interval_stall_s", "interval_drift")
+                            "interval_s", "interval_cv", "interval_stall_s", "interval_drift",
+                            "host_cpu_nice_s", "host_cpu_steal_s")
 # Text columns of the planner (read from the row as they are): pass = first / extra
 # (extra rounds the adaptive planner gave a point).
 MACHINE_COLUMNS = ("kernel", "cpu_model", "link", "mtu")   # rows that differ are not pooled
@@ -1652,6 +1653,51 @@ def family_line(f, cs, precision):
     return text + "."
 
 
+def rounds_to_resolve(sd_log, precision, limit=400):
+    """The fewest paired rounds with which a true difference of ±precision would be
+    resolved with POWER chance (cbstats.smallest_detectable at the uncorrected level, so a
+    lower bound), at a spread sd_log; None beyond limit (the exact sign test's cost grows
+    fast with n: 0.06 s at 400 rounds, 2 s at 1000)."""
+    def enough(n):
+        return (cbstats.smallest_detectable(n, sd_log) or math.inf) <= precision
+    lo, hi = cbstats.MIN_ROUNDS, cbstats.MIN_ROUNDS
+    while not enough(hi):          # doubling, then bisection
+        if hi >= limit:
+            return None
+        lo, hi = hi + 1, min(2 * hi, limit)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if enough(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def spread_line(fams, precision):
+    """Why the suite's first question (a2 vs a1 throughput) stayed open, when it did at
+    half its points or more: the rounds' spread, the rounds resolving ±P would take at it,
+    and what a user can change. [] otherwise."""
+    cs = next((cs for (x, y, metric), cs in fams.items()
+               if (x, y) == ("a2", "a1") and metric == "throughput_gbps"), [])
+    open_cs = [c for c in cs if c["verdict"] == "cannot tell"]
+    sds = [c["sd_log"] for c in cs if c.get("sd_log") is not None]
+    if not cs or 2 * len(open_cs) < len(cs) or not sds:
+        return []
+    sd = statistics.median(sds)
+    need = rounds_to_resolve(sd, precision)
+    ns = sorted({c["n"] for c in cs})
+    return [f"- **Why a2 vs a1 stays open here: the runs' spread.** One round's a2/a1 "
+            f"throughput ratio varied by a median SD of {sd:.3f} in log (about "
+            f"±{fmt_pct(math.expm1(sd))}) over {plural(len(cs), 'point')}; resolving "
+            f"±{fmt_pct(precision)} at that spread takes "
+            + (f"at least {need} rounds a point" if need else "more than 400 rounds a point")
+            + f", and this run gave {rounds_text(ns[0], ns[-1])}. What helps: fewer points "
+            "in the same time (`--sizes`, `--threads`), a longer `--budget`, or, on a "
+            "virtual machine, `--idle-poll on` (less spread, but every byte then costs more "
+            "CPU: docs/sweep.md, \"Idle polling\")."]
+
+
 def report_findings(a, data):
     """'What this run says': each copy's cost first (with profile rows), then every family's
     answers in one line each, the crossovers, chance, and the run's conditions."""
@@ -1672,6 +1718,7 @@ def report_findings(a, data):
             f"{f['a']} vs {f['b']} {METRIC_BY_COLUMN[f['metric']].label} "
             f"({plural(f['points'], 'point')}, {mdd_text(cs) or 'too few rounds'})"
             for f, cs in quiet) + ".")
+    out += spread_line(fams, precision)
     for key, per_t in a["crossover"].items():
         got = {t: v for t, v in per_t.items() if v is not None}
         if got:
@@ -1985,6 +2032,11 @@ def report_environment(a, data):
                f"{p} ({plural(n, 'row')})" if len(placements) > 1 else p
                for p, n in placements.items()),
            f"- perf counters cover: {', '.join(a['perf_interval'])}"]
+    if any("idlepoll=" in p for p in placements):
+        out.append("- idle polling (`idlepoll=`): idle CPUs spun in the idle class instead of "
+                   "halting (tools/cb_idle_poll); its time is nice time, left out of the host "
+                   "CPU figures")
+    out.extend(steal_lines(data))
     for c in ("kernel", "cpu_model", "link", "mtu"):
         if isinstance(env[c], list):
             out.append(f"- note: rows with different {c} values are pooled in the figures")
@@ -2004,6 +2056,22 @@ def report_environment(a, data):
         out.append(f"- {a['perf_user_only_runs']} ok runs counted user space only (:u) — "
                    "the kernel copies under test are missing from their counters")
     return out + [""]
+
+
+def steal_lines(data):
+    """The environment's line on steal time: the share of the CPUs' time over the ok rows'
+    windows that a hypervisor gave to something else (/proc/stat steal, all CPUs), and the
+    most any one run lost; nothing when no row recorded it."""
+    got = [(r.num["host_cpu_steal_s"], r.num["cli_window_s"] * r.num["cpus_online"])
+           for r in data.rows if r.ok and r.num.get("host_cpu_steal_s") is not None
+           and r.num.get("cli_window_s") and r.num.get("cpus_online")]
+    if not got:
+        return []
+    share = sum(s for s, _ in got) / sum(c for _, c in got)
+    worst = max(s / c for s, c in got)
+    return [f"- steal time (a hypervisor ran something else; all CPUs, the runs' windows): "
+            f"{share:.1%} of the CPUs' time, at most {worst:.1%} in one run "
+            f"({plural(len(got), 'run')})"]
 
 
 def runs_text(runs):

@@ -1486,6 +1486,68 @@ class TestMultiplicity(unittest.TestCase):
         self.assertIn("best throughput resolved at (size, threads): none of 28", svg)
 
 
+class TestSpreadLine(unittest.TestCase):
+    """The report says why a2 vs a1 stays open when it does at half its points or more: the
+    median spread of the rounds' log ratio, the rounds ±P would take at it (the sign test's
+    own planning figure), and what a user can change; never when the question resolved."""
+
+    def test_noise_family_says_why_open(self):
+        _, summary, report, _ = Outputs.of("noise_family.csv")
+        thr = comps_of(summary, "a2", "throughput_gbps")
+        sd = statistics.median(c["sd_log"] for c in thr.values())
+        line = next(x for x in report.splitlines() if x.startswith("- **Why a2 vs a1 stays open"))
+        self.assertIn(f"median SD of {sd:.3f} in log", line)
+        self.assertIn("over 28 points", line)
+        need = pr.rounds_to_resolve(sd, 0.05)
+        self.assertIn(f"at least {need} rounds a point" if need else "more than 400 rounds",
+                      line)
+        self.assertIn("this run gave 6 rounds", line)
+        self.assertIn("--idle-poll on", line)
+
+    def test_resolved_question_has_no_line(self):
+        _, _, report, _ = Outputs.of("planned.csv")
+        self.assertNotIn("Why a2 vs a1 stays open", report)
+
+    def test_steal_and_idle_poll_in_environment(self):
+        """host_cpu_steal_s over window x CPUs: 0.02 s of 1 s x 2 CPUs in seven runs and
+        0.2 s in one -> 2.1% overall, 10% at most; idlepoll= in placement is explained."""
+        sw = Sweep(run_id="20250801T000000Z-900")
+        sw.env["placement"] = "srv=0;cli=1;rps=both;idlepoll=0-1"
+        for rep, steal in enumerate((0.02, 0.02, 0.02, 0.2)):
+            for strat in ("a1", "a2"):
+                sw.add(strat, 64 * KIB, 1, rep + 1, 10.0, cli_window_s=1.0, cpus_online=2,
+                       host_cpu_steal_s=steal if strat == "a1" else 0.02,
+                       host_cpu_nice_s=0.3)
+        tmp = tempfile.mkdtemp(prefix="test_plot_results.steal.")
+        try:
+            path = os.path.join(tmp, "steal.csv")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(sw.text(extra=("cli_window_s", "cpus_online", "host_cpu_nice_s",
+                                       "host_cpu_steal_s")))
+            proc = run_script(path, "--out", os.path.join(tmp, "out"))
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            with open(os.path.join(tmp, "out", "report.md"), encoding="utf-8") as f:
+                report = f.read()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        # 8 rows: seven with 0.02 s, one with 0.2 s, of 2 CPU-seconds each
+        self.assertIn("- steal time (a hypervisor ran something else; all CPUs, the runs' "
+                      "windows): 2.1% of the CPUs' time, at most 10.0% in one run (8 runs)",
+                      report)
+        self.assertIn("- idle polling (`idlepoll=`)", report)
+
+    def test_rounds_to_resolve_is_the_fewest(self):
+        for sd in (0.01, 0.04, 0.1, 0.2):
+            n = pr.rounds_to_resolve(sd, 0.05)
+            self.assertIsNotNone(n)
+            self.assertLessEqual(cbstats.smallest_detectable(n, sd), 0.05)
+            if n > cbstats.MIN_ROUNDS:
+                self.assertGreater(cbstats.smallest_detectable(n - 1, sd), 0.05)
+        self.assertEqual(pr.rounds_to_resolve(0.01, 0.05), cbstats.MIN_ROUNDS)
+        self.assertLess(pr.rounds_to_resolve(0.1, 0.05), pr.rounds_to_resolve(0.2, 0.05))
+        self.assertIsNone(pr.rounds_to_resolve(1.0, 0.05))
+
+
 class TestPlanned(unittest.TestCase):
     """planned.csv: the adaptive driver's columns, unequal rounds, profiled rounds."""
 
@@ -2028,7 +2090,7 @@ def main(argv):
     for case in (TestContract, TestCrossover, TestInterval, TestStatistics, TestVerdicts,
                  TestMultiplicity, TestPlanned, TestTaskClock, TestMachines, TestData,
                  TestRuns, TestCpuSources, TestFigures, TestBadInput, TestReportLength,
-                 TestCompare, TestStability):
+                 TestCompare, TestStability, TestSpreadLine):
         suite.addTests(loader.loadTestsFromTestCase(case))
     result = ProtocolResult()
     try:
