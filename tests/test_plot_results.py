@@ -1728,9 +1728,10 @@ def default_job_sweep(seed=11):
 
 
 class TestReportLength(unittest.TestCase):
-    """One screen first: report.md of the default job stays within ~260 lines (250 before
-    the stability section of issue 24, which names only the 3 most unstable runs)."""
-    LIMIT = 260
+    """One screen first: report.md of the default job stays within ~265 lines (250 before
+    the stability section of issue 24, which names only the 3 most unstable runs; 260
+    before issue 19's lines on why a2 vs a1 stays open and on steal time)."""
+    LIMIT = 265
 
     def lines(self, path):
         tmp = tempfile.mkdtemp(prefix="test_plot_results.length.")
