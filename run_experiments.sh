@@ -1323,7 +1323,7 @@ steer_link() {
 IDLE_POLL_PID=""
 start_idle_poll() {
 	local -a cpus
-	local list limit
+	local list limit me
 	[[ $IDLE_POLL == on ]] || return 0
 	if [[ -n $SRV_CPUS ]]; then
 		IFS=, read -r -a cpus <<<"$SRV_CPUS,$CLI_CPUS"
@@ -1335,7 +1335,9 @@ start_idle_poll() {
 	limit=$(estimate_s)
 	[[ -z $BUDGET_S ]] || ((BUDGET_S <= limit)) || limit=$BUDGET_S
 	limit=$((3 * limit + 1800))
-	"$SCRIPT_DIR/tools/cb_idle_poll" --cpus "$list" --max-seconds "$limit" 2>>"$RAW_DIR/idle_poll.err" &
+	((limit <= 86400)) || limit=86400
+	me=$BASHPID   # read here: in the background command it would be the child's own
+	"$SCRIPT_DIR/tools/cb_idle_poll" --cpus "$list" --max-seconds "$limit" --parent "$me" 2>>"$RAW_DIR/idle_poll.err" &
 	IDLE_POLL_PID=$!
 	sleep 0.1
 	idle_poll_alive || die "tools/cb_idle_poll did not start: $(tail -n 1 "$RAW_DIR/idle_poll.err" 2>/dev/null) (or use --idle-poll off)"
@@ -2172,7 +2174,16 @@ row_cpu() {
 	for k in host_cpu_user_s host_cpu_sys_s host_cpu_irq_s host_cpu_softirq_s host_cpu_nice_s host_cpu_steal_s host_busy_cpus cpus_online; do
 		ROW[$k]=$(num_or_na "${CLI[$k]-}")
 	done
-	ROW[host_cpu_ns_per_byte]=$(per_byte 1e9 "${CLI[bytes]-}" "${CLI[host_cpu_user_s]-x}" \
+	# The binaries leave niced time out of user and busy (the idle poller's); without the
+	# poller, niced time is this sweep's own (run under nice) or another process's, and
+	# counts as user and busy as it always did.
+	if [[ $IDLE_POLL != on ]]; then
+		ROW[host_cpu_user_s]=$(awk -v u="${ROW[host_cpu_user_s]}" -v n="${ROW[host_cpu_nice_s]}" \
+			'BEGIN { if (u == "NA" || n == "NA") print u; else printf "%.6g\n", u + n }')
+		ROW[host_busy_cpus]=$(awk -v b="${ROW[host_busy_cpus]}" -v n="${ROW[host_cpu_nice_s]}" -v w="${CLI[window_s]-}" \
+			'BEGIN { if (b == "NA" || n == "NA" || !(w > 0)) print b; else printf "%.6g\n", b + n / w }')
+	fi
+	ROW[host_cpu_ns_per_byte]=$(per_byte 1e9 "${CLI[bytes]-}" "${ROW[host_cpu_user_s]}" \
 		"${CLI[host_cpu_sys_s]-x}" "${CLI[host_cpu_irq_s]-x}" "${CLI[host_cpu_softirq_s]-x}")
 }
 

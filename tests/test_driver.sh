@@ -536,16 +536,18 @@ fi
 # after the sweep (no process left with the test's tag).
 rc=0
 nice -n 5 env CB_TEST_TAG="$TAG" "$DRIVER" --quick --idle-poll on --no-plot --out "$TMP/niced.csv" >/dev/null 2>"$TMP/niced.err" || rc=$?
-if ((rc != 1)) || ! grep -q 'runs at nice 5' "$TMP/niced.err" || [[ -n $(namespaces_of "$TMP/niced.err") ]] ||
+if ((rc != 1)) || ! grep -q 'runs at nice [1-9]' "$TMP/niced.err" || [[ -n $(namespaces_of "$TMP/niced.err") ]] ||
 	[[ -s $TMP/niced.csv && $(wc -l <"$TMP/niced.csv") -gt 1 ]]; then
 	fail driver_idle_poll_refuses_niced "exit $rc: $(tail -n 1 "$TMP/niced.err")"
 else
 	pass driver_idle_poll_refuses_niced
 fi
 rc=0
-driver --impls a1,a2 --sizes 64K --threads 1 --repeats 1 --duration 0.5 --warmup 0.05 --profile-sizes none \
+(($(nice) == 0)) && driver --impls a1,a2 --sizes 64K --threads 1 --repeats 1 --duration 0.5 --warmup 0.05 --profile-sizes none \
 	--idle-poll on --no-plot --out "$TMP/poll.csv" >/dev/null 2>"$TMP/poll.err" || rc=$?
-if ((rc != 0)); then
+if (($(nice) != 0)); then
+	skip driver_idle_poll_on "the tests run at nice $(nice): --idle-poll on refuses that"
+elif ((rc != 0)); then
 	fail driver_idle_poll_on "exit $rc: $(tail -n 1 "$TMP/poll.err")"
 elif check_csv driver_idle_poll_on "$TMP/poll.csv" 2 '^ok$'; then
 	bad=$(awk -F, -v allowed="$(first_cpus 100000 | wc -l)" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }

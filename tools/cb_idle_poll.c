@@ -46,10 +46,13 @@ static void usage(FILE *f)
 		"Keeps the CPUs of LIST from halting while they are idle: one thread per CPU,\n"
 		"pinned there, under SCHED_IDLE at nice 19, spinning on the pause instruction.\n"
 		"Any other task preempts it at once. run_experiments.sh --idle-poll starts it\n"
-		"for the sweep (docs/measurement.md, \"Idle polling\").\n"
+		"for the sweep (docs/sweep.md, \"Idle polling\").\n"
 		"\n"
 		"  --cpus LIST        CPUs, e.g. 0,2-3\n"
-		"  --max-seconds S    exit after S seconds at the latest, > 0 (default %.0f)\n"
+		"  --max-seconds S    exit after S seconds at the latest, > 0, at most a day\n"
+		"                     (default %.0f)\n"
+		"  --parent PID       exit at once unless PID is this process's parent (a driver\n"
+		"                     that died before the poller armed its parent-death signal)\n"
 		"  -h, --help         this text\n"
 		"\n"
 		"It also exits on SIGTERM or SIGINT and when its parent process exits.\n"
@@ -91,8 +94,9 @@ static atomic_bool failed;
 
 /* One CPU's poller (pinned from its creation): switches itself to SCHED_IDLE
  * (sched_setscheduler on the calling thread: glibc's attributes refuse the
- * idle class), then checks the stop flag and the clock every 2^16 pauses
- * (well under a millisecond). */
+ * idle class), then checks the stop flag and the clock every 2^10 pauses
+ * (tens of microseconds of its own CPU time: a prompt stop even when it gets
+ * only the idle class's sliver of a busy CPU). */
 static void *poll_cpu(void *arg)
 {
 	struct sched_param sp = { 0 };
@@ -104,7 +108,7 @@ static void *poll_cpu(void *arg)
 		return NULL;
 	}
 	while (!atomic_load_explicit(&stop, memory_order_relaxed) && now_ns() < deadline_ns) {
-		for (int i = 0; i < (1 << 16); i++)
+		for (int i = 0; i < (1 << 10); i++)
 			cpu_pause();
 	}
 	return NULL;
@@ -115,21 +119,32 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "cpus", required_argument, NULL, 'A' },
 		{ "max-seconds", required_argument, NULL, 'm' },
+		{ "parent", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	static int cpus[CPUS_MAX];
 	int ncpus = 0, c;
 	double max_s = DEFAULT_MAX_S;
+	pid_t parent = 0;
 	const char *cpu_arg = NULL;
 	opterr = 0;   /* one line of our own instead of getopt's */
 	while ((c = getopt_long(argc, argv, ":A:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'A': cpu_arg = optarg; break;
 		case 'm':
-			if (parse_seconds(optarg, &max_s) || !(max_s > 0))
-				usage_error("--max-seconds: not a positive number of seconds", optarg);
+			if (parse_seconds(optarg, &max_s) || !(max_s > 0) || max_s > 86400)
+				usage_error("--max-seconds: not a number of seconds in (0, 86400]", optarg);
 			break;
+		case 'P': {
+			char *end;
+			errno = 0;
+			long v = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 1 || v > 0x3fffffff)
+				usage_error("--parent: not a process ID", optarg);
+			parent = (pid_t)v;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		case ':': usage_error("option needs a value", argv[optind - 1]);
 		default: usage_error("unknown option", argv[optind - 1]);
@@ -145,8 +160,11 @@ int main(int argc, char **argv)
 	if (ncpus <= 0)
 		usage_error("--cpus: not a CPU list", cpu_arg);
 
-	/* Leave with the parent: a killed sweep leaves no spinning CPUs. */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() == 1)
+	/* Leave with the parent: a killed sweep leaves no spinning CPUs.  A parent
+	 * that died before the signal was armed shows as another parent (init, or a
+	 * subreaper): checked after arming it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() == 1 ||
+	    (parent && getppid() != parent))
 		return 0;
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
