@@ -114,7 +114,16 @@ static void *poll_cpu(void *arg)
 	return NULL;
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+struct args {
+	int cpus[CPUS_MAX];
+	int ncpus;
+	double max_s;
+	pid_t parent;   /* 0: not given */
+};
+
+/* parse_args: the command line into *a; usage errors exit 2, --help exits 0. */
+static void parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 		{ "cpus", required_argument, NULL, 'A' },
@@ -123,29 +132,25 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	static int cpus[CPUS_MAX];
-	int ncpus = 0, c;
-	double max_s = DEFAULT_MAX_S;
-	pid_t parent = 0;
 	const char *cpu_arg = NULL;
+	uint64_t pid;
+	int c;
+	a->max_s = DEFAULT_MAX_S;
+	a->parent = 0;
 	opterr = 0;   /* one line of our own instead of getopt's */
 	while ((c = getopt_long(argc, argv, ":A:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'A': cpu_arg = optarg; break;
 		case 'm':
-			if (parse_seconds(optarg, &max_s) || !(max_s > 0) || max_s > 86400)
+			if (parse_seconds(optarg, &a->max_s) || !(a->max_s > 0) || a->max_s > 86400)
 				usage_error("--max-seconds: not a number of seconds in (0, 86400]", optarg);
 			break;
-		case 'P': {
-			char *end;
-			errno = 0;
-			long v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 1 || v > 0x3fffffff)
+		case 'P':
+			if (parse_uint_range(optarg, 1, 0x3fffffff, &pid))
 				usage_error("--parent: not a process ID", optarg);
-			parent = (pid_t)v;
+			a->parent = (pid_t)pid;
 			break;
-		}
-		case 'h': usage(stdout); return 0;
+		case 'h': usage(stdout); exit(0);
 		case ':': usage_error("option needs a value", argv[optind - 1]);
 		default: usage_error("unknown option", argv[optind - 1]);
 		}
@@ -154,17 +159,54 @@ int main(int argc, char **argv)
 		usage_error("unexpected argument", argv[optind]);
 	if (!cpu_arg) {
 		fprintf(stderr, "%s: --cpus LIST is required (see --help)\n", prog);
-		return 2;
+		exit(2);
 	}
-	ncpus = parse_cpu_list(cpu_arg, cpus, CPUS_MAX);
-	if (ncpus <= 0)
+	a->ncpus = parse_cpu_list(cpu_arg, a->cpus, CPUS_MAX);
+	if (a->ncpus <= 0)
 		usage_error("--cpus: not a CPU list", cpu_arg);
+}
+
+/* start_pollers: one thread per CPU of a, each born pinned there (its
+ * attributes), every signal blocked in it (they go to main); returns how many
+ * started, with *rc 1 (and the stop flag set) when one could not. */
+static int start_pollers(struct args *a, pthread_t *tid, int *rc)
+{
+	sigset_t block, old;
+	int started = 0;
+	sigfillset(&block);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	for (int i = 0; i < a->ncpus; i++) {
+		pthread_attr_t attr;
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(a->cpus[i], &set);
+		pthread_attr_init(&attr);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		int e = pthread_create(&tid[i], &attr, poll_cpu, &a->cpus[i]);
+		pthread_attr_destroy(&attr);
+		if (e) {
+			fprintf(stderr, "%s: cannot start a poller on CPU %d: %s\n", prog, a->cpus[i],
+				e == EINVAL ? "no such CPU online (or not allowed here)" : strerror(e));
+			atomic_store(&stop, true);
+			*rc = 1;
+			break;
+		}
+		started++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return started;
+}
+
+int main(int argc, char **argv)
+{
+	static struct args a;
+	parse_args(argc, argv, &a);
 
 	/* Leave with the parent: a killed sweep leaves no spinning CPUs.  A parent
 	 * that died before the signal was armed shows as another parent (init, or a
 	 * subreaper): checked after arming it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() == 1 ||
-	    (parent && getppid() != parent))
+	    (a.parent && getppid() != a.parent))
 		return 0;
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -175,37 +217,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: cannot set nice 19: %s\n", prog, strerror(errno));
 		return 1;
 	}
-	deadline_ns = now_ns() + (uint64_t)(max_s * 1e9);
+	deadline_ns = now_ns() + (uint64_t)(a.max_s * 1e9);
 
-	/* Each thread is born pinned (its attributes). */
-	pthread_t *tid = calloc((size_t)ncpus, sizeof(*tid));
+	pthread_t *tid = calloc((size_t)a.ncpus, sizeof(*tid));
 	if (!tid) {
 		fprintf(stderr, "%s: out of memory\n", prog);
 		return 1;
 	}
-	sigset_t block, old;
-	sigfillset(&block);
-	pthread_sigmask(SIG_BLOCK, &block, &old);   /* signals go to main */
-	int started = 0, rc = 0;
-	for (int i = 0; i < ncpus; i++) {
-		pthread_attr_t attr;
-		cpu_set_t set;
-		CPU_ZERO(&set);
-		CPU_SET(cpus[i], &set);
-		pthread_attr_init(&attr);
-		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
-		int e = pthread_create(&tid[i], &attr, poll_cpu, &cpus[i]);
-		pthread_attr_destroy(&attr);
-		if (e) {
-			fprintf(stderr, "%s: cannot start a poller on CPU %d: %s\n", prog, cpus[i],
-				e == EINVAL ? "no such CPU online (or not allowed here)" : strerror(e));
-			atomic_store(&stop, true);
-			rc = 1;
-			break;
-		}
-		started++;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int rc = 0, started = start_pollers(&a, tid, &rc);
 	/* main sleeps until a signal, the deadline or a failed start */
 	while (!atomic_load_explicit(&stop, memory_order_relaxed) && now_ns() < deadline_ns) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
