@@ -1339,9 +1339,18 @@ start_idle_poll() {
 	me=$BASHPID   # read here: in the background command it would be the child's own
 	"$SCRIPT_DIR/tools/cb_idle_poll" --cpus "$list" --max-seconds "$limit" --parent "$me" 2>>"$RAW_DIR/idle_poll.err" &
 	IDLE_POLL_PID=$!
-	sleep 0.1
-	idle_poll_alive || die "tools/cb_idle_poll did not start: $(tail -n 1 "$RAW_DIR/idle_poll.err" 2>/dev/null) (or use --idle-poll off)"
+	wait_until "$READY_TIMEOUT_S" "$READY_POLL_S" idle_poll_ready "${#cpus[@]}" ||
+		die "tools/cb_idle_poll did not start: $(tail -n 1 "$RAW_DIR/idle_poll.err" 2>/dev/null) (or use --idle-poll off)"
 	PLACEMENT+=";idlepoll=$(cpu_ranges "${cpus[@]}")"
+}
+
+# idle_poll_ready N: for wait_until: 0 once N of the poller's threads run in the idle class
+# (SCHED_IDLE, policy 5: each switches itself before it spins), 1 not yet, 2 it is gone.
+idle_poll_ready() {
+	local n
+	idle_poll_alive || return 2
+	n=$(cat /proc/"$IDLE_POLL_PID"/task/*/stat 2>/dev/null | awk '{ sub(/.*\) /, ""); if ($39 == 5) n++ } END { print n + 0 }')
+	((n >= $1)) || return 1
 }
 
 # check_idle_poll: before anything is set up, what --idle-poll on needs. The poller's time

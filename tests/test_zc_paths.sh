@@ -78,53 +78,54 @@ for size in 64 4K 64K 1M; do
 	done
 done
 
-# a pool of 65,536 buffers asks for a CQ past the kernel's maximum (it
-# said "io_uring_setup: Invalid argument"): the CQ is clamped and what is in
-# flight bounded by it
-if ((URING)); then
-	name="a3 --zc-pool 64M -s 1K --engine uring: the CQ is clamped, every request notified"
-	SRV_ARGS=(--zc-pool 64M)
-	# setting up 65,536 buffers takes the ThreadSanitizer build over the client's 5 s
-	# stall limit (0.5 s in all with the normal build): that is said, not taken for the
-	# bug (which is a refusal: "io_uring_setup: Invalid argument")
-	failed_before=$T_FAILED
-	if ! path_run "$name" a3 1 -s 1K --engine uring >"$T_TMP/cq.out"; then
-		if grep -q 'server sent nothing for' "$T_TMP/cli.err" && ! grep -q 'Invalid argument' "$T_TMP/srv.err"; then
-			T_FAILED=$failed_before   # path_run's FAIL line was not printed: a skip instead
-			skip "$name" "the server took over 5 s to set up 65,536 buffers (sanitizer build or loaded machine)"
+# pool_run NAME TIMEOUT_RE REFUSAL_RE WHY CHECK ARGS...: path_run of a3 (1 thread, the
+# server's SRV_ARGS) for a pool whose set-up may outlast the client's 5 s limit (a
+# sanitizer build, a loaded machine): the client's TIMEOUT_RE without the bug's refusal
+# REFUSAL_RE in the server's stderr is a skip saying WHY, not a failure (path_run's FAIL
+# line is not printed); otherwise CHECK (jq_py) on the two JSON objects decides.
+pool_run() {
+	local name=$1 timeout_re=$2 refusal_re=$3 why=$4 check=$5 failed_before=$T_FAILED
+	shift 5
+	if ! path_run "$name" a3 1 "$@" >"$T_TMP/pool.out"; then
+		if grep -q "$timeout_re" "$T_TMP/cli.err" && ! grep -q "$refusal_re" "$T_TMP/srv.err"; then
+			T_FAILED=$failed_before
+			skip "$name" "$why"
 		else
-			cat "$T_TMP/cq.out"
+			cat "$T_TMP/pool.out"
 		fi
-	elif jq_py 's["zc_pool_depth"] == 65536 and s["zc_sends"] > 0 and s["zc_completions"] == s["zc_sends"] and s["zc_missing"] == 0 and c["verify_errors"] == 0 and s["bytes_sent"] == c["bytes_total"]'; then
+	elif jq_py "$check"; then
 		pass "$name"
 	else
 		fail "$name" "$(grep -o '"zc_[a-z_]*": [0-9]*' "$T_TMP/srv.json" | tr '\n' ' ')"
 	fi
+}
+
+# a pool of 65,536 buffers asks for a CQ past the kernel's maximum (it
+# said "io_uring_setup: Invalid argument"): the CQ is clamped and what is in
+# flight bounded by it. Setting up 65,536 buffers takes the ThreadSanitizer
+# build over the client's 5 s stall limit (0.5 s in all with the normal build).
+if ((URING)); then
+	SRV_ARGS=(--zc-pool 64M)
+	pool_run "a3 --zc-pool 64M -s 1K --engine uring: the CQ is clamped, every request notified" \
+		'server sent nothing for' 'Invalid argument' \
+		"the server took over 5 s to set up 65,536 buffers (sanitizer build or loaded machine)" \
+		's["zc_pool_depth"] == 65536 and s["zc_sends"] > 0 and s["zc_completions"] == s["zc_sends"] and s["zc_missing"] == 0 and c["verify_errors"] == 0 and s["bytes_sent"] == c["bytes_total"]' \
+		-s 1K --engine uring
 	SRV_ARGS=()
 fi
 
 # a registered region over 1 GiB (the kernel refuses such an iovec with
 # EFAULT: it said "registering the buffer pool with io_uring: Bad address")
-# is registered in pieces, each message sent from the piece that holds it
+# is registered in pieces, each message sent from the piece that holds it.
+# Allocating and writing 1 GiB can outlast the client's 5 s hello timeout on
+# a loaded machine.
 if ((URING)); then
-	name="a3 --zc-pool 1040M -s 1M --engine uring --fixed-buffers on: registered in pieces, verified"
 	SRV_ARGS=(--zc-pool 1040M)
-	# allocating and writing 1 GiB can outlast the client's 5 s hello
-	# timeout on a loaded machine: that is said, not taken for the bug
-	# (which is a refusal: "registering the buffer pool ...: Bad address")
-	failed_before=$T_FAILED
-	if ! path_run "$name" a3 1 -s 1M --engine uring --fixed-buffers on >"$T_TMP/big.out"; then
-		if grep -q 'did not answer the hello: timed out' "$T_TMP/cli.err" && ! grep -q 'Bad address' "$T_TMP/srv.err"; then
-			T_FAILED=$failed_before   # path_run's FAIL line was not printed: a skip instead
-			skip "$name" "the server took over 5 s to allocate and write the 1 GiB pool (machine loaded)"
-		else
-			cat "$T_TMP/big.out"
-		fi
-	elif jq_py 's["zc_pool_depth"] == 1040 and s["fixed_buffers"] and s["zc_sends"] > 0 and s["zc_completions"] == s["zc_sends"] and s["zc_missing"] == 0 and c["verify_errors"] == 0 and s["bytes_sent"] == c["bytes_total"]'; then
-		pass "$name"
-	else
-		fail "$name" "$(grep -o '"zc_[a-z_]*": [0-9]*' "$T_TMP/srv.json" | tr '\n' ' ')"
-	fi
+	pool_run "a3 --zc-pool 1040M -s 1M --engine uring --fixed-buffers on: registered in pieces, verified" \
+		'did not answer the hello: timed out' 'Bad address' \
+		"the server took over 5 s to allocate and write the 1 GiB pool (machine loaded)" \
+		's["zc_pool_depth"] == 1040 and s["fixed_buffers"] and s["zc_sends"] > 0 and s["zc_completions"] == s["zc_sends"] and s["zc_missing"] == 0 and c["verify_errors"] == 0 and s["bytes_sent"] == c["bytes_total"]' \
+		-s 1M --engine uring --fixed-buffers on
 	SRV_ARGS=()
 fi
 
