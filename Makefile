@@ -1,4 +1,4 @@
-# copybench — `make` builds the six binaries (and the sweep's tools/cb_idle_poll); `make test` runs every test.
+# copybench — `make` builds the six binaries (and the sweep's tools: cb_idle_poll, cb_drift); `make test` runs every test.
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 # `override`: `make CFLAGS=...` adds to these instead of dropping them
@@ -28,15 +28,16 @@ $(1)/libcopybench.a: $$(patsubst %.c,$(1)/obj/%.o,$$(LIB_SRCS))
 endef
 
 .PHONY: all test bench clean
-all: $(BINS) tools/cb_idle_poll
+TOOLS := tools/cb_idle_poll tools/cb_drift
+all: $(BINS) $(TOOLS)
 
 $(eval $(call lib_rules,build,$$(CC) $$(CFLAGS)))
 
 $(BINS): %: %.c $(LIB) common.h
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
-# the sweep's --idle-poll helper (tools/cb_idle_poll.c)
-tools/cb_idle_poll: tools/cb_idle_poll.c $(LIB) common.h
+# the sweep's helpers: --idle-poll's poller, the machine-drift probe
+$(TOOLS): tools/%: tools/%.c $(LIB) common.h
 	$(CC) $(CFLAGS) -I. -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 tests/unit: tests/unit.c $(LIB) common.h
@@ -51,7 +52,7 @@ bench/memcpy_bw: bench/memcpy_bw.c $(LIB) common.h
 	$(CC) $(CFLAGS) -I. -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 clean:
-	rm -f $(BINS) tests/unit bench/memcpy_bw tools/cb_idle_poll
+	rm -f $(BINS) tests/unit bench/memcpy_bw $(TOOLS)
 	rm -rf build
 
 # ---- sanitizers, valgrind, fuzzing (issue 8) -------------------------------
@@ -70,15 +71,15 @@ FUZZ_LIB_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-reco
 FUZZ_TIME  ?= 20
 FUZZERS    := fuzz_hello fuzz_parse
 
-ASAN_BINS := $(addprefix build/asan/,$(BINS) unit tools/cb_idle_poll)
-TSAN_BINS := $(addprefix build/tsan/,$(BINS) unit tools/cb_idle_poll)
+ASAN_BINS := $(addprefix build/asan/,$(BINS) unit $(TOOLS))
+TSAN_BINS := $(addprefix build/tsan/,$(BINS) unit $(TOOLS))
 
 .PHONY: sanitize fuzz
 sanitize: all $(ASAN_BINS) $(TSAN_BINS)
 	bash tests/sanitize.sh build/asan build/tsan
 
 # $(call san_rules,KIND,FLAGS): the library, the unit tests, the six
-# binaries and tools/cb_idle_poll of one sanitizer build in build/KIND
+# binaries and the tools of one sanitizer build in build/KIND
 define san_rules
 $(call lib_rules,build/$(1),$$(SAN_CC) $$(SAN_CFLAGS) $(2))
 build/$(1)/unit: tests/unit.c build/$(1)/libcopybench.a common.h

@@ -103,6 +103,9 @@ PROFILE_CATEGORIES = (   # run_experiments.sh --profile: CPU ns per byte, all CP
     ("stack", "rest of the kernel", "#999999"),
     ("user_other", "rest of user space", "#56B4E9"),
 )
+# The machine-drift probe before a sweep (tools/cb_drift; the same in every row of a run_id).
+DRIFT_COLUMNS = ("drift_copy_gbps", "drift_copy_step", "drift_alu_step", "drift_wake_us",
+                 "drift_wake_step", "drift_windows", "drift_window_s")
 OPTIONAL_NUMERIC_COLUMNS = ("host_busy_cpus", "cpus_online", "srv_window_s", "cli_window_s",
                             "srv_life_cpu_user_s", "srv_life_cpu_sys_s", "tcp_loss_probes",
                             "tcp_spurious_rtos", "tcp_dsack_recv", "tcp_dsack_recv_segs",
@@ -113,7 +116,7 @@ OPTIONAL_NUMERIC_COLUMNS = ("host_busy_cpus", "cpus_online", "srv_window_s", "cl
                             "local_mtu", "local_speed_mbps", "remote_mtu", "remote_speed_mbps",
                             "seed", "slot", "dsack_share", "precision",
                             "interval_s", "interval_cv", "interval_stall_s", "interval_drift",
-                            "host_cpu_nice_s", "host_cpu_steal_s")
+                            "host_cpu_nice_s", "host_cpu_steal_s", *DRIFT_COLUMNS)
 # Text columns of the planner (read from the row as they are): pass = first / extra
 # (extra rounds the adaptive planner gave a point).
 MACHINE_COLUMNS = ("kernel", "cpu_model", "link", "mtu")   # rows that differ are not pooled
@@ -1356,14 +1359,28 @@ def distinct(rows, column):
 
 def environment(data):
     """kernel, cpu_model, link, mtu, placement: a string (or number) when all rows agree,
-    else the list of values seen."""
+    else the list of values seen; drift: the machine-drift probe of each run_id that has
+    one (drift_runs)."""
     env = {}
     for c in ("kernel", "cpu_model", "link", "mtu", "placement"):
         vals = [v for v in distinct(data.rows, c) if v != ""]
         if c == "mtu":
             vals = [int(float(v)) if v not in ("NA",) else v for v in vals]
         env[c] = vals[0] if len(vals) == 1 else (vals or None)
+    env["drift"] = drift_runs(data)
     return env
+
+
+def drift_runs(data):
+    """The machine-drift probe (tools/cb_drift, before the sweep) of each run_id whose rows
+    carry one: [{run_id, copy_gbps, copy_step, alu_step, wake_us, wake_step, windows,
+    window_s}] in the rows' order (a value the probe could not give is None)."""
+    out = {}
+    for r in data.rows:
+        rid = r.raw["run_id"]
+        if rid not in out and r.num.get("drift_copy_step") is not None:
+            out[rid] = {"run_id": rid, **{c[len("drift_"):]: r.num.get(c) for c in DRIFT_COLUMNS}}
+    return list(out.values())
 
 
 def unavailable_counters(data):
@@ -1675,10 +1692,11 @@ def rounds_to_resolve(sd_log, precision, limit=400):
     return next(n for n in teeth if enough(n))
 
 
-def spread_line(fams, precision):
+def spread_line(fams, precision, drift=()):
     """Why the suite's first question (a2 vs a1 throughput) stayed open, when it did at
     half its points or more: the rounds' spread, the rounds resolving ±P would take at it,
-    and what a user can change. [] otherwise."""
+    how much of it the machine's own drift explains (drift_share_text), and what a user
+    can change. [] otherwise."""
     cs = next((cs for (x, y, metric), cs in fams.items()
                if (x, y) == ("a2", "a1") and metric == "throughput_gbps"), [])
     open_cs = [c for c in cs if c["verdict"] == "cannot tell"]
@@ -1693,10 +1711,39 @@ def spread_line(fams, precision):
             f"±{fmt_pct(math.expm1(sd))}) over {plural(len(cs), 'point')}; resolving "
             f"±{fmt_pct(precision)} at that spread takes "
             + (f"at least {need} rounds a point" if need else "more than 400 rounds a point")
-            + f", and this run gave {rounds_text(ns[0], ns[-1])}. What helps: fewer points "
+            + f", and this run gave {rounds_text(ns[0], ns[-1])}."
+            + drift_share_text(drift, sd)
+            + " What helps: fewer points "
             "in the same time (`--sizes`, `--threads`), a longer `--budget`, or, on a "
             "virtual machine, `--idle-poll on` (less spread, but every byte then costs more "
             "CPU: docs/sweep.md, \"Idle polling\")."]
+
+
+def drift_share_text(drift, sd):
+    """How much of the pairs' spread sd (SD of a log ratio) the machine's own drift
+    explains: the probe's copy_step is the SD of the log ratio of two back-to-back windows
+    of the same memcpy, as long as a run's measured part, so its square over sd's is the
+    share of the variance the machine's copy speed alone would give a pair measured one
+    after the other. '' without a probe."""
+    steps = [d["copy_step"] for d in drift if d.get("copy_step") is not None]
+    if not steps or not sd:
+        return ""
+    c = statistics.median(steps)
+    share = min(1.0, (c / sd) ** 2)
+    probe = ("tools/cb_drift before the sweep, the same memcpy in back-to-back windows as "
+             "long as a run")
+    if share >= 0.5:
+        return (f" The machine by itself moved almost as much: its copy speed moved by an SD "
+                f"of {c:.3f} from one window to the next ({probe}): two runs measured one "
+                "after the other cannot agree more closely here, whatever copybench does; "
+                "only more rounds help.")
+    wake = [d for d in drift if d.get("wake_us") is not None and d.get("wake_step") is not None]
+    return (f" The machine's own copy speed moved far less, an SD of {c:.3f} from one window "
+            f"to the next ({probe}), about {share:.0%} of that variance; the rest comes with "
+            "the runs themselves: the network path and, on a virtual machine, the wake-ups"
+            + (f" (a cross-CPU wake-up round trip took {wake[0]['wake_us']:.1f} µs, moving by "
+               f"an SD of {wake[0]['wake_step']:.3f} from one window to the next)" if wake else "")
+            + ".")
 
 
 def report_findings(a, data):
@@ -1719,7 +1766,7 @@ def report_findings(a, data):
             f"{f['a']} vs {f['b']} {METRIC_BY_COLUMN[f['metric']].label} "
             f"({plural(f['points'], 'point')}, {mdd_text(cs) or 'too few rounds'})"
             for f, cs in quiet) + ".")
-    out += spread_line(fams, precision)
+    out += spread_line(fams, precision, a["environment"]["drift"])
     for key, per_t in a["crossover"].items():
         got = {t: v for t, v in per_t.items() if v is not None}
         if got:
@@ -2038,6 +2085,7 @@ def report_environment(a, data):
                    "halting (tools/cb_idle_poll); its time is nice time, left out of the host "
                    "CPU figures")
     out.extend(steal_lines(data))
+    out.extend(drift_lines(env["drift"]))
     for c in ("kernel", "cpu_model", "link", "mtu"):
         if isinstance(env[c], list):
             out.append(f"- note: rows with different {c} values are pooled in the figures")
@@ -2057,6 +2105,25 @@ def report_environment(a, data):
         out.append(f"- {a['perf_user_only_runs']} ok runs counted user space only (:u) — "
                    "the kernel copies under test are missing from their counters")
     return out + [""]
+
+
+def drift_lines(drift):
+    """The environment's lines on the machine-drift probe, one per run_id that has one."""
+    out = []
+    for d in drift:
+        wake = (f"; a cross-CPU wake-up round trip (pipe ping-pong) {d['wake_us']:.1f} µs, "
+                f"SD {d['wake_step']:.3f}" if d.get("wake_us") is not None
+                and d.get("wake_step") is not None else "")
+        windows = "" if d.get("windows") is None else f"{int(d['windows'])} "
+        length = "" if d.get("window_s") is None else f" of {d['window_s']:g} s"
+        out.append(f"- machine drift before the sweep{'' if len(drift) == 1 else ' ' + d['run_id']} "
+                   f"(tools/cb_drift on the placement's CPUs, {windows}back-to-back "
+                   f"windows{length}): memory copy {fmt_num(d['copy_gbps'])} GB/s, from one "
+                   f"window to the next SD {d['copy_step']:.3f} in log (integer loop "
+                   + ("NA" if d.get("alu_step") is None else f"{d['alu_step']:.3f}")
+                   + f"){wake}: how far two runs measured one after the other differ on this "
+                   "machine by itself")
+    return out
 
 
 def steal_lines(data):

@@ -58,6 +58,11 @@ readonly DEFAULT_PIN=split DEFAULT_STEER=both
 # byte by about a third (a never-halted vCPU slows the other: shared cores?), and that
 # cost is the quantity under test; docs/sweep.md, "Idle polling".
 readonly DEFAULT_IDLE_POLL=off
+# Machine drift: before the first run, tools/cb_drift copies memory on the placement's CPUs
+# in this many back-to-back windows as long as a run's measured part (--quick: the fewest
+# that give a spread), so the report can say how steady the machine itself was: the floor
+# under any pair of runs (docs/sweep.md, "Machine drift").
+readonly DEFAULT_DRIFT_WINDOWS=8 QUICK_DRIFT_WINDOWS=3
 # The default job's request-response rounds: latency vs size at 1 thread, and latency vs
 # thread count at one size (RR_THREADS_SIZE; its 1-thread point is in the size axis).
 readonly -a DEFAULT_RR_SIZES=(64 1K 16K 64K 1M)
@@ -110,6 +115,9 @@ PER_FIELD=0 VERIFY=0 PROFILE=0 DRY_RUN=0 INTERACTIVE=0 NO_BUILD=0 ACTION=sweep P
 # OPT_*: options as given; unset when not given (an empty value given is an error).
 unset OPT_IMPLS OPT_SIZES OPT_THREADS OPT_REPEATS OPT_DURATION OPT_WARMUP OPT_ENGINES OPT_RX
 unset OPT_RR_SIZES OPT_RR_THREADS OPT_RR_SIZE OPT_BUFFERS OPT_SEED OPT_BUDGET OPT_PRECISION OPT_PROFILE_SIZES
+unset OPT_DRIFT_WINDOWS
+# DRIFT_WINDOWS: the machine-drift probe's windows (0: none)
+DRIFT_WINDOWS=""
 
 # Plan (parallel arrays, one entry per run, in execution order). A group is one point's
 # strategies in one round, back to back: PLAN_SLOT is a run's position in its group (1..k),
@@ -210,6 +218,12 @@ Sweep:
                      out, and a profile counts it as idle. Less spread, but on the KVM guest
                      measured a byte cost about a third more CPU (docs/sweep.md, "Idle
                      polling") (default: off; this host only)
+  --drift-windows N  before the first run, tools/cb_drift copies memory on the placement's
+                     CPUs in N back-to-back windows as long as a run's measured part (at most
+                     60 s): how steady this machine is by itself, the floor under any pair of
+                     runs; recorded in every row (drift_*) and the report (docs/sweep.md,
+                     "Machine drift"); 0: none, else 3..1000 (default: $DEFAULT_DRIFT_WINDOWS, --quick $QUICK_DRIFT_WINDOWS;
+                     not counted in --budget; this host only)
   --quick            smoke sweep: a1 a2 a3, sizes 1K 64K, threads 1 2, 1 repeat, 1 s,
                      warmup 0.2 s (under a minute); explicit options override it
 Network:
@@ -336,7 +350,7 @@ parse_args() {
 		case $opt in
 		--impls | --sizes | --threads | --repeats | --duration | --warmup | --mtu | --out | --mode | --parse-perf | \
 			--engines | --rx | --buffers | --rr-sizes | --rr-threads | --rr-size | --steer | --seed | --budget | \
-			--precision | --profile-sizes | --idle-poll)
+			--precision | --profile-sizes | --idle-poll | --drift-windows)
 			(($# >= 2)) || die_usage "option $opt needs a value"
 			val=$2
 			shift 2
@@ -362,6 +376,7 @@ parse_args() {
 		--budget) OPT_BUDGET=$val ;;
 		--precision) OPT_PRECISION=$val ;;
 		--profile-sizes) OPT_PROFILE_SIZES=$val ;;
+		--drift-windows) OPT_DRIFT_WINDOWS=$val ;;
 		--steer)
 			case $val in off | data | both) STEER=$val ;; *) die_usage "--steer: unknown steering '$val' (off, data or both)" ;; esac
 			;;
@@ -415,9 +430,11 @@ resolve_options() {
 	if ((QUICK)); then
 		IMPLS=("${QUICK_IMPLS[@]}") SIZES=("${QUICK_SIZES[@]}") THREADS=("${QUICK_THREADS[@]}")
 		REPEATS=$QUICK_REPEATS DURATION_S=$QUICK_DURATION_S WARMUP_S=$QUICK_WARMUP_S
+		DRIFT_WINDOWS=$QUICK_DRIFT_WINDOWS
 	else
 		IMPLS=("${DEFAULT_IMPLS[@]}") SIZES=("${DEFAULT_SIZES[@]}") THREADS=("${DEFAULT_THREADS[@]}")
 		REPEATS=$DEFAULT_REPEATS DURATION_S=$DEFAULT_DURATION_S WARMUP_S=$DEFAULT_WARMUP_S
+		DRIFT_WINDOWS=$DEFAULT_DRIFT_WINDOWS
 	fi
 	if [[ -v OPT_IMPLS ]]; then
 		mapfile -t list < <(split_list "$OPT_IMPLS")
@@ -475,6 +492,12 @@ resolve_options() {
 	if [[ -v OPT_DURATION ]]; then
 		is_pos_num "$OPT_DURATION" || die_usage "--duration: bad number '$OPT_DURATION' (seconds > 0)"
 		DURATION_S=$OPT_DURATION
+	fi
+	if [[ -v OPT_DRIFT_WINDOWS ]]; then
+		if ! is_uint "$OPT_DRIFT_WINDOWS" || ((10#$OPT_DRIFT_WINDOWS != 0 && (10#$OPT_DRIFT_WINDOWS < 3 || 10#$OPT_DRIFT_WINDOWS > 1000))); then
+			die_usage "--drift-windows: bad number '$OPT_DRIFT_WINDOWS' (0, or 3 .. 1000)"
+		fi
+		DRIFT_WINDOWS=$((10#$OPT_DRIFT_WINDOWS))
 	fi
 	if [[ -v OPT_WARMUP ]]; then
 		is_nonneg_num "$OPT_WARMUP" || die_usage "--warmup: bad number '$OPT_WARMUP' (seconds >= 0)"
@@ -1325,12 +1348,7 @@ start_idle_poll() {
 	local -a cpus
 	local list limit me
 	[[ $IDLE_POLL == on ]] || return 0
-	if [[ -n $SRV_CPUS ]]; then
-		IFS=, read -r -a cpus <<<"$SRV_CPUS,$CLI_CPUS"
-		mapfile -t cpus < <(printf '%s\n' "${cpus[@]}" | sort -nu)
-	else
-		mapfile -t cpus < <(first_cpus 100000)
-	fi
+	mapfile -t cpus < <(placement_cpus)
 	list=$(IFS=,; printf '%s' "${cpus[*]}")
 	limit=$(estimate_s)
 	[[ -z $BUDGET_S ]] || ((BUDGET_S <= limit)) || limit=$BUDGET_S
@@ -1342,6 +1360,52 @@ start_idle_poll() {
 	wait_until "$READY_TIMEOUT_S" "$READY_POLL_S" idle_poll_ready "${#cpus[@]}" ||
 		die "tools/cb_idle_poll did not start: $(tail -n 1 "$RAW_DIR/idle_poll.err" 2>/dev/null) (or use --idle-poll off)"
 	PLACEMENT+=";idlepoll=$(cpu_ranges "${cpus[@]}")"
+}
+
+# placement_cpus: the CPUs the two sides run on, one per line, ascending (every allowed CPU
+# when unpinned).
+placement_cpus() {
+	local -a cpus
+	if [[ -n $SRV_CPUS ]]; then
+		IFS=, read -r -a cpus <<<"$SRV_CPUS,$CLI_CPUS"
+		printf '%s\n' "${cpus[@]}" | sort -nu
+	else
+		first_cpus 100000
+	fi
+}
+
+# probe_drift: before the first run, how steadily this machine copies memory by itself:
+# tools/cb_drift on the placement's CPUs (all at once), DRIFT_WINDOWS back-to-back windows
+# as long as a run's measured part (clamped to cb_drift's 0.01..60 s), then as many of a
+# pipe ping-pong between the first two (cross-CPU wake-ups). Two runs of a pair are
+# measured in two such windows, so their ratio cannot be steadier than the windows'
+# copies (docs/sweep.md, "Machine drift"). Sets DRIFT (the rows' drift_* columns; NA when off or
+# when the probe failed, with a note); its output is kept in RAW_DIR/drift.txt.
+declare -A DRIFT=()
+probe_drift() {
+	local -a cpus
+	local list window line kv
+	DRIFT=([drift_copy_gbps]=NA [drift_copy_step]=NA [drift_alu_step]=NA [drift_wake_us]=NA [drift_wake_step]=NA
+		[drift_windows]=NA [drift_window_s]=NA)
+	((DRIFT_WINDOWS > 0)) || return 0
+	if [[ ! -x $SCRIPT_DIR/tools/cb_drift ]]; then
+		err "note: tools/cb_drift missing in $SCRIPT_DIR (run make): no machine-drift probe (drift_* NA)"
+		return 0
+	fi
+	mapfile -t cpus < <(placement_cpus)
+	list=$(IFS=,; printf '%s' "${cpus[*]}")
+	window=$(awk -v d="$DURATION_S" 'BEGIN { print (d < 0.01 ? 0.01 : (d > 60 ? 60 : d)) }')
+	err "machine drift: copying memory on CPU $(cpu_ranges "${cpus[@]}") in $DRIFT_WINDOWS windows of $window s (tools/cb_drift) ..."
+	if ! "$SCRIPT_DIR/tools/cb_drift" --cpus "$list" --window "$window" --windows "$DRIFT_WINDOWS" \
+		>"$RAW_DIR/drift.txt" 2>"$RAW_DIR/drift.err" || ! line=$(grep '^all ' "$RAW_DIR/drift.txt"); then
+		err "note: the machine-drift probe failed ($(tail -n 1 "$RAW_DIR/drift.err" 2>/dev/null)): drift_* NA"
+		return 0
+	fi
+	for kv in ${line#all }; do
+		case ${kv%%=*} in copy_gbps | copy_step | alu_step | wake_us | wake_step | windows) DRIFT[drift_${kv%%=*}]=${kv#*=} ;; esac
+	done
+	DRIFT[drift_window_s]=$window
+	err "machine drift: copy ${DRIFT[drift_copy_gbps]} GB/s, from one window to the next SD ${DRIFT[drift_copy_step]} in log (integer loop: ${DRIFT[drift_alu_step]}); cross-CPU wake-up round trip ${DRIFT[drift_wake_us]} µs, SD ${DRIFT[drift_wake_step]}"
 }
 
 # idle_poll_ready N: for wait_until: 0 once N of the poller's threads run in the idle class
@@ -1430,6 +1494,9 @@ build_columns() {
 	# All CPUs' niced time (the idle poller's, --idle-poll), kept out of the other host_cpu_*
 	# columns, and steal time (what a hypervisor gave to others while we waited).
 	CSV_COLS+=(host_cpu_nice_s host_cpu_steal_s)
+	# The machine-drift probe before the sweep (probe_drift), the same in every row of a run_id.
+	CSV_COLS+=(drift_copy_gbps drift_copy_step drift_alu_step drift_wake_us drift_wake_step drift_windows
+		drift_window_s)
 	CSV_HEADER=$(IFS=,; printf '%s' "${CSV_COLS[*]}")
 }
 
@@ -1682,6 +1749,7 @@ main_metric() { if [[ $1 == rr ]]; then echo "rtt_p50_us p50 round trip"; else e
 # plan_placement: the placement and steering lines of the plan.
 plan_placement() {
 	local tmax=0 t srv cli srv_n cli_n
+	local -a pcpus
 	for t in "${THREADS[@]}" "${RR_THREADS[@]}"; do ((10#$t <= tmax)) || tmax=$((10#$t)); done
 	case $PIN in
 	unpinned) printf 'placement: unpinned (the scheduler places both sides)' ;;
@@ -1702,6 +1770,13 @@ plan_placement() {
 	else
 		printf 'steering: %s: RPS on the client'"'"'s veth keeps each flow'"'"'s data on one CPU (the client'"'"'s)%s: no reordering, no spurious retransmission\n' \
 			"$STEER" "$([[ $STEER == both ]] && echo ", and on the server's the ACKs (the server's)")"
+	fi
+	if ((DRIFT_WINDOWS > 0)); then
+		mapfile -t pcpus < <(placement_cpus)
+		printf 'machine drift: before the first run, memory copied on CPU %s in %s back-to-back windows of %s s (tools/cb_drift; outside the budget): how steady this machine is by itself\n' \
+			"$(cpu_ranges "${pcpus[@]}")" "$DRIFT_WINDOWS" "$DURATION_S"
+	else
+		printf 'machine drift: not probed (--drift-windows 0)\n'
 	fi
 	if [[ $IDLE_POLL == on ]]; then
 		printf 'idle polling: on: the placement'"'"'s CPUs%s spin in the idle class (tools/cb_idle_poll) instead of halting while idle, so no wake-up waits for a halted CPU\n' \
@@ -2033,7 +2108,7 @@ run_failure() {
 # fill_row ORDER REPEAT STATUS REASON IMPL VARIANT MODE SIZE THREADS TIMESTAMP BASE ENGINE
 # RX: ROW from the run's facts, the two JSON objects (CLI, SRV) and the two perf files.
 fill_row() {
-	local mode=$7 impl=$5
+	local mode=$7 impl=$5 k
 	ROW=()
 	ROW[run_id]=$RUN_ID ROW[timestamp]=${10} ROW[order]=$1 ROW[repeat]=$2
 	ROW[status]=$3 ROW[reason]=$4 ROW[strategy]=$impl ROW[variant]=$6
@@ -2047,6 +2122,7 @@ fill_row() {
 	row_paths "$impl" "${12}" "${13}"
 	row_profile "${11}"
 	ROW[placement]=$PLACEMENT ROW[kernel]=$KERNEL ROW[cpu_model]=$CPU_MODEL
+	for k in "${!DRIFT[@]}"; do ROW[$k]=${DRIFT[$k]}; done
 	ROW[link]=$LINK ROW[mtu]=$LINK_MTU
 	row_remote
 }
@@ -2958,6 +3034,7 @@ execute() {
 	prepare_output
 	setup_link
 	steer_link
+	probe_drift
 	start_idle_poll
 	run_sweep || rc=1
 	cleanup

@@ -18,7 +18,7 @@ set -uo pipefail
 TOP="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly TOP
 readonly SUITES=(tests/test_core.sh tests/test_hostile.sh tests/test_window.sh tests/test_zc_paths.sh tests/test_pagecache.sh
-	tests/test_cli.sh tests/test_samples.sh tests/test_idle_poll.sh)
+	tests/test_cli.sh tests/test_samples.sh tests/test_idle_poll.sh tests/test_drift.sh)
 WORK="$(mktemp -d)"
 readonly WORK
 trap 'rm -rf "$WORK"' EXIT

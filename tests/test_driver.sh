@@ -156,6 +156,7 @@ bad_cases=(
 	"--pin bogus" "--engines bogus" "--engines ''" "--rx mmap" "--buffers 0" "--buffers 4097" "--buffers x"
 	"--rr-sizes 10" "--rr-threads 0" "--rr-size 1Q" "--seed x" "--seed -1" "--seed 2147483648" "--budget 0"
 	"--budget x" "--budget -1" "--precision 0" "--precision 1.5" "--precision x" "--precision 150%" "--steer x" "--idle-poll x" "--idle-poll"
+	"--drift-windows 2" "--drift-windows 1001" "--drift-windows x" "--drift-windows -1"
 	"--profile-sizes 10" "--profile --profile-sizes 4K" "--mode rr --profile-sizes 4K"
 )
 bad_fail=""
@@ -622,6 +623,28 @@ elif check_csv driver_quick_netns "$TMP/quick/out.csv" 12 '^ok$'; then
 		if (($(date -u -d "$ts" +%s) < $(stat -c %Y "$f"))); then late+="row $order: $ts before $(date -u -d "@$(stat -c %Y "$f")" +%H:%M:%S); "; fi
 	done < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["order"] "," $c["timestamp"] }' "$TMP/quick/out.csv")
 	if [[ -n $late ]]; then fail driver_timestamp_is_run_end "$late"; else pass driver_timestamp_is_run_end; fi
+	# The machine-drift probe before the sweep (--quick: 3 windows of the runs' 1 s): its
+	# figures in every row, the same in each, as its raw output says; a ping-pong when the
+	# placement has two CPUs; announced on stderr.
+	drift_raw=$(grep -h '^all ' "$TMP"/quick/results/*/drift.txt 2>/dev/null)
+	drift_bad=$(awk -F, -v raw="$drift_raw" -v num="$num" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		{ v = $c["drift_copy_gbps"] " " $c["drift_copy_step"] " " $c["drift_alu_step"] " " $c["drift_wake_us"] " " $c["drift_wake_step"] " " $c["drift_windows"] " " $c["drift_window_s"]
+		  if (first == "") first = v
+		  if (v != first) printf "line %d differs: %s / %s; ", NR, v, first
+		  if (!($c["drift_copy_gbps"] ~ num && $c["drift_copy_gbps"] > 0) || $c["drift_copy_step"] !~ num || $c["drift_alu_step"] !~ num) printf "line %d: %s; ", NR, v
+		  if ($c["drift_windows"] != 3 || $c["drift_window_s"] != 1) printf "line %d: windows %s of %s s; ", NR, $c["drift_windows"], $c["drift_window_s"]
+		  two = ($c["placement"] ~ /^srv=[0-9]+;cli=[0-9]+;/ && $c["placement"] !~ /^srv=([0-9]+);cli=\1;/)
+		  if (two != ($c["drift_wake_us"] ~ num && $c["drift_wake_us"] > 0 && $c["drift_wake_step"] ~ num)) printf "line %d: wake %s %s with placement %s; ", NR, $c["drift_wake_us"], $c["drift_wake_step"], $c["placement"]
+		  if (index(raw, "copy_gbps=" $c["drift_copy_gbps"] " copy_step=" $c["drift_copy_step"] " ") == 0) printf "line %d: not the raw drift.txt (%s); ", NR, raw }' "$TMP/quick/out.csv")
+	if [[ -z $drift_raw ]]; then
+		fail driver_drift_probe "no results/*/drift.txt with an 'all' line"
+	elif [[ -n $drift_bad ]]; then
+		fail driver_drift_probe "$(cut -c 1-400 <<<"$drift_bad")"
+	elif ! grep -q '^run_experiments.sh: machine drift: copy [0-9.]* GB/s' "$TMP/q.err"; then
+		fail driver_drift_probe "no 'machine drift: copy' line on stderr"
+	else
+		pass driver_drift_probe
+	fi
 fi
 if [[ -z $PLOT_PY ]]; then
 	skip driver_and_plot_together "no python3 with matplotlib on PATH"
@@ -841,7 +864,7 @@ want_gone=$(ns_names /run/netns/cb-"${killed[1]}"-*)
 
 rc=0
 driver --no-netns --impls a2 --sizes 1K --threads 1 --repeats 1 --duration 0.3 --warmup 0.1 --no-plot --no-build \
-	--out "$TMP/after_kill/out.csv" >/dev/null 2>"$TMP/after_kill.err" || rc=$?
+	--drift-windows 0 --out "$TMP/after_kill/out.csv" >/dev/null 2>"$TMP/after_kill.err" || rc=$?
 kept=$(ns_names "/run/netns/$ns_live" "/run/netns/$ns_busy" "/run/netns/$ns_foreign")
 if ((rc != 0)); then
 	fail driver_next_run_removes_dead_runs_namespaces "exit $rc: $(tail -n 1 "$TMP/after_kill.err")"
@@ -850,6 +873,16 @@ elif [[ $kept != "$(printf '%s\n' "$ns_live" "$ns_busy" "$ns_foreign" | sort | t
 elif removal_ok driver_next_run_removes_dead_runs_namespaces "$TMP/after_kill.err" "$want_gone" /run/netns/cb-"${killed[1]}"-* &&
 	check_csv driver_next_run_removes_dead_runs_namespaces "$TMP/after_kill/out.csv" 1 '^ok$'; then
 	pass "driver_next_run_removes_dead_runs_namespaces (${want_gone:-none left by the kill})"
+fi
+
+# --drift-windows 0: no probe, and its columns NA (not 0, not empty); no raw drift.txt.
+drift_na=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /^drift_/) d[i] = $i; next }
+	{ for (i in d) if ($i != "NA") printf "%s %s; ", d[i], $i }' "$TMP/after_kill/out.csv")
+if [[ -n $drift_na ]] || ls "$TMP"/after_kill/results/*/drift.txt >/dev/null 2>&1 ||
+	grep -q 'machine drift' "$TMP/after_kill.err"; then
+	fail driver_drift_windows_0 "${drift_na:-a probe ran}"
+else
+	pass driver_drift_windows_0
 fi
 
 # The killed sweep's raw directory has no COMPLETE; a finished run's holds its row count.

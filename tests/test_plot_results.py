@@ -1536,6 +1536,57 @@ class TestSpreadLine(unittest.TestCase):
                       report)
         self.assertIn("- idle polling (`idlepoll=`)", report)
 
+    def test_drift_in_environment_spread_and_summary(self):
+        """The machine-drift probe's columns (the same in every row of the run) become the
+        environment's line, summary.json's environment.drift, and the spread line's share:
+        (copy_step / the pairs' SD)^2 of the variance, with the wake-up figures."""
+        sw = Sweep(run_id="20250801T000000Z-901")
+        drift = dict(drift_copy_gbps=31.5, drift_copy_step=0.04, drift_alu_step=0.012,
+                     drift_wake_us=14.9, drift_wake_step=0.056, drift_windows=8,
+                     drift_window_s=0.5)
+        for rep, ratio in enumerate((0.7, 1.4, 0.8, 1.3, 0.75, 1.35)):
+            sw.add("a1", 64 * KIB, 1, rep + 1, 10.0, **drift)
+            sw.add("a2", 64 * KIB, 1, rep + 1, 10.0 * ratio, **drift)
+        tmp = tempfile.mkdtemp(prefix="test_plot_results.drift.")
+        try:
+            path = os.path.join(tmp, "drift.csv")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(sw.text(extra=pr.DRIFT_COLUMNS))
+            proc = run_script(path, "--out", os.path.join(tmp, "out"))
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            with open(os.path.join(tmp, "out", "report.md"), encoding="utf-8") as f:
+                report = f.read()
+            with open(os.path.join(tmp, "out", "summary.json"), encoding="utf-8") as f:
+                summary = json.load(f)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.assertEqual(summary["environment"]["drift"], [{
+            "run_id": "20250801T000000Z-901", "copy_gbps": 31.5, "copy_step": 0.04,
+            "alu_step": 0.012, "wake_us": 14.9, "wake_step": 0.056, "windows": 8,
+            "window_s": 0.5}])
+        self.assertIn("- machine drift before the sweep (tools/cb_drift on the placement's "
+                      "CPUs, 8 back-to-back windows of 0.5 s): memory copy 31.5 GB/s, from one "
+                      "window to the next SD 0.040 in log (integer loop 0.012); a cross-CPU "
+                      "wake-up round trip (pipe ping-pong) 14.9 µs, SD 0.056", report)
+        thr = comps_of(summary, "a2", "throughput_gbps")
+        sd = statistics.median(c["sd_log"] for c in thr.values())
+        line = next(x for x in report.splitlines() if x.startswith("- **Why a2 vs a1 stays open"))
+        self.assertIn("an SD of 0.040 from one window to the next", line)
+        self.assertIn(f"about {(0.04 / sd) ** 2:.0%} of that variance", line)
+        self.assertIn("a cross-CPU wake-up round trip took 14.9 µs", line)
+
+    def test_drift_share_text(self):
+        """Half the variance or more: the machine by itself, only more rounds help; less:
+        the share, and the rest is the runs' own; nothing without a probe."""
+        d = [{"copy_step": 0.08, "wake_us": None, "wake_step": None}]
+        self.assertIn("The machine by itself moved almost as much", pr.drift_share_text(d, 0.1))
+        self.assertIn("only more rounds help", pr.drift_share_text(d, 0.1))
+        low = pr.drift_share_text(d, 0.4)
+        self.assertIn("about 4% of that variance", low)
+        self.assertNotIn("wake-up round trip", low)
+        self.assertEqual(pr.drift_share_text([], 0.2), "")
+        self.assertEqual(pr.drift_share_text([{"copy_step": None}], 0.2), "")
+
     def test_rounds_to_resolve_is_the_fewest(self):
         """Against every n below it (smallest_detectable is a sawtooth in n: a search that
         assumed it falls monotonically gave 61 at SD 0.1, where 56 rounds already do)."""
