@@ -1375,7 +1375,8 @@ placement_cpus() {
 }
 
 # probe_drift: before the first run, how steadily this machine copies memory by itself:
-# tools/cb_drift on the placement's CPUs (all at once), DRIFT_WINDOWS back-to-back windows
+# tools/cb_drift on the placement's CPUs (all at once; after start_idle_poll, so that it
+# sees the machine as the runs will), DRIFT_WINDOWS back-to-back windows
 # as long as a run's measured part (clamped to cb_drift's 0.01..60 s), then as many of a
 # pipe ping-pong between the first two (cross-CPU wake-ups). Two runs of a pair are
 # measured in two such windows, so their ratio cannot be steadier than the windows'
@@ -3034,8 +3035,8 @@ execute() {
 	prepare_output
 	setup_link
 	steer_link
-	probe_drift
 	start_idle_poll
+	probe_drift
 	run_sweep || rc=1
 	cleanup
 	plot

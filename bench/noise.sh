@@ -195,9 +195,10 @@ profile_cost_table() {
 	}' "$1"
 }
 
-# plan_facts CSV: the placement, steering, seed and run length the rows record.
+# plan_facts CSV: the placement, steering, seed and run length the rows record, and the
+# machine-drift probe before the sweep (its copy and wake-up steps: the floor under the SDs).
 plan_facts() {
-	awk -F, 'BEGIN { nw = split("placement seed duration_s warmup_s mtu", w, " ") }
+	awk -F, 'BEGIN { nw = split("placement seed duration_s warmup_s mtu drift_copy_step drift_alu_step drift_wake_us drift_wake_step", w, " ") }
 		NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 		{ for (i = 1; i <= nw; i++) if ((w[i] in c) && !((i, $c[w[i]]) in seen)) {
 			seen[i, $c[w[i]]] = 1; v[i] = v[i] (v[i] == "" ? "" : " ") $c[w[i]] } }
