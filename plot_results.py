@@ -105,7 +105,8 @@ PROFILE_CATEGORIES = (   # run_experiments.sh --profile: CPU ns per byte, all CP
 )
 # The machine-drift probe before a sweep (tools/cb_drift; the same in every row of a run_id).
 DRIFT_COLUMNS = ("drift_copy_gbps", "drift_copy_step", "drift_alu_step", "drift_wake_us",
-                 "drift_wake_step", "drift_windows", "drift_window_s")
+                 "drift_wake_step", "drift_windows", "drift_window_s", "drift_sys_ns",
+                 "drift_sys_step")
 OPTIONAL_NUMERIC_COLUMNS = ("host_busy_cpus", "cpus_online", "srv_window_s", "cli_window_s",
                             "srv_life_cpu_user_s", "srv_life_cpu_sys_s", "tcp_loss_probes",
                             "tcp_spurious_rtos", "tcp_dsack_recv", "tcp_dsack_recv_segs",
@@ -1374,7 +1375,7 @@ def environment(data):
 def drift_runs(data):
     """The machine-drift probe (tools/cb_drift, before the sweep) of each run_id whose rows
     carry one: [{run_id, copy_gbps, copy_step, alu_step, wake_us, wake_step, windows,
-    window_s}] in the rows' order (a value the probe could not give is None)."""
+    window_s, sys_ns, sys_step}] in the rows' order (a value the probe could not give is None)."""
     out = {}
     for r in data.rows:
         rid = r.raw["run_id"]
@@ -1737,13 +1738,17 @@ def drift_share_text(drift, sd):
                 f"of {c:.3f} from one window to the next ({probe}): two runs measured one "
                 "after the other cannot agree more closely here, whatever copybench does; "
                 "only more rounds help.")
-    wake = [d for d in drift if d.get("wake_us") is not None and d.get("wake_step") is not None]
+    d = drift[0]
+    other = [f"a system call took {d['sys_ns']:.0f} ns, moving by an SD of {d['sys_step']:.3f}"
+             for _ in [0] if d.get("sys_ns") is not None and d.get("sys_step") is not None]
+    other += [f"a cross-CPU wake-up round trip took {d['wake_us']:.1f} µs, moving by an SD of "
+              f"{d['wake_step']:.3f}"
+              for _ in [0] if d.get("wake_us") is not None and d.get("wake_step") is not None]
     return (f" The machine's own copy speed moved far less, an SD of {c:.3f} from one window "
             f"to the next ({probe}), about {share:.0%} of that variance; the rest comes with "
-            "the runs themselves: the network path and, on a virtual machine, the wake-ups"
-            + (f" (a cross-CPU wake-up round trip took {wake[0]['wake_us']:.1f} µs, moving by "
-               f"an SD of {wake[0]['wake_step']:.3f} from one window to the next)" if wake else "")
-            + ".")
+            "the runs themselves: the kernel's network path and, on a virtual machine, the "
+            "wake-ups" + (f" (in the same probe {' and '.join(other)} from one window to the "
+                          "next)" if other else "") + ".")
 
 
 def report_findings(a, data):
@@ -2111,18 +2116,20 @@ def drift_lines(drift):
     """The environment's lines on the machine-drift probe, one per run_id that has one."""
     out = []
     for d in drift:
+        sys_ = (f"; a system call (getppid) {d['sys_ns']:.0f} ns, SD {d['sys_step']:.3f}"
+                if d.get("sys_ns") is not None and d.get("sys_step") is not None else "")
         wake = (f"; a cross-CPU wake-up round trip (pipe ping-pong) {d['wake_us']:.1f} µs, "
                 f"SD {d['wake_step']:.3f}" if d.get("wake_us") is not None
                 and d.get("wake_step") is not None else "")
         windows = "" if d.get("windows") is None else f"{int(d['windows'])} "
         length = "" if d.get("window_s") is None else f" of {d['window_s']:g} s"
         out.append(f"- machine drift before the sweep{'' if len(drift) == 1 else ' ' + d['run_id']} "
-                   f"(tools/cb_drift on the placement's CPUs, {windows}back-to-back "
-                   f"windows{length}): memory copy {fmt_num(d['copy_gbps'])} GB/s, from one "
-                   f"window to the next SD {d['copy_step']:.3f} in log (integer loop "
+                   f"(tools/cb_drift on the placement's CPUs, no traffic, {windows}back-to-back "
+                   f"windows{length}; SD: of the log ratio of one window to the next): memory "
+                   f"copy {fmt_num(d['copy_gbps'])} GB/s, SD {d['copy_step']:.3f} (an integer "
+                   "loop: "
                    + ("NA" if d.get("alu_step") is None else f"{d['alu_step']:.3f}")
-                   + f"){wake}: how far two runs measured one after the other differ on this "
-                   "machine by itself")
+                   + f"){sys_}{wake}")
     return out
 
 

@@ -1386,8 +1386,8 @@ declare -A DRIFT=()
 probe_drift() {
 	local -a cpus
 	local list window line kv
-	DRIFT=([drift_copy_gbps]=NA [drift_copy_step]=NA [drift_alu_step]=NA [drift_wake_us]=NA [drift_wake_step]=NA
-		[drift_windows]=NA [drift_window_s]=NA)
+	DRIFT=([drift_copy_gbps]=NA [drift_copy_step]=NA [drift_alu_step]=NA [drift_sys_ns]=NA [drift_sys_step]=NA
+		[drift_wake_us]=NA [drift_wake_step]=NA [drift_windows]=NA [drift_window_s]=NA)
 	((DRIFT_WINDOWS > 0)) || return 0
 	if [[ ! -x $SCRIPT_DIR/tools/cb_drift ]]; then
 		err "note: tools/cb_drift missing in $SCRIPT_DIR (run make): no machine-drift probe (drift_* NA)"
@@ -1403,10 +1403,10 @@ probe_drift() {
 		return 0
 	fi
 	for kv in ${line#all }; do
-		case ${kv%%=*} in copy_gbps | copy_step | alu_step | wake_us | wake_step | windows) DRIFT[drift_${kv%%=*}]=${kv#*=} ;; esac
+		case ${kv%%=*} in copy_gbps | copy_step | alu_step | sys_ns | sys_step | wake_us | wake_step | windows) DRIFT[drift_${kv%%=*}]=${kv#*=} ;; esac
 	done
 	DRIFT[drift_window_s]=$window
-	err "machine drift: copy ${DRIFT[drift_copy_gbps]} GB/s, from one window to the next SD ${DRIFT[drift_copy_step]} in log (integer loop: ${DRIFT[drift_alu_step]}); cross-CPU wake-up round trip ${DRIFT[drift_wake_us]} µs, SD ${DRIFT[drift_wake_step]}"
+	err "machine drift: copy ${DRIFT[drift_copy_gbps]} GB/s, from one window to the next SD ${DRIFT[drift_copy_step]} in log (integer loop: ${DRIFT[drift_alu_step]}); a system call ${DRIFT[drift_sys_ns]} ns, SD ${DRIFT[drift_sys_step]}; cross-CPU wake-up round trip ${DRIFT[drift_wake_us]} µs, SD ${DRIFT[drift_wake_step]}"
 }
 
 # idle_poll_ready N: for wait_until: 0 once N of the poller's threads run in the idle class
@@ -1497,7 +1497,7 @@ build_columns() {
 	CSV_COLS+=(host_cpu_nice_s host_cpu_steal_s)
 	# The machine-drift probe before the sweep (probe_drift), the same in every row of a run_id.
 	CSV_COLS+=(drift_copy_gbps drift_copy_step drift_alu_step drift_wake_us drift_wake_step drift_windows
-		drift_window_s)
+		drift_window_s drift_sys_ns drift_sys_step)
 	CSV_HEADER=$(IFS=,; printf '%s' "${CSV_COLS[*]}")
 }
 

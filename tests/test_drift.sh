@@ -50,12 +50,12 @@ ms=$((($(date +%s%N) - start) / 1000000))
 ((ms >= 500 && ms < 20000)) || bad+="5 windows of 0.1 s took $ms ms; "
 cpu_line=$(grep "^cpu=${cpus[0]} " "$T_TMP/one.out") all_line=$(grep '^all ' "$T_TMP/one.out")
 (($(wc -l <"$T_TMP/one.out") == 2)) || bad+="$(wc -l <"$T_TMP/one.out") lines, not 2; "
-for k in copy_gbps copy_step alu_step; do
+for k in copy_gbps copy_step alu_step sys_ns sys_step; do
 	[[ -n $(kv "$cpu_line" "$k") && $(kv "$cpu_line" "$k") == "$(kv "$all_line" "$k")" ]] ||
 		bad+="$k: cpu line '$(kv "$cpu_line" "$k")', pooled '$(kv "$all_line" "$k")'; "
 done
-is_pos "$(kv "$all_line" copy_gbps)" || bad+="copy_gbps '$(kv "$all_line" copy_gbps)' not > 0; "
-for k in copy_step alu_step; do is_nonneg "$(kv "$all_line" "$k")" || bad+="$k '$(kv "$all_line" "$k")'; "; done
+for k in copy_gbps sys_ns; do is_pos "$(kv "$all_line" "$k")" || bad+="$k '$(kv "$all_line" "$k")' not > 0; "; done
+for k in copy_step alu_step sys_step; do is_nonneg "$(kv "$all_line" "$k")" || bad+="$k '$(kv "$all_line" "$k")'; "; done
 [[ $(kv "$all_line" wake_us) == NA && $(kv "$all_line" wake_step) == NA ]] || bad+="one CPU has a ping-pong: $all_line; "
 [[ $(kv "$all_line" windows) == 5 ]] || bad+="windows '$(kv "$all_line" windows)'; "
 if [[ -n $bad ]]; then fail drift_one_cpu "$bad"; else pass drift_one_cpu; fi

@@ -1543,7 +1543,7 @@ class TestSpreadLine(unittest.TestCase):
         sw = Sweep(run_id="20250801T000000Z-901")
         drift = dict(drift_copy_gbps=31.5, drift_copy_step=0.04, drift_alu_step=0.012,
                      drift_wake_us=14.9, drift_wake_step=0.056, drift_windows=8,
-                     drift_window_s=0.5)
+                     drift_window_s=0.5, drift_sys_ns=251.0, drift_sys_step=0.021)
         for rep, ratio in enumerate((0.7, 1.4, 0.8, 1.3, 0.75, 1.35)):
             sw.add("a1", 64 * KIB, 1, rep + 1, 10.0, **drift)
             sw.add("a2", 64 * KIB, 1, rep + 1, 10.0 * ratio, **drift)
@@ -1563,27 +1563,31 @@ class TestSpreadLine(unittest.TestCase):
         self.assertEqual(summary["environment"]["drift"], [{
             "run_id": "20250801T000000Z-901", "copy_gbps": 31.5, "copy_step": 0.04,
             "alu_step": 0.012, "wake_us": 14.9, "wake_step": 0.056, "windows": 8,
-            "window_s": 0.5}])
+            "window_s": 0.5, "sys_ns": 251.0, "sys_step": 0.021}])
         self.assertIn("- machine drift before the sweep (tools/cb_drift on the placement's "
-                      "CPUs, 8 back-to-back windows of 0.5 s): memory copy 31.5 GB/s, from one "
-                      "window to the next SD 0.040 in log (integer loop 0.012); a cross-CPU "
-                      "wake-up round trip (pipe ping-pong) 14.9 µs, SD 0.056", report)
+                      "CPUs, no traffic, 8 back-to-back windows of 0.5 s; SD: of the log ratio "
+                      "of one window to the next): memory copy 31.5 GB/s, SD 0.040 (an integer "
+                      "loop: 0.012); a system call (getppid) 251 ns, SD 0.021; a cross-CPU "
+                      "wake-up round trip (pipe ping-pong) 14.9 µs, SD 0.056\n", report)
         thr = comps_of(summary, "a2", "throughput_gbps")
         sd = statistics.median(c["sd_log"] for c in thr.values())
         line = next(x for x in report.splitlines() if x.startswith("- **Why a2 vs a1 stays open"))
         self.assertIn("an SD of 0.040 from one window to the next", line)
         self.assertIn(f"about {(0.04 / sd) ** 2:.0%} of that variance", line)
-        self.assertIn("a cross-CPU wake-up round trip took 14.9 µs", line)
+        self.assertIn("(in the same probe a system call took 251 ns, moving by an SD of 0.021 "
+                      "and a cross-CPU wake-up round trip took 14.9 µs, moving by an SD of "
+                      "0.056 from one window to the next)", line)
 
     def test_drift_share_text(self):
         """Half the variance or more: the machine by itself, only more rounds help; less:
         the share, and the rest is the runs' own; nothing without a probe."""
-        d = [{"copy_step": 0.08, "wake_us": None, "wake_step": None}]
+        d = [{"copy_step": 0.08, "wake_us": None, "wake_step": None, "sys_ns": None}]
         self.assertIn("The machine by itself moved almost as much", pr.drift_share_text(d, 0.1))
         self.assertIn("only more rounds help", pr.drift_share_text(d, 0.1))
         low = pr.drift_share_text(d, 0.4)
         self.assertIn("about 4% of that variance", low)
         self.assertNotIn("wake-up round trip", low)
+        self.assertNotIn("in the same probe", low)
         self.assertEqual(pr.drift_share_text([], 0.2), "")
         self.assertEqual(pr.drift_share_text([{"copy_step": None}], 0.2), "")
 

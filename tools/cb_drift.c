@@ -7,8 +7,10 @@
  * steps), no choice of placement or run order can make two such runs agree
  * more closely than that.  This program measures it without the network: on
  * each CPU of --cpus at once, one pinned thread alternates a memcpy of --size
- * bytes (the work under test) and a fixed integer loop that touches no memory
- * (the control: it moves only with the CPU's own speed), for --windows
+ * bytes (the work under test), a fixed integer loop that touches no memory
+ * (the control: it moves only with the CPU's own speed) and a run of the
+ * cheapest system call (getppid: the cost of entering and leaving the kernel,
+ * which a virtual machine or a CPU's mitigations may make dearer), for --windows
  * back-to-back windows of --window seconds, and reports the spread of the
  * log ratio of consecutive windows' speeds.  Then, when LIST has two CPUs
  * or more, the first two pass a byte back and forth through two pipes, each
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common.h"   /* parse_cpu_list, parse_seconds, parse_size, parse_uint_range, now_ns */
@@ -39,6 +42,7 @@
 #define DEFAULT_SIZE (1u << 20)
 #define CHUNK_BYTES (4u << 20)   /* copied between two clock reads */
 #define ALU_ITERS 50000          /* integer steps between two clock reads (~0.1 ms) */
+#define SYS_CALLS 200            /* system calls between two clock reads (~0.1 ms) */
 
 static const char *prog = "cb_drift";
 
@@ -49,8 +53,9 @@ static void usage(FILE *f)
 		"\n"
 		"How steadily this machine copies memory from one window of time to the next.\n"
 		"On each CPU of LIST at once, one pinned thread alternates a memcpy of BYTES\n"
-		"(the work copybench measures) and a fixed integer loop that touches no memory\n"
-		"(the control), for N back-to-back windows of S seconds; then the first two CPUs\n"
+		"(the work copybench measures), a fixed integer loop that touches no memory (the\n"
+		"control) and getppid() calls (entering and leaving the kernel), for N\n"
+		"back-to-back windows of S seconds; then the first two CPUs\n"
 		"of LIST pass a byte back and forth through pipes for N more windows, each side\n"
 		"asleep in read() in between (cross-CPU wake-ups). Prints one line per CPU, then\n"
 		"one for all of them (the copy variances pooled), key=value:\n"
@@ -59,6 +64,8 @@ static void usage(FILE *f)
 		"             speeds: how far two runs of S seconds measured one after the other\n"
 		"             differ on this machine by itself (0.03 is about 3%%)\n"
 		"  alu_step   the same for the integer loop: the CPU's own speed steps\n"
+		"  sys_ns     median time of one system call (getppid), nanoseconds\n"
+		"  sys_step   the same SD as copy_step, for the system calls\n"
 		"  wake_us    (the 'all' line) median round trip of the ping-pong, microseconds:\n"
 		"             two cross-CPU wake-ups; NA with one CPU\n"
 		"  wake_step  the same SD as copy_step, for the ping-pong's round trips a second\n"
@@ -99,6 +106,7 @@ struct probe {
 	uint64_t start_ns;     /* the first window's start, the same for every CPU */
 	double copy_ns[WINDOWS_MAX], copy_bytes[WINDOWS_MAX];
 	double alu_ns[WINDOWS_MAX], alu_iters[WINDOWS_MAX];
+	double sys_ns[WINDOWS_MAX], sys_calls[WINDOWS_MAX];
 	volatile uint64_t sink;   /* keeps the copies and the loop's result alive */
 };
 
@@ -138,7 +146,7 @@ static void *probe_cpu(void *arg)
 	while (now_ns() < p->start_ns)
 		;
 	for (int w = 0; w < a->windows; w++) {
-		uint64_t end = p->start_ns + (uint64_t)((w + 1) * a->window_s * 1e9), t0, t1, t2;
+		uint64_t end = p->start_ns + (uint64_t)((w + 1) * a->window_s * 1e9), t0, t1, t2, t3;
 		do {
 			t0 = now_ns();
 			for (size_t i = 0; i < copies; i++) {
@@ -149,11 +157,16 @@ static void *probe_cpu(void *arg)
 			t1 = now_ns();
 			x = alu_chunk(x);
 			t2 = now_ns();
+			for (int i = 0; i < SYS_CALLS; i++)
+				sink += (uint64_t)syscall(SYS_getppid);   /* not glibc's: a real entry */
+			t3 = now_ns();
 			p->copy_ns[w] += (double)(t1 - t0);
 			p->copy_bytes[w] += (double)copies * (double)a->size;
 			p->alu_ns[w] += (double)(t2 - t1);
 			p->alu_iters[w] += ALU_ITERS;
-		} while (t2 < end);
+			p->sys_ns[w] += (double)(t3 - t2);
+			p->sys_calls[w] += SYS_CALLS;
+		} while (t3 < end);
 	}
 	p->sink = sink + x;
 	free(src);
@@ -206,17 +219,26 @@ static int pin_self(int cpu)
 	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
-/* The ping-pong's far side (the second CPU): returns every byte until EOF. */
+/* The ping-pong's far side (the second CPU): returns every byte until EOF.
+ * It closes its write end when it stops, for whatever reason, so the near
+ * side's read() sees EOF instead of waiting for ever. */
 static void *echo_cpu(void *arg)
 {
 	struct pingpong *pp = arg;
+	void *err = NULL;
 	char c;
-	if (pin_self(pp->a->cpus[1]) != 0)
-		return (void *)"cannot pin to the second CPU";
-	while (read(pp->fwd[0], &c, 1) == 1)
-		if (write(pp->back[1], &c, 1) != 1)
-			return (void *)"pipe write failed";
-	return NULL;
+	if (pin_self(pp->a->cpus[1]) != 0) {
+		err = (void *)"cannot pin to the second CPU";
+	} else {
+		while (read(pp->fwd[0], &c, 1) == 1) {
+			if (write(pp->back[1], &c, 1) != 1) {
+				err = (void *)"pipe write failed";
+				break;
+			}
+		}
+	}
+	close(pp->back[1]);
+	return err;
 }
 
 /* pingpong: N windows of round trips between the first two CPUs of a (the
@@ -250,10 +272,12 @@ static const char *pingpong(const struct args *a, struct pingpong *pp)
 			pp->trips[w]++;
 		} while (now_ns() < end);
 	}
-	close(pp->fwd[1]);   /* EOF: the far side returns */
+	close(pp->fwd[1]);   /* EOF: the far side returns (and closes back[1]) */
 	pthread_join(tid, &err);
-	close(pp->fwd[0]), close(pp->back[0]), close(pp->back[1]);
-	return fail ? fail : err;
+	close(pp->fwd[0]), close(pp->back[0]);
+	if (err)
+		return err;
+	return fail;
 }
 
 /* parse_args: the command line into *a; usage errors exit 2, --help exits 0. */
@@ -313,24 +337,33 @@ static void parse_args(int argc, char **argv, struct args *a)
 static int report(const struct args *a, struct probe *p, const struct pingpong *pp)
 {
 	static double v[WINDOWS_MAX];
-	double copy_var = 0, alu_var = 0, *all;
+	double copy_var = 0, alu_var = 0, sys_var = 0, *all, *sys_all;
 	int n = a->windows;
-	if (!(all = malloc((size_t)a->ncpus * (size_t)n * sizeof(*all)))) {
+	all = malloc((size_t)a->ncpus * (size_t)n * sizeof(*all));
+	sys_all = malloc((size_t)a->ncpus * (size_t)n * sizeof(*sys_all));
+	if (!all || !sys_all) {
 		fprintf(stderr, "%s: out of memory\n", prog);
+		free(all);
+		free(sys_all);
 		return 1;
 	}
 	for (int i = 0; i < a->ncpus; i++) {
 		double cv = step_var(p[i].copy_bytes, p[i].copy_ns, n);
 		double av = step_var(p[i].alu_iters, p[i].alu_ns, n);
+		double sv = step_var(p[i].sys_calls, p[i].sys_ns, n);
 		double g = copy_gbps(&p[i], n, v);
 		memcpy(all + (size_t)i * n, v, (size_t)n * sizeof(*v));
-		printf("cpu=%d copy_gbps=%.3f copy_step=%.4f alu_step=%.4f windows=%d\n",
-		       p[i].cpu, g, sqrt(cv), sqrt(av), n);
+		for (int w = 0; w < n; w++)
+			v[w] = sys_all[(size_t)i * n + w] = p[i].sys_ns[w] / p[i].sys_calls[w];
+		printf("cpu=%d copy_gbps=%.3f copy_step=%.4f alu_step=%.4f sys_ns=%.1f sys_step=%.4f "
+		       "windows=%d\n", p[i].cpu, g, sqrt(cv), sqrt(av), median(v, n), sqrt(sv), n);
 		copy_var += cv;
 		alu_var += av;
+		sys_var += sv;
 	}
-	printf("all copy_gbps=%.3f copy_step=%.4f alu_step=%.4f", median(all, a->ncpus * n),
-	       sqrt(copy_var / a->ncpus), sqrt(alu_var / a->ncpus));
+	printf("all copy_gbps=%.3f copy_step=%.4f alu_step=%.4f sys_ns=%.1f sys_step=%.4f",
+	       median(all, a->ncpus * n), sqrt(copy_var / a->ncpus), sqrt(alu_var / a->ncpus),
+	       median(sys_all, a->ncpus * n), sqrt(sys_var / a->ncpus));
 	if (pp) {
 		double ns[WINDOWS_MAX];
 		for (int w = 0; w < n; w++) {
@@ -343,6 +376,7 @@ static int report(const struct args *a, struct probe *p, const struct pingpong *
 	}
 	printf(" windows=%d\n", n);
 	free(all);
+	free(sys_all);
 	return 0;
 }
 
