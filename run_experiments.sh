@@ -218,12 +218,13 @@ Sweep:
                      out, and a profile counts it as idle. Less spread, but on the KVM guest
                      measured a byte cost about a third more CPU (docs/sweep.md, "Idle
                      polling") (default: off; this host only)
-  --drift-windows N  before the first run, tools/cb_drift copies memory on the placement's
-                     CPUs in N back-to-back windows as long as a run's measured part (at most
-                     60 s): how steady this machine is by itself, the floor under any pair of
-                     runs; recorded in every row (drift_*) and the report (docs/sweep.md,
-                     "Machine drift"); 0: none, else 3..1000 (default: $DEFAULT_DRIFT_WINDOWS, --quick $QUICK_DRIFT_WINDOWS;
-                     not counted in --budget; this host only)
+  --drift-windows N  before the first run, tools/cb_drift copies memory and makes system
+                     calls on the placement's CPUs in N back-to-back windows as long as a run's
+                     measured part (at most 60 s), then wakes a thread on another CPU for N
+                     more: how steady this machine is by itself, with no traffic (the floor
+                     under any pair of runs); recorded in every row (drift_*) and the report
+                     (docs/sweep.md, "Machine drift"); 0: none, else 3..1000 (default:
+                     $DEFAULT_DRIFT_WINDOWS, --quick $QUICK_DRIFT_WINDOWS; not counted in --budget; this host only)
   --quick            smoke sweep: a1 a2 a3, sizes 1K 64K, threads 1 2, 1 repeat, 1 s,
                      warmup 0.2 s (under a minute); explicit options override it
 Network:
@@ -1374,11 +1375,11 @@ placement_cpus() {
 	fi
 }
 
-# probe_drift: before the first run, how steadily this machine copies memory by itself:
-# tools/cb_drift on the placement's CPUs (all at once; after start_idle_poll, so that it
-# sees the machine as the runs will), DRIFT_WINDOWS back-to-back windows
-# as long as a run's measured part (clamped to cb_drift's 0.01..60 s), then as many of a
-# pipe ping-pong between the first two (cross-CPU wake-ups). Two runs of a pair are
+# probe_drift: before the first run, how steady this machine is by itself: tools/cb_drift
+# on the placement's CPUs (all at once; after start_idle_poll, so that it sees the machine
+# as the runs will), memory copies, an integer loop and system calls in DRIFT_WINDOWS
+# back-to-back windows as long as a run's measured part (clamped to cb_drift's 0.01..60 s),
+# then as many of a pipe ping-pong between the first two (cross-CPU wake-ups). Two runs of a pair are
 # measured in two such windows, so their ratio cannot be steadier than the windows'
 # copies (docs/sweep.md, "Machine drift"). Sets DRIFT (the rows' drift_* columns; NA when off or
 # when the probe failed, with a note); its output is kept in RAW_DIR/drift.txt.
@@ -1396,7 +1397,7 @@ probe_drift() {
 	mapfile -t cpus < <(placement_cpus)
 	list=$(IFS=,; printf '%s' "${cpus[*]}")
 	window=$(awk -v d="$DURATION_S" 'BEGIN { print (d < 0.01 ? 0.01 : (d > 60 ? 60 : d)) }')
-	err "machine drift: copying memory on CPU $(cpu_ranges "${cpus[@]}") in $DRIFT_WINDOWS windows of $window s (tools/cb_drift) ..."
+	err "machine drift: probing CPU $(cpu_ranges "${cpus[@]}") with no traffic, 2 x $DRIFT_WINDOWS windows of $window s (tools/cb_drift) ..."
 	if ! "$SCRIPT_DIR/tools/cb_drift" --cpus "$list" --window "$window" --windows "$DRIFT_WINDOWS" \
 		>"$RAW_DIR/drift.txt" 2>"$RAW_DIR/drift.err" || ! line=$(grep '^all ' "$RAW_DIR/drift.txt"); then
 		err "note: the machine-drift probe failed ($(tail -n 1 "$RAW_DIR/drift.err" 2>/dev/null)): drift_* NA"
@@ -1774,7 +1775,7 @@ plan_placement() {
 	fi
 	if ((DRIFT_WINDOWS > 0)); then
 		mapfile -t pcpus < <(placement_cpus)
-		printf 'machine drift: before the first run, memory copied on CPU %s in %s back-to-back windows of %s s (tools/cb_drift; outside the budget): how steady this machine is by itself\n' \
+		printf 'machine drift: before the first run, with no traffic, memory copies and system calls on CPU %s, then cross-CPU wake-ups, each in %s back-to-back windows of %s s (tools/cb_drift; outside the budget): how steady this machine is by itself\n' \
 			"$(cpu_ranges "${pcpus[@]}")" "$DRIFT_WINDOWS" "$DURATION_S"
 	else
 		printf 'machine drift: not probed (--drift-windows 0)\n'

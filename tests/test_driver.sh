@@ -396,6 +396,18 @@ else
 	pass driver_plan_idle_poll
 fi
 
+# The machine-drift probe in the plan: --quick's 3 windows of its 1 s runs, the default
+# job's 8 of 0.5 s, none with --drift-windows 0.
+"$DRIVER" --dry-run --out "$TMP/none.csv" >"$TMP/dplan" 2>&1
+"$DRIVER" --dry-run --quick --drift-windows 0 --out "$TMP/none.csv" >"$TMP/dplan2" 2>&1
+if ! grep -q '^machine drift: before the first run, .* each in 3 back-to-back windows of 1 s (tools/cb_drift; outside the budget)' "$TMP/iplan2" ||
+	! grep -q '^machine drift: .* each in 8 back-to-back windows of 0.5 s ' "$TMP/dplan" ||
+	! grep -q '^machine drift: not probed (--drift-windows 0)$' "$TMP/dplan2"; then
+	fail driver_plan_drift "$(grep -h '^machine drift' "$TMP/iplan2" "$TMP/dplan" "$TMP/dplan2" | tr '\n' ';')"
+else
+	pass driver_plan_drift
+fi
+
 # The plan states the placement: split by default (sender and receiver on their own CPUs;
 # with more threads than CPUs, round-robin), and the steering; --pin unpinned stays.
 "$DRIVER" --dry-run --quick --threads 1,8 --out "$TMP/none.csv" >"$TMP/plan" 2>&1
