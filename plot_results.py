@@ -1747,7 +1747,7 @@ def drift_share_text(drift, sd):
     return (f" The machine's own copy speed moved far less, an SD of {c:.3f} from one window "
             f"to the next ({probe}), about {share:.0%} of that variance; the rest comes with "
             "the runs themselves: the kernel's network path and, on a virtual machine, the "
-            "wake-ups" + (f" (in the same probe {' and '.join(other)} from one window to the "
+            "wake-ups" + (f" (in the same probe {', and '.join(other)} from one window to the "
                           "next)" if other else "") + ".")
 
 

@@ -1574,7 +1574,7 @@ class TestSpreadLine(unittest.TestCase):
         line = next(x for x in report.splitlines() if x.startswith("- **Why a2 vs a1 stays open"))
         self.assertIn("an SD of 0.040 from one window to the next", line)
         self.assertIn(f"about {(0.04 / sd) ** 2:.0%} of that variance", line)
-        self.assertIn("(in the same probe a system call took 251 ns, moving by an SD of 0.021 "
+        self.assertIn("(in the same probe a system call took 251 ns, moving by an SD of 0.021, "
                       "and a cross-CPU wake-up round trip took 14.9 µs, moving by an SD of "
                       "0.056 from one window to the next)", line)
 

@@ -391,7 +391,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* every CPU's first window starts at the same moment, after all have
-	 * faulted their buffers in (0.2 s, plus 1 ms per MiB of them) */
+	 * faulted their buffers in (0.2 s, plus 2 ms per MiB of buffer per CPU) */
 	uint64_t start = now_ns() + 200000000ULL + (uint64_t)a.ncpus * (a.size >> 20) * 2000000ULL;
 	int started = 0, rc = 0;
 	for (int i = 0; i < a.ncpus; i++) {
