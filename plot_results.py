@@ -1706,6 +1706,7 @@ def spread_line(fams, precision, drift=()):
         return []
     sd = statistics.median(sds)
     need = rounds_to_resolve(sd, precision)
+    why, machine = drift_share_text(drift, sd)
     ns = sorted({c["n"] for c in cs})
     return [f"- **Why a2 vs a1 stays open here: the runs' spread.** One round's a2/a1 "
             f"throughput ratio varied by a median SD of {sd:.3f} in log (about "
@@ -1713,11 +1714,12 @@ def spread_line(fams, precision, drift=()):
             f"±{fmt_pct(precision)} at that spread takes "
             + (f"at least {need} rounds a point" if need else "more than 400 rounds a point")
             + f", and this run gave {rounds_text(ns[0], ns[-1])}."
-            + drift_share_text(drift, sd)
-            + " What helps: fewer points "
-            "in the same time (`--sizes`, `--threads`), a longer `--budget`, or, on a "
-            "virtual machine, `--idle-poll on` (less spread, but every byte then costs more "
-            "CPU: docs/sweep.md, \"Idle polling\")."]
+            + why
+            + " What helps: fewer points in the same time (`--sizes`, `--threads`)"
+            + (" or a longer `--budget`." if machine else
+               ", a longer `--budget`, or, on a virtual machine, `--idle-poll on` (less "
+               "spread, but every byte then costs more CPU: docs/sweep.md, \"Idle "
+               "polling\").")]
 
 
 def drift_share_text(drift, sd):
@@ -1725,10 +1727,11 @@ def drift_share_text(drift, sd):
     explains: the probe's copy_step is the SD of the log ratio of two back-to-back windows
     of the same memcpy, as long as a run's measured part, so its square over sd's is the
     share of the variance the machine's copy speed alone would give a pair measured one
-    after the other. '' without a probe."""
+    after the other. (text, True when the machine alone explains half or more); ('', False)
+    without a probe."""
     steps = [d["copy_step"] for d in drift if d.get("copy_step") is not None]
     if not steps or not sd:
-        return ""
+        return "", False
     c = statistics.median(steps)
     share = min(1.0, (c / sd) ** 2)
     probe = ("tools/cb_drift before the sweep, the same memcpy in back-to-back windows as "
@@ -1737,7 +1740,7 @@ def drift_share_text(drift, sd):
         return (f" The machine by itself moved almost as much: its copy speed moved by an SD "
                 f"of {c:.3f} from one window to the next ({probe}): two runs measured one "
                 "after the other cannot agree more closely here, whatever copybench does; "
-                "only more rounds help.")
+                "only more rounds help.", True)
     d = drift[0]
     other = [f"a system call took {d['sys_ns']:.0f} ns, moving by an SD of {d['sys_step']:.3f}"
              for _ in [0] if d.get("sys_ns") is not None and d.get("sys_step") is not None]
@@ -1748,7 +1751,7 @@ def drift_share_text(drift, sd):
             f"to the next ({probe}), about {share:.0%} of that variance; the rest comes with "
             "the runs themselves: the kernel's network path and, on a virtual machine, the "
             "wake-ups" + (f" (in the same probe {', and '.join(other)} from one window to the "
-                          "next)" if other else "") + ".")
+                          "next)" if other else "") + ".", False)
 
 
 def report_findings(a, data):

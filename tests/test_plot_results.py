@@ -1582,14 +1582,26 @@ class TestSpreadLine(unittest.TestCase):
         """Half the variance or more: the machine by itself, only more rounds help; less:
         the share, and the rest is the runs' own; nothing without a probe."""
         d = [{"copy_step": 0.08, "wake_us": None, "wake_step": None, "sys_ns": None}]
-        self.assertIn("The machine by itself moved almost as much", pr.drift_share_text(d, 0.1))
-        self.assertIn("only more rounds help", pr.drift_share_text(d, 0.1))
-        low = pr.drift_share_text(d, 0.4)
+        high, machine = pr.drift_share_text(d, 0.1)
+        self.assertTrue(machine)
+        self.assertIn("The machine by itself moved almost as much", high)
+        self.assertIn("only more rounds help", high)
+        low, machine = pr.drift_share_text(d, 0.4)
+        self.assertFalse(machine)
         self.assertIn("about 4% of that variance", low)
         self.assertNotIn("wake-up round trip", low)
         self.assertNotIn("in the same probe", low)
-        self.assertEqual(pr.drift_share_text([], 0.2), "")
-        self.assertEqual(pr.drift_share_text([{"copy_step": None}], 0.2), "")
+        self.assertEqual(pr.drift_share_text([], 0.2), ("", False))
+        self.assertEqual(pr.drift_share_text([{"copy_step": None}], 0.2), ("", False))
+        # the spread line then suggests no idle polling: nothing on the runs' side can help
+        fams = {("a2", "a1", "throughput_gbps"): [
+            {"verdict": "cannot tell", "sd_log": 0.1, "n": 10}] * 4}
+        line = pr.spread_line(fams, 0.05, d)[0]
+        self.assertIn("only more rounds help", line)
+        self.assertIn("What helps: fewer points in the same time (`--sizes`, `--threads`) or a "
+                      "longer `--budget`.", line)
+        self.assertNotIn("--idle-poll", line)
+        self.assertIn("--idle-poll on", pr.spread_line(fams, 0.05, [])[0])
 
     def test_rounds_to_resolve_is_the_fewest(self):
         """Against every n below it (smallest_detectable is a sawtooth in n: a search that
