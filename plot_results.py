@@ -106,7 +106,7 @@ PROFILE_CATEGORIES = (   # run_experiments.sh --profile: CPU ns per byte, all CP
 # The machine-drift probe before a sweep (tools/cb_drift; the same in every row of a run_id).
 DRIFT_COLUMNS = ("drift_copy_gbps", "drift_copy_step", "drift_alu_step", "drift_wake_us",
                  "drift_wake_step", "drift_windows", "drift_window_s", "drift_sys_ns",
-                 "drift_sys_step")
+                 "drift_sys_step", "drift_cpus")
 OPTIONAL_NUMERIC_COLUMNS = ("host_busy_cpus", "cpus_online", "srv_window_s", "cli_window_s",
                             "srv_life_cpu_user_s", "srv_life_cpu_sys_s", "tcp_loss_probes",
                             "tcp_spurious_rtos", "tcp_dsack_recv", "tcp_dsack_recv_segs",
@@ -1375,7 +1375,7 @@ def environment(data):
 def drift_runs(data):
     """The machine-drift probe (tools/cb_drift, before the sweep) of each run_id whose rows
     carry one: [{run_id, copy_gbps, copy_step, alu_step, wake_us, wake_step, windows,
-    window_s, sys_ns, sys_step}] in the rows' order (a value the probe could not give is None)."""
+    window_s, sys_ns, sys_step, cpus}] in the rows' order (a value the probe could not give is None)."""
     out = {}
     for r in data.rows:
         rid = r.raw["run_id"]
@@ -1722,25 +1722,59 @@ def spread_line(fams, precision, drift=()):
                "polling\").")]
 
 
+def chi2_quantile(p, k):
+    """The p-quantile of the chi-square distribution with k degrees of freedom
+    (Wilson-Hilferty's cube-root approximation: within a few percent from k = 2 on, the
+    tails of k = 1 wider than exact, which keeps an interval from it conservative)."""
+    z = statistics.NormalDist().inv_cdf(p)
+    return k * max(1 - 2 / (9 * k) + z * math.sqrt(2 / (9 * k)), 0.0) ** 3
+
+
+def drift_share(d, sd):
+    """The share of a pairs' variance sd^2 that the machine's copy speed alone would give
+    (probe d's copy_step^2 / sd^2), with its 95% interval from the probe's degrees of
+    freedom (cpus x (windows - 2): each CPU's windows give windows - 1 consecutive ratios,
+    their mean removed); cpus unknown (rows before the drift_cpus column) counts as 1.
+    (share, low, high, k), or None without the figures."""
+    c, n = d.get("copy_step"), d.get("windows")
+    if c is None or n is None or n < 3 or not sd:
+        return None
+    k = int(d.get("cpus") or 1) * (int(n) - 2)
+    share = (c / sd) ** 2
+    return (share, share * k / chi2_quantile(0.975, k),
+            share * k / max(chi2_quantile(0.025, k), 1e-12), k)
+
+
 def drift_share_text(drift, sd):
     """How much of the pairs' spread sd (SD of a log ratio) the machine's own drift
     explains: the probe's copy_step is the SD of the log ratio of two back-to-back windows
     of the same memcpy, as long as a run's measured part, so its square over sd's is the
     share of the variance the machine's copy speed alone would give a pair measured one
-    after the other. (text, True when the machine alone explains half or more); ('', False)
-    without a probe."""
-    steps = [d["copy_step"] for d in drift if d.get("copy_step") is not None]
-    if not steps or not sd:
+    after the other, if throughput moved one to one with copy speed (an estimate: copy
+    only, and the pairs' runs are further apart than two windows). The answer goes by
+    the share's 95% interval: half or more (machine), below half, or cannot say.
+    (text, True when the interval says half or more); ('', False) without a probe."""
+    got = drift_share(drift[0], sd) if drift else None
+    if got is None:
         return "", False
-    c = statistics.median(steps)
-    share = min(1.0, (c / sd) ** 2)
+    share, lo, hi, k = got
+    c = drift[0]["copy_step"]
     probe = ("tools/cb_drift before the sweep, the same memcpy in back-to-back windows as "
              "long as a run")
-    if share >= 0.5:
-        return (f" The machine by itself moved almost as much: its copy speed moved by an SD "
-                f"of {c:.3f} from one window to the next ({probe}): two runs measured one "
-                "after the other cannot agree more closely here, whatever copybench does; "
-                "only more rounds help.", True)
+    est = (f"{min(share, 1):.0%} of that variance if throughput moved one to one with copy "
+           f"speed (95% interval {min(lo, 1):.0%}–{min(hi, 1):.0%}, {k} degrees of freedom)")
+    if share > 1:
+        est = (f"more than that whole variance ({share:.1f}×, 95% interval {lo:.1f}–{hi:.1f}×, "
+               f"{k} degrees of freedom)")
+    if lo >= 0.5:
+        return (f" The machine by itself moved {'as much or more' if c >= sd else 'almost as much'}: "
+                f"its copy speed moved by an SD of {c:.3f} from one window to the next "
+                f"({probe}), {est}: two runs measured one after the other cannot agree more "
+                "closely here, whatever copybench does; only more rounds help.", True)
+    if hi >= 0.5:
+        return (f" The machine's own copy speed moved by an SD of {c:.3f} from one window to "
+                f"the next ({probe}), {est}: too few windows to say whether the machine or "
+                "the runs dominate (`--drift-windows` more).", False)
     d = drift[0]
     other = [f"a system call took {d['sys_ns']:.0f} ns, moving by an SD of {d['sys_step']:.3f}"
              for _ in [0] if d.get("sys_ns") is not None and d.get("sys_step") is not None]
@@ -1748,10 +1782,10 @@ def drift_share_text(drift, sd):
               f"{d['wake_step']:.3f}"
               for _ in [0] if d.get("wake_us") is not None and d.get("wake_step") is not None]
     return (f" The machine's own copy speed moved far less, an SD of {c:.3f} from one window "
-            f"to the next ({probe}), about {share:.0%} of that variance; the rest comes with "
-            "the runs themselves: the kernel's network path and, on a virtual machine, the "
-            "wake-ups" + (f" (in the same probe {', and '.join(other)} from one window to the "
-                          "next)" if other else "") + ".", False)
+            f"to the next ({probe}), about {est}; the rest comes with the runs themselves: "
+            "the kernel's network path and, on a virtual machine, the wake-ups"
+            + (f" (in the same probe {', and '.join(other)} from one window to the next)"
+               if other else "") + ".", False)
 
 
 def report_findings(a, data):

@@ -1384,20 +1384,47 @@ placement_cpus() {
 # copies (docs/sweep.md, "Machine drift"). Sets DRIFT (the rows' drift_* columns; NA when off or
 # when the probe failed, with a note); its output is kept in RAW_DIR/drift.txt.
 declare -A DRIFT=()
+
+# drift_cpus: the probe's CPUs, comma-separated: the placement's, the first server (sender)
+# CPU and the first client (receiver) CPU first, so that cb_drift's ping-pong crosses
+# between the two sides as the runs' wake-ups do.
+drift_cpus() {
+	local -a cpus sides=()
+	local c
+	mapfile -t cpus < <(placement_cpus)
+	[[ -z $SRV_CPUS ]] || sides+=("${SRV_CPUS%%,*}")
+	[[ -z $CLI_CPUS || ${CLI_CPUS%%,*} == "${SRV_CPUS%%,*}" ]] || sides+=("${CLI_CPUS%%,*}")
+	for c in "${cpus[@]}"; do [[ " ${sides[*]} " == *" $c "* ]] || sides+=("$c"); done
+	(IFS=,; printf '%s' "${sides[*]}")
+}
+
+# drift_window: the probe's window, a run's measured part within cb_drift's 0.01..60 s.
+drift_window() { awk -v d="$DURATION_S" 'BEGIN { print (d < 0.01 ? 0.01 : (d > 60 ? 60 : d)) }'; }
+
+# drift_probe_s: about how long the probe takes (its windows twice, the ping-pong's only
+# with two CPUs or more, and its start), whole seconds; 0 without it.
+drift_probe_s() {
+	local list
+	((DRIFT_WINDOWS > 0)) || { echo 0; return; }
+	list=$(drift_cpus)
+	awk -v n="$DRIFT_WINDOWS" -v w="$(drift_window)" -v two="$([[ $list == *,* ]] && echo 2 || echo 1)" \
+		'BEGIN { printf "%d\n", two * n * w + 0.5 + 0.5 }'
+}
+
 probe_drift() {
 	local -a cpus
 	local list window line kv
 	DRIFT=([drift_copy_gbps]=NA [drift_copy_step]=NA [drift_alu_step]=NA [drift_sys_ns]=NA [drift_sys_step]=NA
-		[drift_wake_us]=NA [drift_wake_step]=NA [drift_windows]=NA [drift_window_s]=NA)
+		[drift_wake_us]=NA [drift_wake_step]=NA [drift_windows]=NA [drift_window_s]=NA [drift_cpus]=NA)
 	((DRIFT_WINDOWS > 0)) || return 0
 	if [[ ! -x $SCRIPT_DIR/tools/cb_drift ]]; then
 		err "note: tools/cb_drift missing in $SCRIPT_DIR (run make): no machine-drift probe (drift_* NA)"
 		return 0
 	fi
+	list=$(drift_cpus)
 	mapfile -t cpus < <(placement_cpus)
-	list=$(IFS=,; printf '%s' "${cpus[*]}")
-	window=$(awk -v d="$DURATION_S" 'BEGIN { print (d < 0.01 ? 0.01 : (d > 60 ? 60 : d)) }')
-	err "machine drift: probing CPU $(cpu_ranges "${cpus[@]}") with no traffic, 2 x $DRIFT_WINDOWS windows of $window s (tools/cb_drift) ..."
+	window=$(drift_window)
+	err "machine drift: probing CPU $(cpu_ranges "${cpus[@]}") with no traffic, about $(drift_probe_s) s (tools/cb_drift) ..."
 	if ! "$SCRIPT_DIR/tools/cb_drift" --cpus "$list" --window "$window" --windows "$DRIFT_WINDOWS" \
 		>"$RAW_DIR/drift.txt" 2>"$RAW_DIR/drift.err" || ! line=$(grep '^all ' "$RAW_DIR/drift.txt"); then
 		err "note: the machine-drift probe failed ($(tail -n 1 "$RAW_DIR/drift.err" 2>/dev/null)): drift_* NA"
@@ -1406,7 +1433,7 @@ probe_drift() {
 	for kv in ${line#all }; do
 		case ${kv%%=*} in copy_gbps | copy_step | alu_step | sys_ns | sys_step | wake_us | wake_step | windows) DRIFT[drift_${kv%%=*}]=${kv#*=} ;; esac
 	done
-	DRIFT[drift_window_s]=$window
+	DRIFT[drift_window_s]=$window DRIFT[drift_cpus]=${#cpus[@]}
 	err "machine drift: copy ${DRIFT[drift_copy_gbps]} GB/s, from one window to the next SD ${DRIFT[drift_copy_step]} in log (integer loop: ${DRIFT[drift_alu_step]}); a system call ${DRIFT[drift_sys_ns]} ns, SD ${DRIFT[drift_sys_step]}; cross-CPU wake-up round trip ${DRIFT[drift_wake_us]} µs, SD ${DRIFT[drift_wake_step]}"
 }
 
@@ -1498,7 +1525,7 @@ build_columns() {
 	CSV_COLS+=(host_cpu_nice_s host_cpu_steal_s)
 	# The machine-drift probe before the sweep (probe_drift), the same in every row of a run_id.
 	CSV_COLS+=(drift_copy_gbps drift_copy_step drift_alu_step drift_wake_us drift_wake_step drift_windows
-		drift_window_s drift_sys_ns drift_sys_step)
+		drift_window_s drift_sys_ns drift_sys_step drift_cpus)
 	CSV_HEADER=$(IFS=,; printf '%s' "${CSV_COLS[*]}")
 }
 
@@ -1774,9 +1801,10 @@ plan_placement() {
 			"$STEER" "$([[ $STEER == both ]] && echo ", and on the server's the ACKs (the server's)")"
 	fi
 	if ((DRIFT_WINDOWS > 0)); then
-		mapfile -t pcpus < <(placement_cpus)
-		printf 'machine drift: before the first run, with no traffic, memory copies and system calls on CPU %s, then cross-CPU wake-ups, each in %s back-to-back windows of %s s (tools/cb_drift; outside the budget): how steady this machine is by itself\n' \
-			"$(cpu_ranges "${pcpus[@]}")" "$DRIFT_WINDOWS" "$DURATION_S"
+		IFS=, read -r -a pcpus <<<"$(drift_cpus)"
+		printf 'machine drift: before the first run, with no traffic, memory copies and system calls on CPU %s%s, each in %s back-to-back windows of %s s (tools/cb_drift; about %s s, outside the budget): how steady this machine is by itself\n' \
+			"$(mapfile -t sorted < <(placement_cpus); cpu_ranges "${sorted[@]}")" "$( ((${#pcpus[@]} < 2)) || echo ", then wake-ups between CPU ${pcpus[0]} and CPU ${pcpus[1]}")" \
+			"$DRIFT_WINDOWS" "$(drift_window)" "$(drift_probe_s)"
 	else
 		printf 'machine drift: not probed (--drift-windows 0)\n'
 	fi
@@ -1844,9 +1872,9 @@ print_plan() {
 	printf 'per run: %s s measured + %s s warmup (+ about %s s overhead)\n' "$DURATION_S" "$WARMUP_S" "$RUN_OVERHEAD_S"
 	plan_rounds
 	if [[ -n $BUDGET_S ]]; then
-		printf 'estimated time: at most %s (the budget), then the plots\n' "$(fmt_duration "$BUDGET_S")"
+		printf 'estimated time: at most %s (the budget), then the plots\n' "$(fmt_duration "$(($(drift_probe_s) + BUDGET_S))")"
 	else
-		printf 'estimated time: %s\n' "$(fmt_duration "$(estimate_s)")"
+		printf 'estimated time: %s\n' "$(fmt_duration "$(($(drift_probe_s) + $(estimate_s)))")"
 	fi
 	outnote=$(check_output 2>&1) || outnote="WOULD REFUSE: $outnote"
 	printf 'output: %s\n' "$outnote"

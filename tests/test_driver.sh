@@ -400,7 +400,7 @@ fi
 # job's 8 of 0.5 s, none with --drift-windows 0.
 "$DRIVER" --dry-run --out "$TMP/none.csv" >"$TMP/dplan" 2>&1
 "$DRIVER" --dry-run --quick --drift-windows 0 --out "$TMP/none.csv" >"$TMP/dplan2" 2>&1
-if ! grep -q '^machine drift: before the first run, .* each in 3 back-to-back windows of 1 s (tools/cb_drift; outside the budget)' "$TMP/iplan2" ||
+if ! grep -q '^machine drift: before the first run, .* each in 3 back-to-back windows of 1 s (tools/cb_drift; about [0-9]* s, outside the budget)' "$TMP/iplan2" ||
 	! grep -q '^machine drift: .* each in 8 back-to-back windows of 0.5 s ' "$TMP/dplan" ||
 	! grep -q '^machine drift: not probed (--drift-windows 0)$' "$TMP/dplan2"; then
 	fail driver_plan_drift "$(grep -h '^machine drift' "$TMP/iplan2" "$TMP/dplan" "$TMP/dplan2" | tr '\n' ';')"
@@ -639,13 +639,15 @@ elif check_csv driver_quick_netns "$TMP/quick/out.csv" 12 '^ok$'; then
 	# figures in every row, the same in each, as its raw output says; a ping-pong when the
 	# placement has two CPUs; announced on stderr.
 	drift_raw=$(grep -h '^all ' "$TMP"/quick/results/*/drift.txt 2>/dev/null)
-	drift_bad=$(awk -F, -v raw="$drift_raw" -v num="$num" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	# a ping-pong iff the probe had two CPUs or more (one line per CPU in drift.txt)
+	two=0
+	(($(cat "$TMP"/quick/results/*/drift.txt 2>/dev/null | grep -c '^cpu=') >= 2)) && two=1
+	drift_bad=$(awk -F, -v raw="$drift_raw" -v num="$num" -v two="$two" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 		{ v = $c["drift_copy_gbps"] " " $c["drift_copy_step"] " " $c["drift_alu_step"] " " $c["drift_wake_us"] " " $c["drift_wake_step"] " " $c["drift_windows"] " " $c["drift_window_s"]
 		  if (first == "") first = v
 		  if (v != first) printf "line %d differs: %s / %s; ", NR, v, first
 		  if (!($c["drift_copy_gbps"] ~ num && $c["drift_copy_gbps"] > 0) || $c["drift_copy_step"] !~ num || $c["drift_alu_step"] !~ num) printf "line %d: %s; ", NR, v
 		  if ($c["drift_windows"] != 3 || $c["drift_window_s"] != 1) printf "line %d: windows %s of %s s; ", NR, $c["drift_windows"], $c["drift_window_s"]
-		  two = ($c["placement"] ~ /^srv=[0-9]+;cli=[0-9]+;/ && $c["placement"] !~ /^srv=([0-9]+);cli=\1;/)
 		  if (two != ($c["drift_wake_us"] ~ num && $c["drift_wake_us"] > 0 && $c["drift_wake_step"] ~ num)) printf "line %d: wake %s %s with placement %s; ", NR, $c["drift_wake_us"], $c["drift_wake_step"], $c["placement"]
 		  if (index(raw, "copy_gbps=" $c["drift_copy_gbps"] " copy_step=" $c["drift_copy_step"] " ") == 0) printf "line %d: not the raw drift.txt (%s); ", NR, raw }' "$TMP/quick/out.csv")
 	if [[ -z $drift_raw ]]; then

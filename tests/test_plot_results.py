@@ -1543,7 +1543,8 @@ class TestSpreadLine(unittest.TestCase):
         sw = Sweep(run_id="20250801T000000Z-901")
         drift = dict(drift_copy_gbps=31.5, drift_copy_step=0.04, drift_alu_step=0.012,
                      drift_wake_us=14.9, drift_wake_step=0.056, drift_windows=8,
-                     drift_window_s=0.5, drift_sys_ns=251.0, drift_sys_step=0.021)
+                     drift_window_s=0.5, drift_sys_ns=251.0, drift_sys_step=0.021,
+                     drift_cpus=2)
         for rep, ratio in enumerate((0.7, 1.4, 0.8, 1.3, 0.75, 1.35)):
             sw.add("a1", 64 * KIB, 1, rep + 1, 10.0, **drift)
             sw.add("a2", 64 * KIB, 1, rep + 1, 10.0 * ratio, **drift)
@@ -1563,7 +1564,7 @@ class TestSpreadLine(unittest.TestCase):
         self.assertEqual(summary["environment"]["drift"], [{
             "run_id": "20250801T000000Z-901", "copy_gbps": 31.5, "copy_step": 0.04,
             "alu_step": 0.012, "wake_us": 14.9, "wake_step": 0.056, "windows": 8,
-            "window_s": 0.5, "sys_ns": 251.0, "sys_step": 0.021}])
+            "window_s": 0.5, "sys_ns": 251.0, "sys_step": 0.021, "cpus": 2}])
         self.assertIn("- machine drift before the sweep (tools/cb_drift on the placement's "
                       "CPUs, no traffic, 8 back-to-back windows of 0.5 s; SD: of the log ratio "
                       "of one window to the next): memory copy 31.5 GB/s, SD 0.040 (an integer "
@@ -1573,35 +1574,65 @@ class TestSpreadLine(unittest.TestCase):
         sd = statistics.median(c["sd_log"] for c in thr.values())
         line = next(x for x in report.splitlines() if x.startswith("- **Why a2 vs a1 stays open"))
         self.assertIn("an SD of 0.040 from one window to the next", line)
-        self.assertIn(f"about {(0.04 / sd) ** 2:.0%} of that variance", line)
+        share, lo, hi, k = pr.drift_share(summary["environment"]["drift"][0], sd)
+        self.assertEqual(k, 12)   # 2 CPUs x (8 windows - 2)
+        self.assertIn(f"about {(0.04 / sd) ** 2:.0%} of that variance if throughput moved one "
+                      f"to one with copy speed (95% interval {lo:.0%}–{hi:.0%}, 12 degrees of "
+                      "freedom)", line)
         self.assertIn("(in the same probe a system call took 251 ns, moving by an SD of 0.021, "
                       "and a cross-CPU wake-up round trip took 14.9 µs, moving by an SD of "
                       "0.056 from one window to the next)", line)
 
     def test_drift_share_text(self):
-        """Half the variance or more: the machine by itself, only more rounds help; less:
-        the share, and the rest is the runs' own; nothing without a probe."""
-        d = [{"copy_step": 0.08, "wake_us": None, "wake_step": None, "sys_ns": None}]
-        high, machine = pr.drift_share_text(d, 0.1)
+        """By the share's 95% interval: half or more, the machine by itself, only more rounds
+        help (and the spread line suggests no idle polling); all below half, the share and
+        the rest is the runs' own; across half, cannot say; nothing without a probe."""
+        d = [{"copy_step": 0.08, "windows": 8, "cpus": 2, "wake_us": None, "wake_step": None,
+              "sys_ns": None}]
+        # share 0.988, 12 degrees of freedom: the interval starts at 0.51
+        high, machine = pr.drift_share_text(d, 0.0805)
         self.assertTrue(machine)
         self.assertIn("The machine by itself moved almost as much", high)
         self.assertIn("only more rounds help", high)
         low, machine = pr.drift_share_text(d, 0.4)
         self.assertFalse(machine)
         self.assertIn("about 4% of that variance", low)
+        self.assertIn("the rest comes with the runs themselves", low)
         self.assertNotIn("wake-up round trip", low)
         self.assertNotIn("in the same probe", low)
+        # 3 windows on one CPU: 1 degree of freedom, the interval reaches past half: no answer
+        few, machine = pr.drift_share_text([dict(d[0], windows=3, cpus=1)], 0.2)
+        self.assertFalse(machine)
+        self.assertIn("too few windows to say", few)
+        self.assertNotIn("the rest comes with the runs", few)
+        # a probe that moved more than the pairs: the whole variance, said so
+        more, machine = pr.drift_share_text([dict(d[0], copy_step=0.3)], 0.2)
+        self.assertTrue(machine)
+        self.assertIn("as much or more", more)
+        self.assertIn("more than that whole variance (2.2×", more)
         self.assertEqual(pr.drift_share_text([], 0.2), ("", False))
         self.assertEqual(pr.drift_share_text([{"copy_step": None}], 0.2), ("", False))
         # the spread line then suggests no idle polling: nothing on the runs' side can help
         fams = {("a2", "a1", "throughput_gbps"): [
-            {"verdict": "cannot tell", "sd_log": 0.1, "n": 10}] * 4}
+            {"verdict": "cannot tell", "sd_log": 0.0805, "n": 10}] * 4}
         line = pr.spread_line(fams, 0.05, d)[0]
         self.assertIn("only more rounds help", line)
         self.assertIn("What helps: fewer points in the same time (`--sizes`, `--threads`) or a "
                       "longer `--budget`.", line)
         self.assertNotIn("--idle-poll", line)
         self.assertIn("--idle-poll on", pr.spread_line(fams, 0.05, [])[0])
+
+    def test_chi2_quantile(self):
+        """Against the exact chi-square quantiles (tables): within 3% from k = 6 on, the
+        upper one from k = 2; k = 2's lower tail wider (so its interval is conservative)."""
+        exact = {2: (0.0506, 7.378), 6: (1.237, 14.449), 12: (4.404, 23.337),
+                 30: (16.791, 46.979)}
+        for k, (q_lo, q_hi) in exact.items():
+            self.assertAlmostEqual(pr.chi2_quantile(0.975, k) / q_hi, 1, delta=0.03)
+            if k > 2:
+                self.assertAlmostEqual(pr.chi2_quantile(0.025, k) / q_lo, 1, delta=0.03)
+            else:
+                self.assertLess(pr.chi2_quantile(0.025, k), q_lo)
 
     def test_rounds_to_resolve_is_the_fewest(self):
         """Against every n below it (smallest_detectable is a sawtooth in n: a search that

@@ -27,6 +27,8 @@
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,10 +102,15 @@ struct args {
 
 /* One CPU's measurement: per window, the time spent in each kind of work and
  * how much of it was done. */
+/* The first window's start (0 until every probe thread is ready), and quit:
+ * a thread could not be started, the others leave without measuring. */
+static atomic_uint ready;
+static _Atomic uint64_t start_at;
+static atomic_bool quit;
+
 struct probe {
 	const struct args *a;
 	int cpu;
-	uint64_t start_ns;     /* the first window's start, the same for every CPU */
 	double copy_ns[WINDOWS_MAX], copy_bytes[WINDOWS_MAX];
 	double alu_ns[WINDOWS_MAX], alu_iters[WINDOWS_MAX];
 	double sys_ns[WINDOWS_MAX], sys_calls[WINDOWS_MAX];
@@ -115,6 +122,7 @@ struct pingpong {
 	const struct args *a;
 	int fwd[2], back[2];    /* pipes: first CPU -> second, second -> first */
 	double trips[WINDOWS_MAX];
+	double ns[WINDOWS_MAX];   /* each window's length as measured (its last trip may overrun) */
 };
 
 /* ALU_ITERS steps of a linear congruential generator: a chain of dependent
@@ -134,19 +142,22 @@ static void *probe_cpu(void *arg)
 	struct probe *p = arg;
 	const struct args *a = p->a;
 	size_t copies = a->size >= CHUNK_BYTES ? 1 : CHUNK_BYTES / a->size;
-	char *src = aligned_alloc(4096, a->size), *dst = aligned_alloc(4096, a->size);
-	if (!src || !dst) {
-		free(src);
-		free(dst);
+	void *s = NULL, *d = NULL;
+	if (posix_memalign(&s, 4096, a->size) != 0 || posix_memalign(&d, 4096, a->size) != 0) {
+		free(s);
+		free(d);
 		return (void *)"out of memory";
 	}
+	char *src = s, *dst = d;
 	memset(src, 1, a->size);   /* fault both in before the first window */
 	memset(dst, 2, a->size);
-	uint64_t x = (uint64_t)p->cpu + 1, sink = 0;
-	while (now_ns() < p->start_ns)
-		;
-	for (int w = 0; w < a->windows; w++) {
-		uint64_t end = p->start_ns + (uint64_t)((w + 1) * a->window_s * 1e9), t0, t1, t2, t3;
+	uint64_t x = (uint64_t)p->cpu + 1, sink = 0, start;
+	/* every CPU's first window starts at the same moment, once all are ready */
+	atomic_fetch_add(&ready, 1);
+	while ((start = atomic_load(&start_at)) == 0 && !atomic_load(&quit))
+		sched_yield();
+	for (int w = 0; w < a->windows && start; w++) {
+		uint64_t end = start + (uint64_t)((w + 1) * a->window_s * 1e9), t0, t1, t2, t3;
 		do {
 			t0 = now_ns();
 			for (size_t i = 0; i < copies; i++) {
@@ -249,8 +260,12 @@ static const char *pingpong(const struct args *a, struct pingpong *pp)
 	void *err = NULL;
 	const char *fail = NULL;
 	char c = 'x';
-	if (pipe(pp->fwd) != 0 || pipe(pp->back) != 0)
+	if (pipe(pp->fwd) != 0)
 		return "cannot make a pipe";
+	if (pipe(pp->back) != 0) {
+		close(pp->fwd[0]), close(pp->fwd[1]);
+		return "cannot make a pipe";
+	}
 	if (pin_self(a->cpus[0]) != 0)
 		fail = "cannot pin to the first CPU";
 	else if (pthread_create(&tid, NULL, echo_cpu, pp) != 0)
@@ -262,6 +277,7 @@ static const char *pingpong(const struct args *a, struct pingpong *pp)
 	uint64_t start = now_ns() + 10000000ULL;   /* the far side is asleep in read() by then */
 	while (now_ns() < start)
 		;
+	uint64_t prev = start, t = start;
 	for (int w = 0; w < a->windows && !fail; w++) {
 		uint64_t end = start + (uint64_t)((w + 1) * a->window_s * 1e9);
 		do {
@@ -270,7 +286,9 @@ static const char *pingpong(const struct args *a, struct pingpong *pp)
 				break;
 			}
 			pp->trips[w]++;
-		} while (now_ns() < end);
+		} while ((t = now_ns()) < end);
+		pp->ns[w] = (double)(t - prev);
+		prev = t;
 	}
 	close(pp->fwd[1]);   /* EOF: the far side returns (and closes back[1]) */
 	pthread_join(tid, &err);
@@ -330,6 +348,10 @@ static void parse_args(int argc, char **argv, struct args *a)
 	a->ncpus = parse_cpu_list(cpu_arg, a->cpus, CPUS_MAX);
 	if (a->ncpus <= 0)
 		usage_error("--cpus: not a CPU list", cpu_arg);
+	for (int i = 0; i < a->ncpus; i++)
+		for (int j = 0; j < i; j++)
+			if (a->cpus[i] == a->cpus[j])
+				usage_error("--cpus: a CPU listed twice in", cpu_arg);
 }
 
 /* report: one line per CPU, then the pooled line (pp NULL: one CPU, no
@@ -365,12 +387,9 @@ static int report(const struct args *a, struct probe *p, const struct pingpong *
 	       median(all, a->ncpus * n), sqrt(copy_var / a->ncpus), sqrt(alu_var / a->ncpus),
 	       median(sys_all, a->ncpus * n), sqrt(sys_var / a->ncpus));
 	if (pp) {
-		double ns[WINDOWS_MAX];
-		for (int w = 0; w < n; w++) {
-			ns[w] = a->window_s * 1e9;
-			v[w] = ns[w] / pp->trips[w] / 1e3;   /* µs per round trip */
-		}
-		printf(" wake_us=%.2f wake_step=%.4f", median(v, n), sqrt(step_var(pp->trips, ns, n)));
+		for (int w = 0; w < n; w++)
+			v[w] = pp->ns[w] / pp->trips[w] / 1e3;   /* µs per round trip */
+		printf(" wake_us=%.2f wake_step=%.4f", median(v, n), sqrt(step_var(pp->trips, pp->ns, n)));
 	} else {
 		printf(" wake_us=NA wake_step=NA");
 	}
@@ -390,14 +409,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: out of memory\n", prog);
 		return 1;
 	}
-	/* every CPU's first window starts at the same moment, after all have
-	 * faulted their buffers in (0.2 s, plus 2 ms per MiB of buffer per CPU) */
-	uint64_t start = now_ns() + 200000000ULL + (uint64_t)a.ncpus * (a.size >> 20) * 2000000ULL;
 	int started = 0, rc = 0;
 	for (int i = 0; i < a.ncpus; i++) {
 		pthread_attr_t attr;
 		cpu_set_t set;
-		p[i] = (struct probe){ .a = &a, .cpu = a.cpus[i], .start_ns = start };
+		p[i] = (struct probe){ .a = &a, .cpu = a.cpus[i] };
 		CPU_ZERO(&set);
 		CPU_SET(a.cpus[i], &set);
 		pthread_attr_init(&attr);
@@ -411,6 +427,14 @@ int main(int argc, char **argv)
 			break;
 		}
 		started++;
+	}
+	if (rc) {
+		atomic_store(&quit, true);
+	} else {
+		/* all threads have faulted their buffers in: start 10 ms from now */
+		while (atomic_load(&ready) < (unsigned)started)
+			sched_yield();
+		atomic_store(&start_at, now_ns() + 10000000ULL);
 	}
 	for (int i = 0; i < started; i++) {
 		void *err = NULL;
