@@ -206,6 +206,28 @@ int parse_cpu_list(const char *s, int *cpus, int max)
 	}
 }
 
+void tool_usage_error(const char *prog, const char *what, const char *arg)
+{
+	fprintf(stderr, "%s: %s '%s' (see --help)\n", prog, what, arg);
+	exit(2);
+}
+
+int tool_cpu_list(const char *prog, const char *arg, int *cpus, int max)
+{
+	if (!arg) {
+		fprintf(stderr, "%s: --cpus LIST is required (see --help)\n", prog);
+		exit(2);
+	}
+	int n = parse_cpu_list(arg, cpus, max);
+	if (n <= 0)
+		tool_usage_error(prog, "--cpus: not a CPU list", arg);
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < i; j++)
+			if (cpus[i] == cpus[j])
+				tool_usage_error(prog, "--cpus: a CPU listed twice in", arg);
+	return n;
+}
+
 /* ======================================================================
  * time
  * ====================================================================== */

@@ -214,6 +214,12 @@ int parse_seconds(const char *s, double *out);          /* 2, 0.5 (>= 0) */
 int parse_uint_range(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 /* "0,2-3" -> cpus[], returns count or -1 */
 int parse_cpu_list(const char *s, int *cpus, int max);
+/* The small tools' (tools/, bench/) usage error: one line "PROG: WHAT 'ARG' (see
+ * --help)" on stderr, exit 2. */
+_Noreturn void tool_usage_error(const char *prog, const char *what, const char *arg);
+/* A tool's required --cpus LIST (arg NULL: not given): the CPUs into cpus[], at most
+ * max, each once; returns their count; a usage error (tool_usage_error) otherwise. */
+int tool_cpu_list(const char *prog, const char *arg, int *cpus, int max);
 
 /* ---- time (common.c), CPU and host (lib/window.c), TCP (lib/netio.c) - */
 

@@ -70,8 +70,7 @@ static void usage(FILE *f)
 
 static _Noreturn void usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "%s: %s '%s' (see --help)\n", prog, what, arg);
-	exit(2);
+	tool_usage_error(prog, what, arg);
 }
 
 /* parse_bytes: copybench's size syntax (parse_size: 64, 64K, 256M, 1G,

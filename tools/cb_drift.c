@@ -87,8 +87,7 @@ static void usage(FILE *f)
 
 static _Noreturn void usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "%s: %s '%s' (see --help)\n", prog, what, arg);
-	exit(2);
+	tool_usage_error(prog, what, arg);
 }
 
 /* What the command line asks for. */
@@ -341,17 +340,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument", argv[optind]);
-	if (!cpu_arg) {
-		fprintf(stderr, "%s: --cpus LIST is required (see --help)\n", prog);
-		exit(2);
-	}
-	a->ncpus = parse_cpu_list(cpu_arg, a->cpus, CPUS_MAX);
-	if (a->ncpus <= 0)
-		usage_error("--cpus: not a CPU list", cpu_arg);
-	for (int i = 0; i < a->ncpus; i++)
-		for (int j = 0; j < i; j++)
-			if (a->cpus[i] == a->cpus[j])
-				usage_error("--cpus: a CPU listed twice in", cpu_arg);
+	a->ncpus = tool_cpu_list(prog, cpu_arg, a->cpus, CPUS_MAX);
 }
 
 /* report: one line per CPU, then the pooled line (pp NULL: one CPU, no

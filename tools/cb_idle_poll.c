@@ -63,8 +63,7 @@ static void usage(FILE *f)
 
 static _Noreturn void usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "%s: %s '%s' (see --help)\n", prog, what, arg);
-	exit(2);
+	tool_usage_error(prog, what, arg);
 }
 
 /* set by the signal handler, read by every poller: lock-free atomics */
@@ -157,13 +156,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument", argv[optind]);
-	if (!cpu_arg) {
-		fprintf(stderr, "%s: --cpus LIST is required (see --help)\n", prog);
-		exit(2);
-	}
-	a->ncpus = parse_cpu_list(cpu_arg, a->cpus, CPUS_MAX);
-	if (a->ncpus <= 0)
-		usage_error("--cpus: not a CPU list", cpu_arg);
+	a->ncpus = tool_cpu_list(prog, cpu_arg, a->cpus, CPUS_MAX);
 }
 
 /* start_pollers: one thread per CPU of a, each born pinned there (its
