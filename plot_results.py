@@ -1775,12 +1775,13 @@ def drift_share_text(drift, sd):
         return (f" The machine's own copy speed moved by an SD of {c:.3f} from one window to "
                 f"the next ({probe}), {est}: too few windows to say whether the machine or "
                 "the runs dominate (`--drift-windows` more).", False)
-    d = drift[0]
-    other = [f"a system call took {d['sys_ns']:.0f} ns, moving by an SD of {d['sys_step']:.3f}"
-             for _ in [0] if d.get("sys_ns") is not None and d.get("sys_step") is not None]
-    other += [f"a cross-CPU wake-up round trip took {d['wake_us']:.1f} µs, moving by an SD of "
-              f"{d['wake_step']:.3f}"
-              for _ in [0] if d.get("wake_us") is not None and d.get("wake_step") is not None]
+    d, other = drift[0], []
+    if d.get("sys_ns") is not None and d.get("sys_step") is not None:
+        other.append(f"a system call took {d['sys_ns']:.0f} ns, moving by an SD of "
+                     f"{d['sys_step']:.3f}")
+    if d.get("wake_us") is not None and d.get("wake_step") is not None:
+        other.append(f"a cross-CPU wake-up round trip took {d['wake_us']:.1f} µs, moving by "
+                     f"an SD of {d['wake_step']:.3f}")
     return (f" The machine's own copy speed moved far less, an SD of {c:.3f} from one window "
             f"to the next ({probe}), about {est}; the rest comes with the runs themselves: "
             "the kernel's network path and, on a virtual machine, the wake-ups"
