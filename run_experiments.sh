@@ -979,9 +979,9 @@ on_signal() {
 # on_signal never runs and the shell exits 2 (set -e) instead of 130/143. With the ')' line
 # both parses work: a sound parser runs on_signal on the first line, which never returns,
 # so the second is never read; the confused one finds its ')' and runs the same command.
-# Measured in a loop of such expansions signalled at random moments: the plain action
-# failed in 19 of 30 tries, this one in 0 of 40 (tests/test_driver.sh signals the driver
-# in each phase).
+# Measured with tests/test_driver.sh's driver_trap_during_comsub_expansion (a loop of such
+# expansions, SIGTERM at a random moment, 30 tries): the plain action failed 13-16 times
+# in 30, this one 0 times in 90.
 install_traps() {
 	local sig
 	trap cleanup EXIT

@@ -371,7 +371,11 @@ for ((i = 1; i <= tries; i++)); do
 	sleep "0.0$((RANDOM % 5 + 1))"
 	kill -TERM "$pid" 2>/dev/null
 	wait "$pid" || rc=$?
-	if ((rc != 143)); then bad+="try $i: exit $rc ($(tail -n 1 "$TMP/trap_race.err")); "; fi
+	if ((rc != 143)); then
+		bad+="try $i: exit $rc ($(tail -n 1 "$TMP/trap_race.err")); "
+	elif ! grep -q 'interrupted (SIGTERM)' "$TMP/trap_race.err"; then
+		bad+="try $i: exit 143 without on_signal's message; "
+	fi
 done
 if [[ -n $bad ]]; then
 	fail driver_trap_during_comsub_expansion "want 143 in all $tries: $bad"
